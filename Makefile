@@ -1,0 +1,28 @@
+# Two commands do all of the set-up on a fresh clone:
+#   make ask            set up, index seeds/ and ask the example question (Q="..." for another)
+#   make test           set up and run the test suite (what .ci/run runs)
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+Q ?= What did Hochstein warn Hezbollah?
+
+.PHONY: setup ask test clean
+
+setup: $(STAMP)
+
+# torch is installed first, pinned, so that pip takes the local CPU wheel and no CUDA packages.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+ask: $(STAMP)
+	$(BIN)/rag ask "$(Q)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf .rag .pytest_cache

@@ -1,0 +1,32 @@
+"""newsqa: answers about news articles in which every sentence cites the passage that supports it.
+
+    >>> from rag import ask
+    >>> answer = ask("What did Hochstein warn Hezbollah?")
+    >>> answer.text, answer.citations[0].quote
+"""
+from __future__ import annotations
+
+from rag.errors import RagError
+from rag.settings import Settings
+from rag.types import Answer, AnswerSentence, Citation, IndexReport, Passage
+
+
+def ask(question: str, **options: object) -> Answer:
+    """Answer a question about the indexed articles; see `rag.pipeline.ask`."""
+    from rag.pipeline import ask as _ask
+
+    return _ask(question, **options)  # type: ignore[arg-type]
+
+
+def build_index(folder: str | None = None, *, settings: Settings | None = None, rebuild: bool = False) -> IndexReport:
+    """(Re)index the articles under `folder` (default: the settings' corpus); only changes are embedded."""
+    from pathlib import Path
+
+    from rag.embed import load_embedder
+    from rag.index import build_index as _build
+
+    settings = settings or Settings.from_env()
+    return _build(settings, load_embedder(settings), Path(folder) if folder else None, rebuild=rebuild)
+
+
+__all__ = ["Answer", "AnswerSentence", "Citation", "IndexReport", "Passage", "RagError", "Settings", "ask", "build_index"]

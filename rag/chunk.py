@@ -1,0 +1,113 @@
+"""Chunk: split articles into sentences and sentence-aware chunks with exact character offsets."""
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rag.types import Article, Chunk, Span
+
+CHUNK_VERSION = 1  # bump when chunking changes: the next `rag index` then re-chunks every article
+TokenCounter = Callable[[str], list[int]]
+
+
+@functools.cache
+def _punkt() -> object:
+    """English Punkt sentence tokenizer, from the parameters llama-index ships (no download)."""
+    import nltk
+    from nltk.tokenize.punkt import PunktTokenizer
+
+    spec = importlib.util.find_spec("llama_index.core")
+    assert spec is not None and spec.submodule_search_locations, "llama-index-core is not installed"
+    cache = str(Path(spec.submodule_search_locations[0]) / "_static" / "nltk_cache")
+    if cache not in nltk.data.path:
+        nltk.data.path.append(cache)  # the same path llama-index itself registers
+    return PunktTokenizer("english")
+
+
+def sentence_spans(article: Article) -> list[Span]:
+    """Every sentence of the article's body, as offsets into `article.text`.
+
+    Sentences never cross a line break: news paragraphs are lines, and a headline
+    line is a sentence of its own.
+    """
+    tokenizer = _punkt()
+    spans: list[Span] = []
+    for line in article.body:
+        text = article.text[line.start : line.end]
+        for start, end in tokenizer.span_tokenize(text):  # type: ignore[attr-defined]
+            spans.append(Span(line.start + start, line.start + end))
+    return spans
+
+
+def body_blocks(article: Article) -> list[Span]:
+    """Runs of consecutive body lines with no page furniture between them."""
+    furniture_starts = sorted(span.start for span, _ in article.furniture)
+    blocks: list[Span] = []
+    start = end = None
+    for line in article.body:
+        interrupted = start is not None and any(end <= f < line.start for f in furniture_starts)
+        if start is None or interrupted:
+            if start is not None:
+                blocks.append(Span(start, end))  # type: ignore[arg-type]
+            start = line.start
+        end = line.end
+    blocks.append(Span(start, end))  # type: ignore[arg-type]
+    return blocks
+
+
+def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: int, overlap: int) -> list[Chunk]:
+    """Split one article into chunks with llama-index's SentenceSplitter, keeping exact offsets.
+
+    Each body block (text between pieces of page furniture) is split on its own, so no chunk
+    contains furniture; SentenceSplitter returns contiguous pieces of its input, which are
+    located in the original text so that `article.text[chunk.start:chunk.end] == chunk.text`.
+
+    Args:
+        article: the article to split.
+        count_tokens: the embedding model's tokenizer (chunk sizes are in its tokens).
+        chunk_tokens: the most tokens a chunk may hold.
+        overlap: tokens shared by consecutive chunks.
+    """
+    from llama_index.core.node_parser import SentenceSplitter
+
+    tokenizer = _punkt()
+    splitter = SentenceSplitter(
+        chunk_size=chunk_tokens,
+        chunk_overlap=overlap,
+        paragraph_separator="\n",
+        tokenizer=count_tokens,
+        chunking_tokenizer_fn=tokenizer.tokenize,  # type: ignore[attr-defined]
+    )
+    sentences = sentence_spans(article)
+    chunks: list[Chunk] = []
+    for block in body_blocks(article):
+        block_text = article.text[block.start : block.end]
+        cursor = 0
+        for piece in splitter.split_text(block_text):
+            at = block_text.find(piece, cursor)
+            if at < 0:  # overlap moved the piece's start before the cursor
+                at = block_text.find(piece)
+            assert at >= 0, "SentenceSplitter returned text that is not in the article"
+            start, end = block.start + at, block.start + at + len(piece)
+            cursor = at + 1
+            chunks.append(
+                Chunk(
+                    id=f"{article.doc_id}:{len(chunks)}",
+                    doc_id=article.doc_id,
+                    ord=len(chunks),
+                    start=start,
+                    end=end,
+                    text=piece,
+                    sentences=_clip(sentences, start, end),
+                )
+            )
+    return chunks
+
+
+def _clip(sentences: Sequence[Span], start: int, end: int) -> tuple[Span, ...]:
+    """The sentences overlapping `[start, end)`, cut to that range."""
+    return tuple(
+        Span(max(s.start, start), min(s.end, end)) for s in sentences if s.start < end and s.end > start
+    )

@@ -1,0 +1,110 @@
+"""The `rag` command: `rag index [PATH]`, `rag ask "QUESTION"`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from rag.errors import RagError
+from rag.settings import MODES, Settings
+from rag.types import Answer, IndexReport
+
+EXIT_USER_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 a user mistake, 130 interrupted)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _log_warnings_to_stderr()
+    try:
+        settings = Settings.from_env(
+            index_dir=args.index_dir, top_k=getattr(args, "top_k", None), mode=getattr(args, "mode", None)
+        )
+        return args.run(args, settings)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _log_warnings_to_stderr() -> None:
+    """Show the project's own warnings (e.g. skipped files) as one line each; nothing from libraries."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logger = logging.getLogger("rag")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Cited answers from news articles.")
+    parser.add_argument("--index-dir", help="where the index lives (RAG_INDEX_DIR, default .rag)")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    index = sub.add_parser("index", help="index the articles in a folder (only new or changed ones are embedded)")
+    index.add_argument("path", nargs="?", help="the article folder (RAG_CORPUS, default seeds/)")
+    index.add_argument("--rebuild", action="store_true", help="drop the index first (e.g. after changing model)")
+    index.set_defaults(run=_index)
+
+    ask = sub.add_parser("ask", help="ask a question; the answer cites its sources")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    ask.add_argument("--top-k", type=int, help="passages to retrieve (RAG_TOP_K, default 5)")
+    ask.add_argument("--mode", choices=MODES, help="answerer (RAG_MODE, default auto)")
+    ask.set_defaults(run=_ask)
+    return parser
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import build_index
+
+    if args.path:
+        settings = settings.replace(corpus=args.path)
+    report = build_index(str(settings.corpus), settings=settings, rebuild=args.rebuild)
+    print(_format_report(report))
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.pipeline import ask
+
+    answer = ask(args.question, settings=settings)
+    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json else format_answer(answer))
+    return 0
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer, then a numbered list of its sources with their quotes."""
+    lines = [textwrap.fill(answer.text, width=100), ""]
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            outlet = f", {c.outlet}" if c.outlet else ""
+            lines.append(f"  [{c.n}] {c.title}{outlet} ({c.doc_id}, characters {c.start}-{c.end})")
+            lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "))
+    elif answer.passages:
+        lines.append("Closest articles: " + ", ".join(dict.fromkeys(p.doc_id for p in answer.passages[:3])))
+    return "\n".join(lines).rstrip()
+
+
+def _format_report(report: IndexReport) -> str:
+    parts = [
+        f"{len(report.added)} added",
+        f"{len(report.updated)} updated",
+        f"{len(report.removed)} removed",
+        f"{len(report.unchanged)} unchanged",
+        f"{len(report.skipped)} skipped",
+    ]
+    # Each skipped file was already reported once, as a warning naming it and the reason.
+    return f"Indexed: {', '.join(parts)}; {report.chunks_embedded} chunks embedded in {report.seconds:.1f} s."
+
+
+if __name__ == "__main__":
+    sys.exit(main())

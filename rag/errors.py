@@ -1,0 +1,30 @@
+"""Errors shown to the user: every message says what happened and what to do."""
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: the CLI prints the message and exits non-zero; the UI shows it in the chat."""
+
+
+class ConfigError(RagError):
+    """A setting has a value that cannot be used."""
+
+
+class CorpusError(RagError):
+    """The article folder is missing or holds nothing that can be indexed."""
+
+
+class IndexMissingError(RagError):
+    """There is no index where the settings point."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with another embedding model than the settings ask for."""
+
+
+class IndexBusyError(RagError):
+    """Another process is writing the index."""
+
+
+class QuestionError(RagError):
+    """The question cannot be asked as given (empty, too long)."""

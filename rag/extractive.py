@@ -1,0 +1,198 @@
+"""The offline answerer: answers with the source sentences that best answer the question, each cited.
+
+It needs no LLM. Every candidate sentence of the retrieved passages is scored by
+embedding similarity to the question plus IDF-weighted coverage of the question's terms.
+It refuses unless the best sentence, read with the sentence before it and its article's
+title, names every entity of the question (names, numbers) and covers enough of its
+terms: that is what keeps "What did Hochstein warn Hamas?" from being answered with
+what he told Hezbollah.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embed import Embedder
+from rag.lexical import LexicalIndex, terms
+from rag.prompts import REFUSAL_EMPTY_INDEX, REFUSAL_MISSING_TERMS, REFUSAL_WEAK_EVIDENCE
+from rag.settings import Settings
+from rag.types import Answer, AnswerSentence, Citation, Passage, Span
+
+MODE = "extractive"
+COVERAGE_WEIGHT = 0.5
+TYPE_BONUS = 0.08
+ALSO_CITE_RATIO = 0.85  # further sentences must score this share of the best one
+DUPLICATE_SIMILARITY = 0.9
+MIN_SENTENCE_WORDS = 4
+QUESTION_WORDS = (
+    "what who whom whose which when where why how did does do is are was were has have had according "
+    "say says said tell told report reported article articles happen happened mention mentioned"
+)
+ENTITY = re.compile(r"\b(?:[A-Z][\w’'-]*[a-z0-9][\w’'-]*|[A-Z]{2,}|\d[\d,.]*)\b")
+QUANTITY_QUESTION = re.compile(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage|share)\b", re.I)
+TIME_QUESTION = re.compile(r"^\s*when\b|\bwhat (day|date|month|year|time)\b", re.I)
+NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundreds?|thousands?|millions?)\b", re.I)
+ACTION_QUESTION = re.compile(
+    r"^\s*(?i:what|how|why|when|where|whom)\s+(?i:did|does|do|has|have|had|will|would|could|can)\s+"
+    r"(?P<subject>(?:[A-Z][\w’'-]*\s+){1,3})(?P<verb>[a-z]+)\b"
+)
+VERB_WEIGHT = 2.0  # the question's verb ("warn" in "What did X warn Y?") counts double
+TIME = re.compile(
+    r"\d{4}|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|week|month|year|yesterday|today)\b",
+    re.I,
+)
+
+
+@functools.cache
+def _question_words() -> frozenset[str]:
+    return frozenset(terms(QUESTION_WORDS))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage: Passage
+    span: Span
+    text: str
+    context_terms: frozenset[str]  # the sentence, the one before it and the article title
+    own_terms: frozenset[str]
+
+
+class ExtractiveAnswerer:
+    """Compose an answer from verbatim source sentences, or refuse."""
+
+    mode = MODE
+
+    def __init__(self, settings: Settings, embedder: Embedder, lexical: LexicalIndex) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._lexical = lexical
+
+    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+        """Answer `question` from `passages` (best first)."""
+        candidates = _candidates(passages)
+        if not candidates:
+            return _refusal(question, passages, REFUSAL_EMPTY_INDEX if not passages else REFUSAL_WEAK_EVIDENCE)
+        q_terms = [t for t in dict.fromkeys(terms(question)) if t not in _question_words()]
+        entities = _entities(question)
+        entity_terms = {t for e in entities for t in terms(e)}
+        action = ACTION_QUESTION.match(question)
+        verb = (terms(action.group("verb")) or [""])[0] if action else ""
+        vectors = self._embedder.embed([question] + [c.text for c in candidates])
+        similarity = vectors[1:] @ vectors[0]
+        coverage = np.array([self._coverage(q_terms, c.own_terms, verb) for c in candidates])
+        scores = similarity + COVERAGE_WEIGHT * coverage + _type_bonus(question, candidates)
+        order = np.argsort(-scores, kind="stable")
+
+        subject = action.group("subject").strip() if action else (entities[0] if entities else "")
+        chosen: list[int] = []
+        for i in order:
+            c = candidates[i]
+            ok = (
+                not _missing(entities, subject, c)
+                and similarity[i] >= self._settings.min_similarity
+                and self._coverage(q_terms, c.own_terms | (c.context_terms & entity_terms), verb)
+                >= self._settings.min_coverage
+                and not (action and _reversed_roles(c.text, subject, action.group("verb")))
+            )
+            if not chosen:
+                if ok:
+                    chosen.append(int(i))
+                continue
+            if len(chosen) >= self._settings.max_answer_sentences or scores[i] < ALSO_CITE_RATIO * scores[chosen[0]]:
+                break
+            if ok and max(float(vectors[1 + i] @ vectors[1 + j]) for j in chosen) < DUPLICATE_SIMILARITY:
+                chosen.append(int(i))
+        if not chosen:
+            absent = [e for e in entities if not any(set(terms(e)) <= c.context_terms for c in candidates)]
+            if absent:
+                return _refusal(question, passages, REFUSAL_MISSING_TERMS.format(terms=_join(absent)))
+            return _refusal(question, passages, REFUSAL_WEAK_EVIDENCE)
+        return _compose(question, passages, [candidates[i] for i in chosen])
+
+    def _coverage(self, q_terms: Sequence[str], present: frozenset[str], verb: str) -> float:
+        """IDF-weighted share of the question's terms found in `present` (its verb weighs double)."""
+        if not q_terms:
+            return 0.0
+        weights = [self._lexical.idf(t) * (VERB_WEIGHT if t == verb else 1.0) for t in q_terms]
+        return sum(w for t, w in zip(q_terms, weights) if t in present) / sum(weights)
+
+
+def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+    """Every distinct sentence of the passages, with the terms of its local context."""
+    seen: set[tuple[str, int]] = set()
+    out: list[_Candidate] = []
+    for p in passages:
+        title_terms = set(terms(p.title))
+        previous = ""
+        for span in p.sentences:
+            text = p.quote(span)
+            key = (p.doc_id, span.start)
+            own = terms(text)
+            if key not in seen and len(text.split()) >= MIN_SENTENCE_WORDS:
+                seen.add(key)
+                context = set(own) | set(terms(previous)) | title_terms
+                out.append(_Candidate(p, span, text, frozenset(context), frozenset(own)))
+            previous = text
+    return out
+
+
+def _entities(question: str) -> list[str]:
+    """Names and numbers in the question (capitalised words after the first, figures)."""
+    words = question.strip().split(maxsplit=1)
+    rest = words[1] if len(words) > 1 else ""
+    first = words[0] if words else ""
+    found = ENTITY.findall(rest)
+    if first and ENTITY.fullmatch(first.strip("?,.")) and first.lower() not in QUESTION_WORDS.split():
+        found.insert(0, first.strip("?,."))
+    return [e for e in dict.fromkeys(found) if terms(e)]
+
+
+def _missing(entities: Sequence[str], subject: str, c: _Candidate) -> list[str]:
+    """Question entities the sentence does not name; only the subject may come from its context.
+
+    "He said…" can answer a question about Gallant when the sentence before names him, but
+    the other names and figures must be in the cited sentence itself.
+    """
+    return [e for e in entities if not set(terms(e)) <= (c.context_terms if e == subject else c.own_terms)]
+
+
+def _reversed_roles(sentence: str, subject: str, verb: str) -> bool:
+    """True when the sentence has the question's subject as the object of its verb.
+
+    "What did Hochstein warn Hezbollah?" must not be answered by "He warned Hochstein that…".
+    """
+    name = re.escape(subject.split()[-1])
+    stem = re.escape(verb[:-1] if verb.endswith("e") else verb)
+    return re.search(rf"\b{stem}\w*\s+(?:\w+\s+){{0,2}}{name}\b", sentence) is not None
+
+
+def _type_bonus(question: str, candidates: Sequence[_Candidate]) -> np.ndarray:
+    """Favour sentences with a figure for "how many", with a date for "when"."""
+    pattern = NUMBER if QUANTITY_QUESTION.search(question) else TIME if TIME_QUESTION.search(question) else None
+    if pattern is None:
+        return np.zeros(len(candidates))
+    return np.array([TYPE_BONUS if pattern.search(c.text) else -TYPE_BONUS for c in candidates])
+
+
+def _compose(question: str, passages: Sequence[Passage], picked: Sequence[_Candidate]) -> Answer:
+    citations = tuple(
+        Citation(n, c.passage.doc_id, c.passage.title, c.passage.outlet, c.text, c.span.start, c.span.end)
+        for n, c in enumerate(picked, 1)
+    )
+    sentences = tuple(AnswerSentence(c.text, (n,), True) for n, c in enumerate(picked, 1))
+    text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+    return Answer(question, text, True, MODE, citations, sentences, tuple(passages))
+
+
+def _refusal(question: str, passages: Sequence[Passage], text: str) -> Answer:
+    return Answer(question, text, False, MODE, (), (), tuple(passages), reason=text)
+
+
+def _join(items: Sequence[str]) -> str:
+    quoted = [f"“{i}”" for i in items]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]

@@ -1,0 +1,179 @@
+"""Index: bring the store, Chroma and BM25 in line with the article folder, embedding only what changed."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.chunk import CHUNK_VERSION, chunk_article
+from rag.embed import Embedder, token_counter
+from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
+from rag.ingest import INGEST_VERSION, Scan, scan_folder
+from rag.lexical import BM25_DIR, LexicalIndex
+from rag.settings import Settings
+from rag.store import STORE_FILE, Store
+from rag.types import IndexReport
+from rag.vectors import VectorIndex
+
+log = logging.getLogger("rag")
+LOCK_FILE = "index.lock"
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Index:
+    """An open index: the store, the vectors and the BM25 index, all built by one embedding model."""
+
+    store: Store
+    vectors: VectorIndex
+    lexical: LexicalIndex
+
+
+def build_index(
+    settings: Settings, embedder: Embedder, folder: Path | None = None, *, rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Index every article under `folder` (default `settings.corpus`).
+
+    New and changed articles (by content hash) are chunked and embedded; deleted ones are
+    dropped; unchanged ones are left alone. Files that cannot be read are skipped with a
+    warning and listed in the report.
+
+    Args:
+        settings: where the index lives and how to chunk.
+        embedder: the embedding model (must match the one that built an existing index).
+        folder: the article folder.
+        rebuild: drop the existing index first (e.g. to switch embedding model).
+        progress: called as progress(done, total, doc_id) after each article.
+    Raises:
+        CorpusError: no such folder. IndexBusyError: another process is indexing.
+        IndexMismatchError: the index was built with another model (use rebuild=True).
+    """
+    started = time.perf_counter()
+    folder = Path(folder or settings.corpus)
+    scan = scan_folder(folder, settings.max_file_bytes)
+    index_dir = Path(settings.index_dir)
+    with _exclusive(index_dir):
+        if rebuild:
+            _drop(settings)
+        store = Store.open(index_dir)
+        try:
+            _check_model(store, settings, embedder.name)
+            vectors = VectorIndex.open(settings, embedder.name, create=True)
+            store.set_meta("embed_model", embedder.name)
+            report = _sync(store, vectors, scan, settings, embedder, progress)
+            lexical = LexicalIndex.load(index_dir)
+            if lexical is None or lexical.generation != store.generation():
+                ids, texts = store.all_chunks()
+                LexicalIndex.build(ids, texts, store.generation()).save(index_dir)
+        finally:
+            store.close()
+    return IndexReport(**report, skipped=scan.skipped, seconds=time.perf_counter() - started)
+
+
+def _sync(
+    store: Store, vectors: VectorIndex, scan: Scan, settings: Settings, embedder: Embedder,
+    progress: Progress | None,
+) -> dict:
+    layout = f"{INGEST_VERSION}/{CHUNK_VERSION}/{settings.chunk_tokens}/{settings.chunk_overlap}"
+    states = store.states()
+    if store.get_meta("layout") not in (None, layout):  # parsing or chunking changed: redo every article
+        states = {doc_id: ("", False) for doc_id in states}
+    store.set_meta("layout", layout)
+    articles = {a.doc_id: a for a in scan.articles}
+    removed = sorted(set(states) - set(articles))
+    for doc_id in removed:
+        vectors.delete(doc_id)
+        store.delete_article(doc_id)
+    todo = [a for a in articles.values() if states.get(a.doc_id) != (a.sha256, True)]
+    count_tokens = token_counter()
+    embedded = 0
+    for done, article in enumerate(todo, 1):
+        store.begin_article(article)  # marks it incomplete until its vectors and chunks are in
+        vectors.delete(article.doc_id)
+        chunks = chunk_article(article, count_tokens, settings.chunk_tokens, settings.chunk_overlap)  # type: ignore[arg-type]
+        vectors.add(chunks, embedder.embed([c.text for c in chunks]))
+        store.finish_article(article.doc_id, chunks)
+        embedded += len(chunks)
+        if progress:
+            progress(done, len(todo), article.doc_id)
+    changed = {a.doc_id for a in todo}
+    return {
+        "added": tuple(sorted(d for d in changed if d not in states)),
+        "updated": tuple(sorted(d for d in changed if d in states)),
+        "removed": tuple(removed),
+        "unchanged": tuple(sorted(set(articles) - changed)),
+        "chunks_embedded": embedded,
+    }
+
+
+def open_index(settings: Settings, embedder: Embedder) -> Index:
+    """Open an existing index for searching.
+
+    Raises:
+        IndexMissingError: nothing has been indexed at `settings.index_dir`.
+        IndexMismatchError: it was built with another embedding model.
+    """
+    index_dir = Path(settings.index_dir)
+    if not Store.exists(index_dir):
+        raise IndexMissingError(f"No index at {index_dir}. Run `rag index` first (or call rag.build_index()).")
+    store = Store.open(index_dir)
+    _check_model(store, settings, embedder.name)
+    vectors = VectorIndex.open(settings, embedder.name, create=False)
+    lexical = LexicalIndex.load(index_dir)
+    if lexical is None or lexical.generation != store.generation():
+        ids, texts = store.all_chunks()  # stale or missing (e.g. an interrupted run): rebuild in memory
+        lexical = LexicalIndex.build(ids, texts, store.generation())
+    return Index(store, vectors, lexical)
+
+
+def index_exists(settings: Settings) -> bool:
+    return Store.exists(Path(settings.index_dir))
+
+
+def _check_model(store: Store, settings: Settings, name: str) -> None:
+    built_with = store.get_meta("embed_model")
+    if built_with is not None and built_with != name:
+        raise IndexMismatchError(
+            f"The index at {settings.index_dir} was built with embedding model {built_with!r}, but the settings ask "
+            f"for {name!r}; mixing them would make search meaningless. Set RAG_EMBED_MODEL back, or rebuild with "
+            "`rag index --rebuild`."
+        )
+
+
+def _drop(settings: Settings) -> None:
+    index_dir = Path(settings.index_dir)
+    VectorIndex.drop(settings)
+    for name in (STORE_FILE, f"{STORE_FILE}-wal", f"{STORE_FILE}-shm"):
+        (index_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(index_dir / BM25_DIR, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _exclusive(index_dir: Path) -> Iterator[None]:
+    """Hold the index's write lock, or fail at once naming the holder."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / LOCK_FILE
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise IndexBusyError(
+                f"The index at {index_dir} is being written by pid {holder}. Wait for that `rag index` to finish."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,202 @@
+"""Ingest: read every .txt/.md article under a folder, find its title, outlet and page furniture."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import CorpusError
+from rag.types import Article, SkippedFile, Span
+
+log = logging.getLogger("rag")
+
+INGEST_VERSION = 1  # bump when parsing changes: the next `rag index` then re-reads every article
+SUFFIXES = (".txt", ".md")
+TITLE_MAX_CHARS = 200
+DERIVED_TITLE_WORDS = 12
+
+# Line-level page furniture: (label, pattern). A line matching one is kept on disk but never
+# retrieved or cited. Patterns are anchored or narrow so that real reporting does not match.
+FURNITURE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("read-more link", re.compile(r"^(read more|read also|also read|related|see also|more on this)\s*:", re.I)),
+    ("newsletter sign-up", re.compile(r"^(sign up|subscribe)\b", re.I)),
+    ("republishing footer", re.compile(r"republish(ing)? this (content|article)|all rights reserved", re.I)),
+    ("outlet footer", re.compile(r"^[A-Z][\w&.' -]{1,60}? delivers independent\b")),
+    ("social prompt", re.compile(r"^(follow us on|share this (article|story)|click here to)\b", re.I)),
+    ("advertisement", re.compile(r"^advertisement$", re.I)),
+)
+NEWSLETTER = re.compile(r"\bnewsletters?\b", re.I)
+NEWSLETTER_MAX_WORDS = 12
+OUTLET_FOOTER = re.compile(r"^(?P<outlet>[A-Z][\w&.' -]{1,60}?) delivers\b")
+OUTLET_LINE = re.compile(r"^(The )?([A-Z][\w&.'-]*)( [A-Z][\w&.'-]*){0,5}$")
+SENTENCE_END = re.compile(r"[.!?\"”’')]$")
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a folder holds: the articles that can be indexed and the files skipped, with reasons."""
+
+    articles: tuple[Article, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+def scan_folder(folder: Path, max_bytes: int) -> Scan:
+    """Read every .txt/.md file under `folder` (recursively, hidden entries skipped).
+
+    Args:
+        folder: the corpus folder.
+        max_bytes: files larger than this are skipped.
+    Returns:
+        The readable articles, sorted by path, and the skipped files with reasons
+        (each also logged once as a warning).
+    Raises:
+        CorpusError: the folder does not exist or is not a directory.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise CorpusError(f"No folder {folder}. Pass the folder that holds your articles, e.g. `rag index seeds/`.")
+    if not folder.is_dir():
+        raise CorpusError(f"{folder} is a file, not a folder. Pass the folder that holds your articles.")
+    root = folder.resolve()
+    articles: list[Article] = []
+    skipped: list[SkippedFile] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or path.suffix.lower() not in SUFFIXES:
+            continue
+        if path.is_dir():
+            continue
+        problem = _problem_with_location(path, root)
+        result = read_article(path, max_bytes) if problem is None else problem
+        if isinstance(result, str):
+            skipped.append(SkippedFile(path, result))
+        elif result.doc_id in seen:
+            skipped.append(SkippedFile(path, f"same name as {seen[result.doc_id]}; rename one of them"))
+        else:
+            seen[result.doc_id] = path
+            articles.append(result)
+    for item in skipped:
+        log.warning("skipped %s: %s", item.path, item.reason)
+    return Scan(tuple(articles), tuple(skipped))
+
+
+def _problem_with_location(path: Path, root: Path) -> str | None:
+    """A reason to skip a path that escapes the folder through a link, else None."""
+    try:
+        resolved = path.resolve()
+    except OSError as exc:
+        return f"cannot be resolved ({exc.strerror or exc})"
+    if not resolved.is_relative_to(root):
+        return f"is a link to {resolved}, outside the corpus folder; copy the file in instead"
+    if not resolved.is_file():
+        return "is not a regular file"
+    return None
+
+
+def read_article(path: Path, max_bytes: int) -> Article | str:
+    """Read one article file; return the Article, or a one-line reason why it cannot be used."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return f"is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.1f} MB limit (raise RAG_MAX_FILE_MB)"
+        raw = path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if not raw.strip():
+        return "is empty"
+    if b"\x00" in raw[:8192]:
+        return "looks binary (it contains NUL bytes); only plain-text .txt/.md articles can be indexed"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (
+            f"is not UTF-8 (byte 0x{raw[exc.start]:02x} at position {exc.start}); "
+            "convert it, e.g. `iconv -f latin1 -t utf-8`"
+        )
+    return parse_article(path, text)
+
+
+def parse_article(path: Path, text: str) -> Article | str:
+    """Split `text` into body lines and furniture, and find the title and outlet."""
+    lines = _lines(text)
+    if not lines:
+        return "is empty"
+    furniture: list[tuple[Span, str]] = []
+    body: list[Span] = []
+    outlet: str | None = None
+    last = lines[-1]
+    for span in lines:
+        line = text[span.start : span.end]
+        label = furniture_label(line)
+        if label is None and span is last and len(lines) > 2 and _is_outlet_line(line):
+            label, outlet = "outlet sign-off", line.strip()
+        footer = OUTLET_FOOTER.match(line.strip()) if label else None
+        if footer and outlet is None:
+            outlet = footer.group("outlet")
+        if label:
+            furniture.append((span, label))
+        else:
+            body.append(span)
+    if not body:
+        return "has no article text once page furniture is removed"
+    title = _title(text, body)
+    return Article(
+        doc_id=path.stem,
+        path=path,
+        title=title,
+        outlet=outlet,
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        body=tuple(body),
+        furniture=tuple(furniture),
+    )
+
+
+def furniture_label(line: str) -> str | None:
+    """The kind of page furniture `line` is, or None for article text."""
+    stripped = line.strip().lstrip("#>*- ").strip()
+    for label, pattern in FURNITURE_PATTERNS:
+        if pattern.search(stripped):
+            return label
+    if NEWSLETTER.search(stripped) and len(stripped.split()) <= NEWSLETTER_MAX_WORDS:
+        return "newsletter sign-up"
+    return None
+
+
+def _is_outlet_line(line: str) -> bool:
+    """A short closing line such as "The Wall Street Journal"."""
+    stripped = line.strip()
+    return bool(OUTLET_LINE.match(stripped)) and not SENTENCE_END.search(stripped)
+
+
+def _lines(text: str) -> list[Span]:
+    """Spans of the non-blank lines, whitespace trimmed, offsets into `text`."""
+    spans = []
+    for match in re.finditer(r"[^\r\n]+", text):
+        line = match.group()
+        stripped = line.strip()
+        if stripped:
+            start = match.start() + (len(line) - len(line.lstrip()))
+            spans.append(Span(start, start + len(stripped)))
+    return spans
+
+
+def _title(text: str, body: list[Span]) -> str:
+    """The headline line where the file has one, otherwise the lead's opening words."""
+    first = text[body[0].start : body[0].end].lstrip("#").strip()
+    if len(body) > 1 and len(first) <= TITLE_MAX_CHARS and not SENTENCE_END.search(first):
+        return first
+    words = first.split()
+    if len(words) <= DERIVED_TITLE_WORDS:
+        return first.rstrip(".")
+    return " ".join(words[:DERIVED_TITLE_WORDS]).rstrip(",;:") + "…"
+
+
+def headline_span(article: Article) -> Span | None:
+    """The span of the headline line, if the article starts with one."""
+    first = article.body[0]
+    line = article.text[first.start : first.end].lstrip("#").strip()
+    return first if line == article.title else None

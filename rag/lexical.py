@@ -1,0 +1,100 @@
+"""Lexical search: a BM25 index (bm25s) over the chunks, persisted next to the store."""
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+BM25_DIR = "bm25"
+IDS_FILE = "ids.json"
+
+
+@functools.cache
+def _stemmer() -> object:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, stemmed terms: the unit both BM25 and the answerer match on."""
+    import bm25s
+
+    tokens = bm25s.tokenize(
+        [text], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return list(tokens[0])
+
+
+class LexicalIndex:
+    """BM25 over chunk texts, keyed by chunk id."""
+
+    def __init__(self, retriever: object, ids: list[str], generation: int) -> None:
+        self._retriever = retriever
+        self.ids = ids
+        self.generation = generation
+        vocab: dict[str, int] = retriever.vocab_dict  # type: ignore[attr-defined]
+        indptr = np.asarray(retriever.scores["indptr"])  # type: ignore[attr-defined]
+        doc_freq = np.diff(indptr)
+        n = max(len(ids), 1)
+        self._idf = {
+            t: math.log(1 + (n - doc_freq[i] + 0.5) / (doc_freq[i] + 0.5))
+            for t, i in vocab.items()
+            if t and i < len(doc_freq)  # bm25s adds an empty placeholder token
+        }
+        self._max_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str], generation: int) -> LexicalIndex:
+        import bm25s
+
+        tokens = [terms(t) for t in texts] if texts else []
+        retriever = bm25s.BM25()
+        retriever.index(tokens or [["empty"]], show_progress=False)
+        return cls(retriever, list(ids), generation)
+
+    def save(self, index_dir: Path) -> None:
+        """Write atomically: a half-written BM25 folder is never left in place."""
+        final = index_dir / BM25_DIR
+        tmp = index_dir / f".{BM25_DIR}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        self._retriever.save(str(tmp), show_progress=False)  # type: ignore[attr-defined]
+        (tmp / IDS_FILE).write_text(json.dumps({"generation": self.generation, "ids": self.ids}))
+        old = index_dir / f".{BM25_DIR}.old-{os.getpid()}"
+        if final.exists():
+            final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, index_dir: Path) -> LexicalIndex | None:
+        """The saved index, or None when there is none (or it cannot be read)."""
+        import bm25s
+
+        folder = index_dir / BM25_DIR
+        try:
+            meta = json.loads((folder / IDS_FILE).read_text())
+            retriever = bm25s.BM25.load(str(folder), show_progress=False)
+        except (OSError, ValueError):
+            return None
+        return cls(retriever, list(meta["ids"]), int(meta["generation"]))
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term; unseen terms get the highest."""
+        return self._idf.get(term, self._max_idf)
+
+    def query(self, text: str, n: int) -> list[tuple[str, float]]:
+        """The `n` best chunks for `text` as (id, BM25 score), best first; only positive scores."""
+        known = [t for t in terms(text) if t in self._idf]
+        if not known or not self.ids:
+            return []
+        docs, scores = self._retriever.retrieve(  # type: ignore[attr-defined]
+            [known], k=min(n, len(self.ids)), show_progress=False
+        )
+        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]

@@ -1,0 +1,119 @@
+"""One settings object, read from the environment (`RAG_*`) and passed explicitly."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
+MODES = ("auto", "extractive")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline can be told. Build it with `Settings.from_env()`.
+
+    Fields map to environment variables named `RAG_<FIELD>` (upper case), e.g.
+    `RAG_TOP_K=8`. `openai_api_key` and `openai_base_url` read the standard
+    `OPENAI_API_KEY` / `OPENAI_BASE_URL`.
+    """
+
+    corpus: Path = Path("seeds")
+    index_dir: Path = Path(".rag")
+    chroma_url: str | None = None
+    collection: str = "newsqa_articles"
+    embed_model: str = DEFAULT_EMBED_MODEL
+    mode: str = "auto"
+    top_k: int = 5
+    max_file_mb: float = 5.0
+    chunk_tokens: int = 200
+    chunk_overlap: int = 40
+    max_answer_sentences: int = 3
+    max_question_chars: int = 2000
+    # Refusal thresholds of the extractive answerer; calibrated on eval/questions.jsonl
+    # with `python -m eval.calibrate` (see eval/README.md).
+    min_similarity: float = 0.30
+    min_coverage: float = 0.45
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read `RAG_*` variables (and `OPENAI_*`), then apply keyword overrides.
+
+        Raises:
+            ConfigError: a variable or override has a value of the wrong type.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            name = f.name.upper() if f.name.startswith("openai_") else f"RAG_{f.name.upper()}"
+            raw = env.get(name)
+            if raw not in (None, ""):
+                values[f.name] = _parse(f.name, name, raw, f.type)
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if key not in values and not any(f.name == key for f in dataclasses.fields(cls)):
+                raise ConfigError(f"Unknown option {key!r}. Known options: {', '.join(_field_names())}.")
+            ftype = next(f.type for f in dataclasses.fields(cls) if f.name == key)
+            values[key] = _parse(key, key, value, ftype) if isinstance(value, str) else _coerce(key, value, ftype)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with some fields changed (None leaves a field as it is)."""
+        return Settings.from_env({}, **{**dataclasses.asdict(self), **changes})
+
+    def validate(self) -> None:
+        """Raise ConfigError for values no pipeline can run with."""
+        if self.mode not in MODES:
+            raise ConfigError(f"Unknown mode {self.mode!r}. Use one of: {', '.join(MODES)} (RAG_MODE or --mode).")
+        if not 1 <= self.top_k <= 100:
+            raise ConfigError(f"top_k must be between 1 and 100, got {self.top_k} (RAG_TOP_K or --top-k).")
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ConfigError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens ({self.chunk_tokens})."
+            )
+        if self.max_file_mb <= 0:
+            raise ConfigError(f"max_file_mb must be positive, got {self.max_file_mb} (RAG_MAX_FILE_MB).")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+def _field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(Settings)]
+
+
+def _parse(key: str, source: str, raw: str, ftype: object) -> object:
+    """Turn an environment string into the field's type."""
+    text = str(ftype)
+    try:
+        if "Path" in text:
+            return Path(raw).expanduser()
+        if text == "int":
+            return int(raw)
+        if text == "float":
+            return float(raw)
+    except ValueError:
+        kind = "a whole number" if text == "int" else "a number"
+        raise ConfigError(f"{source} must be {kind}, got {raw!r}.") from None
+    return raw
+
+
+def _coerce(key: str, value: object, ftype: object) -> object:
+    text = str(ftype)
+    if "Path" in text and isinstance(value, (str, os.PathLike)):
+        return Path(value)
+    if text == "int" and not isinstance(value, int):
+        raise ConfigError(f"{key} must be a whole number, got {value!r}.")
+    if text == "float" and not isinstance(value, (int, float)):
+        raise ConfigError(f"{key} must be a number, got {value!r}.")
+    return value

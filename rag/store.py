@@ -1,0 +1,180 @@
+"""The article store: original texts, chunks and index metadata in one SQLite file.
+
+An article counts as indexed only once its row says `complete = 1`, which is written in
+the same transaction as its chunks, after its vectors are in Chroma. A run that dies
+half-way leaves `complete = 0`, and the next run redoes that article.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.types import Article, Chunk, Span
+
+STORE_FILE = "store.sqlite3"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT,
+    sha256 TEXT NOT NULL, text TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, sentences TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as stored, with its article's title and outlet."""
+
+    id: str
+    doc_id: str
+    title: str
+    outlet: str | None
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An indexed article, without its text."""
+
+    doc_id: str
+    path: str
+    title: str
+    outlet: str | None
+    chunks: int
+
+
+class Store:
+    """SQLite-backed store of articles and chunks (one per index folder)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def exists(cls, index_dir: Path) -> bool:
+        return (index_dir / STORE_FILE).exists()
+
+    @classmethod
+    def open(cls, index_dir: Path) -> Store:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        return cls(index_dir / STORE_FILE)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """A counter bumped by every change to the chunks (the BM25 index records it)."""
+        return int(self.get_meta("generation") or 0)
+
+    def states(self) -> dict[str, tuple[str, bool]]:
+        """doc_id -> (sha256, complete) for every article the store knows."""
+        rows = self._db.execute("SELECT doc_id, sha256, complete FROM articles").fetchall()
+        return {doc_id: (sha, bool(done)) for doc_id, sha, done in rows}
+
+    def begin_article(self, article: Article) -> None:
+        """Record that `article` is being (re)indexed: its old chunks go, it is not complete."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (article.doc_id,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, 0)",
+                (article.doc_id, str(article.path), article.title, article.outlet, article.sha256, article.text),
+            )
+            self._bump()
+
+    def finish_article(self, doc_id: str, chunks: Iterable[Chunk]) -> None:
+        """Store the article's chunks and mark it complete, in one transaction."""
+        with self._lock, self._transaction():
+            self._db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (c.id, c.doc_id, c.ord, c.start, c.end, c.text, json.dumps([[s.start, s.end] for s in c.sentences]))
+                    for c in chunks
+                ],
+            )
+            self._db.execute("UPDATE articles SET complete = 1 WHERE doc_id = ?", (doc_id,))
+            self._bump()
+
+    def delete_article(self, doc_id: str) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            self._db.execute("DELETE FROM articles WHERE doc_id = ?", (doc_id,))
+            self._bump()
+
+    def all_chunks(self) -> tuple[list[str], list[str]]:
+        """Ids and texts of every chunk of every complete article, in a stable order."""
+        rows = self._db.execute(
+            "SELECT c.id, c.text FROM chunks c JOIN articles a USING (doc_id) WHERE a.complete = 1 "
+            "ORDER BY c.doc_id, c.ord"
+        ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def chunks(self, ids: Iterable[str]) -> dict[str, StoredChunk]:
+        """The stored chunks with these ids (unknown ids are left out)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self._db.execute(
+            f'SELECT c.id, c.doc_id, a.title, a.outlet, c.start, c."end", c.text, c.sentences '
+            f"FROM chunks c JOIN articles a USING (doc_id) WHERE a.complete = 1 AND c.id IN ({marks})",
+            wanted,
+        ).fetchall()
+        return {
+            r[0]: StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(Span(a, b) for a, b in json.loads(r[7])))
+            for r in rows
+        }
+
+    def article_text(self, doc_id: str) -> str | None:
+        row = self._db.execute("SELECT text FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def articles(self) -> list[ArticleInfo]:
+        """Every completely indexed article, by doc_id."""
+        rows = self._db.execute(
+            "SELECT a.doc_id, a.path, a.title, a.outlet, COUNT(c.id) FROM articles a "
+            "LEFT JOIN chunks c USING (doc_id) WHERE a.complete = 1 GROUP BY a.doc_id ORDER BY a.doc_id"
+        ).fetchall()
+        return [ArticleInfo(*row) for row in rows]
+
+    def _bump(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN … COMMIT, or ROLLBACK when the block raises."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,139 @@
+"""The project's own small types: what the public API speaks (no llama-index or Chroma objects)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range `[start, end)` in an article's original text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as read from disk.
+
+    `text` is the file exactly as on disk (decoded as UTF-8): every offset refers to it.
+    `body` lists the line spans that are article text; page furniture (newsletter
+    sign-ups, "Read more" links, footers) is left out of `body` but kept in `text`.
+    """
+
+    doc_id: str
+    path: Path
+    title: str
+    outlet: str | None
+    text: str
+    sha256: str
+    body: tuple[Span, ...]
+    furniture: tuple[tuple[Span, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrieval unit: consecutive sentences of one article, `text == article.text[start:end]`."""
+
+    id: str
+    doc_id: str
+    ord: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its article's details and its retrieval scores.
+
+    `score` is the fused (reciprocal rank fusion) score; `dense_score` is the cosine
+    similarity and `lexical_score` the BM25 score, each None when that retriever
+    did not return the passage.
+    """
+
+    id: str
+    doc_id: str
+    title: str
+    outlet: str | None
+    text: str
+    start: int
+    end: int
+    sentences: tuple[Span, ...]
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    def quote(self, span: Span) -> str:
+        """The original text of `span`, which must lie inside this passage."""
+        if not (self.start <= span.start <= span.end <= self.end):
+            raise ValueError(f"span {span} is outside passage {self.id} [{self.start}, {self.end})")
+        return self.text[span.start - self.start : span.end - self.start]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source the answer cites: `original_text[start:end] == quote` for article `doc_id`."""
+
+    n: int
+    doc_id: str
+    title: str
+    outlet: str | None
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of the answer, the citation numbers it carries, and whether they support it."""
+
+    text: str
+    citations: tuple[int, ...]
+    supported: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `ask()` returns. A refusal is an Answer with `answered=False`, never an exception.
+
+    `text` carries `[n]` markers that refer to `citations[i].n`; `passages` lists
+    everything retrieved, cited or not; `reason` says why the answer was refused.
+    """
+
+    question: str
+    text: str
+    answered: bool
+    mode: str
+    citations: tuple[Citation, ...]
+    sentences: tuple[AnswerSentence, ...]
+    passages: tuple[Passage, ...]
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (what `rag ask --json` prints)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file that was not indexed, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one indexing run did."""
+
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    skipped: tuple[SkippedFile, ...]
+    chunks_embedded: int
+    seconds: float

@@ -1,0 +1,122 @@
+"""Dense vectors in Chroma: embedded PersistentClient by default, a Chroma server when a URL is set.
+
+The project computes every embedding itself; the collection never gets an embedding
+function (Chroma's default one downloads a model).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.errors import ConfigError, IndexMismatchError, IndexMissingError
+from rag.settings import Settings
+from rag.types import Chunk
+
+EMBED_MODEL_KEY = "embed_model"
+CHROMA_DIR = "chroma"
+
+
+class VectorIndex:
+    """One Chroma collection of chunk vectors, tagged with the model that made them."""
+
+    def __init__(self, collection: object) -> None:
+        self._collection = collection
+
+    @classmethod
+    def open(cls, settings: Settings, embed_model: str, create: bool) -> VectorIndex:
+        """Open (or create) the collection and refuse it if another model built it.
+
+        Raises:
+            IndexMissingError: `create` is False and there is no collection.
+            IndexMismatchError: the collection was built with another embedding model.
+        """
+        client = _client(settings)
+        try:
+            collection = client.get_collection(settings.collection, embedding_function=None)
+        except Exception as exc:  # chromadb raises NotFoundError (or ValueError on older servers)
+            if not create:
+                raise IndexMissingError(
+                    f"No index at {_where(settings)}. Run `rag index` first (or call rag.build_index())."
+                ) from exc
+            collection = client.create_collection(
+                settings.collection,
+                embedding_function=None,
+                metadata={EMBED_MODEL_KEY: embed_model},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        built_with = (collection.metadata or {}).get(EMBED_MODEL_KEY)
+        if built_with != embed_model:
+            raise IndexMismatchError(
+                f"The index at {_where(settings)} was built with embedding model {built_with!r}, but the settings "
+                f"ask for {embed_model!r}; mixing them would make search meaningless. Set RAG_EMBED_MODEL back, or "
+                f"rebuild with `rag index --rebuild`."
+            )
+        return cls(collection)
+
+    @classmethod
+    def drop(cls, settings: Settings) -> None:
+        """Delete the collection if it exists."""
+        client = _client(settings)
+        if any(c.name == settings.collection for c in _collections(client)):
+            client.delete_collection(settings.collection)
+
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        step = 1000
+        for i in range(0, len(chunks), step):
+            part = chunks[i : i + step]
+            self._collection.add(  # type: ignore[attr-defined]
+                ids=[c.id for c in part],
+                embeddings=vectors[i : i + step],
+                documents=[c.text for c in part],
+                metadatas=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in part],
+            )
+
+    def delete(self, doc_id: str) -> None:
+        self._collection.delete(where={"doc_id": doc_id})  # type: ignore[attr-defined]
+
+    def count(self) -> int:
+        return int(self._collection.count())  # type: ignore[attr-defined]
+
+    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The `n` nearest chunks as (id, cosine similarity), best first."""
+        n = min(n, self.count())
+        if n == 0:
+            return []
+        result = self._collection.query(  # type: ignore[attr-defined]
+            query_embeddings=[vector], n_results=n, include=["distances"]
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+
+def _client(settings: Settings) -> object:
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    if not settings.chroma_url:
+        return chromadb.PersistentClient(path=str(Path(settings.index_dir) / CHROMA_DIR), settings=chroma_settings)
+    url = urlparse(settings.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"RAG_CHROMA_URL must look like http://host:8000, got {settings.chroma_url!r}.")
+    try:
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    except Exception as exc:
+        raise ConfigError(
+            f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). Start it (`chroma run`) "
+            "or unset RAG_CHROMA_URL to use the embedded store."
+        ) from None
+
+
+def _collections(client: object) -> list[object]:
+    return list(client.list_collections())  # type: ignore[attr-defined]
+
+
+def _where(settings: Settings) -> str:
+    return settings.chroma_url or str(settings.index_dir)
