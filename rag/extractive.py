@@ -41,6 +41,8 @@ ACTION_QUESTION = re.compile(
     r"(?P<subject>(?:[A-Z][\w’'-]*\s+){1,3})(?P<verb>[a-z]+)\b"
 )
 VERB_WEIGHT = 2.0  # the question's verb ("warn" in "What did X warn Y?") counts double
+WHO_QUESTION = re.compile(r"^\s*who\b", re.I)
+PRONOUN_ATTRIBUTION = re.compile(r"[,”\"]\s*(he|she|they)\s+(said|says|added|wrote|warned|told)\b")
 TIME = re.compile(
     r"\d{4}|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
     r"august|september|october|november|december|week|month|year|yesterday|today)\b",
@@ -60,6 +62,7 @@ class _Candidate:
     text: str
     context_terms: frozenset[str]  # the sentence, the one before it and the article title
     own_terms: frozenset[str]
+    previous: Span | None  # the sentence before it in the same passage
 
 
 class ExtractiveAnswerer:
@@ -108,11 +111,14 @@ class ExtractiveAnswerer:
             if ok and max(float(vectors[1 + i] @ vectors[1 + j]) for j in chosen) < DUPLICATE_SIMILARITY:
                 chosen.append(int(i))
         if not chosen:
-            absent = [e for e in entities if not any(set(terms(e)) <= c.context_terms for c in candidates)]
+            absent = [e for e in entities if not any(_named(terms(e), c.context_terms) for c in candidates)]
             if absent:
                 return _refusal(question, passages, REFUSAL_MISSING_TERMS.format(terms=_join(absent)))
             return _refusal(question, passages, REFUSAL_WEAK_EVIDENCE)
-        return _compose(question, passages, [candidates[i] for i in chosen])
+        picked = [candidates[i] for i in chosen]
+        if WHO_QUESTION.search(question) and PRONOUN_ATTRIBUTION.search(picked[0].text) and picked[0].previous:
+            picked.insert(0, _candidate_for(picked[0].passage, picked[0].previous))
+        return _compose(question, passages, picked)
 
     def _coverage(self, q_terms: Sequence[str], present: frozenset[str], verb: str) -> float:
         """IDF-weighted share of the question's terms found in `present` (its verb weighs double)."""
@@ -128,28 +134,30 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
     out: list[_Candidate] = []
     for p in passages:
         title_terms = set(terms(p.title))
-        previous = ""
+        previous: Span | None = None
         for span in p.sentences:
             text = p.quote(span)
             key = (p.doc_id, span.start)
             own = terms(text)
             if key not in seen and len(text.split()) >= MIN_SENTENCE_WORDS:
                 seen.add(key)
-                context = set(own) | set(terms(previous)) | title_terms
-                out.append(_Candidate(p, span, text, frozenset(context), frozenset(own)))
-            previous = text
+                context = set(own) | set(terms(p.quote(previous)) if previous else ()) | title_terms
+                out.append(_Candidate(p, span, text, frozenset(context), frozenset(own), previous))
+            previous = span
     return out
 
 
+def _candidate_for(passage: Passage, span: Span) -> _Candidate:
+    """A candidate for a sentence chosen for its position, not its score (who said what)."""
+    text = passage.quote(span)
+    return _Candidate(passage, span, text, frozenset(), frozenset(terms(text)), None)
+
+
 def _entities(question: str) -> list[str]:
-    """Names and numbers in the question (capitalised words after the first, figures)."""
-    words = question.strip().split(maxsplit=1)
-    rest = words[1] if len(words) > 1 else ""
-    first = words[0] if words else ""
-    found = ENTITY.findall(rest)
-    if first and ENTITY.fullmatch(first.strip("?,.")) and first.lower() not in QUESTION_WORDS.split():
-        found.insert(0, first.strip("?,."))
-    return [e for e in dict.fromkeys(found) if terms(e)]
+    """Names and figures in the question: capitalised words after the first word, and numbers."""
+    parts = question.strip().split(maxsplit=1)
+    rest = parts[1] if len(parts) > 1 else ""
+    return [e for e in dict.fromkeys(ENTITY.findall(rest)) if terms(e)]
 
 
 def _missing(entities: Sequence[str], subject: str, c: _Candidate) -> list[str]:
@@ -158,7 +166,15 @@ def _missing(entities: Sequence[str], subject: str, c: _Candidate) -> list[str]:
     "He said…" can answer a question about Gallant when the sentence before names him, but
     the other names and figures must be in the cited sentence itself.
     """
-    return [e for e in entities if not set(terms(e)) <= (c.context_terms if e == subject else c.own_terms)]
+    return [e for e in entities if not _named(terms(e), c.context_terms if e == subject else c.own_terms)]
+
+
+def _named(entity_terms: Sequence[str], present: frozenset[str]) -> bool:
+    """Every term of the entity is present, allowing for demonyms ("Israeli" names "Israel")."""
+    return all(
+        t in present or any(len(p) >= 4 and len(t) >= 4 and (p.startswith(t) or t.startswith(p)) for p in present)
+        for t in entity_terms
+    )
 
 
 def _reversed_roles(sentence: str, subject: str, verb: str) -> bool:

@@ -37,7 +37,7 @@ class Settings:
     # Refusal thresholds of the extractive answerer; calibrated on eval/questions.jsonl
     # with `python -m eval.calibrate` (see eval/README.md).
     min_similarity: float = 0.30
-    min_coverage: float = 0.45
+    min_coverage: float = 0.25
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
 

@@ -1,0 +1,1 @@
+"""Evaluation: the question set, scoring and calibration (run from the repository root)."""

@@ -1,0 +1,50 @@
+"""Score one answer against its question: correct with the right source, or rightly refused."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eval.dataset import Question
+from rag.types import Answer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one answer fared."""
+
+    id: str
+    kind: str
+    answerable: bool
+    answered: bool
+    facts_found: bool  # every key fact appears in the answer text
+    right_source: bool  # some citation is to a supporting article
+    offsets_exact: bool  # every citation's offsets reproduce its quote from the article on disk
+
+    @property
+    def correct(self) -> bool:
+        """Answerable: answered with every key fact and a right source. Unanswerable: refused."""
+        if self.answerable:
+            return self.answered and self.facts_found and self.right_source
+        return not self.answered
+
+
+def score(question: Question, answer: Answer, originals: dict[str, str]) -> Outcome:
+    text = answer.text.lower().replace("’", "'")
+    facts = all(any(alt.lower() in text for alt in alts) for alts in question.key_facts)
+    source = any(c.doc_id in question.doc_ids for c in answer.citations)
+    exact = all(originals[c.doc_id][c.start : c.end] == c.quote for c in answer.citations)
+    return Outcome(question.id, question.kind, question.answerable, answer.answered, facts, source, exact)
+
+
+def summarize(outcomes: list[Outcome]) -> dict[str, float | int]:
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    return {
+        "questions": len(outcomes),
+        "answerable": len(answerable),
+        "answered_correctly": sum(o.correct for o in answerable),
+        "unanswerable": len(unanswerable),
+        "refused": sum(o.correct for o in unanswerable),
+        "wrongly_refused": sum(not o.answered for o in answerable),
+        "offsets_exact": sum(o.offsets_exact for o in outcomes),
+        "accuracy": round(sum(o.correct for o in outcomes) / max(len(outcomes), 1), 3),
+    }
