@@ -35,21 +35,28 @@ def bundled_model_path() -> Path:
 
 
 class LocalEmbedder:
-    """A sentence-transformers model loaded from disk, on the CPU, never from a hub."""
+    """A sentence-transformers model loaded from disk, on the CPU, never from a hub.
+
+    The model loads on the first `embed()` call, so that work needing only the
+    model's name (a re-index with nothing new) does not pay for loading it.
+    """
 
     def __init__(self, path: Path, name: str) -> None:
+        self.name = name
+        self._path = path
+
+    @functools.cached_property
+    def _model(self) -> object:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is local: never reach for a hub
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # no "Loading weights" bar in front of the user
-
-        self.name = name
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        return SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self._model.encode(
+        vectors = self._model.encode(  # type: ignore[attr-defined]
             list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)

@@ -41,6 +41,12 @@ ACTION_QUESTION = re.compile(
     r"(?P<subject>(?:[A-Z][\w’'-]*\s+){1,3})(?P<verb>[a-z]+)\b"
 )
 VERB_WEIGHT = 2.0  # the question's verb ("warn" in "What did X warn Y?") counts double
+# Verbs too general to demand in the cited sentence; any other verb of "What did X <verb> Y?"
+# ("warn", "threaten", "reject") must appear there, as a verb or a noun ("warning").
+LIGHT_VERBS = frozenset(
+    "say tell do make get go have give take sit come meet see think want know talk speak discuss describe "
+    "view call use put show feel become mean".split()
+)
 WHO_QUESTION = re.compile(r"^\s*who\b", re.I)
 PRONOUN_ATTRIBUTION = re.compile(r"[,”\"]\s*(he|she|they)\s+(said|says|added|wrote|warned|told)\b")
 TIME = re.compile(
@@ -48,6 +54,11 @@ TIME = re.compile(
     r"august|september|october|november|december|week|month|year|yesterday|today)\b",
     re.I,
 )
+
+
+@functools.cache
+def _light_verbs() -> frozenset[str]:
+    return frozenset(terms(" ".join(LIGHT_VERBS)))
 
 
 @functools.cache
@@ -101,6 +112,7 @@ class ExtractiveAnswerer:
                 and self._coverage(q_terms, c.own_terms | (c.context_terms & entity_terms), verb)
                 >= self._settings.min_coverage
                 and not (action and _reversed_roles(c.text, subject, action.group("verb")))
+                and not (verb and verb not in _light_verbs() and not _named([verb], c.own_terms))
             )
             if not chosen:
                 if ok:

@@ -1,0 +1,86 @@
+"""The offline answerer through ask(): cited answers with exact offsets, merges, and honest refusals."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from rag import ask
+from rag.errors import QuestionError
+from rag.prompts import CANNOT_ANSWER
+from tests.conftest import HOCHSTEIN, original
+
+
+def test_hochstein_question_is_answered_from_the_middle_east_eye_article(seed_settings) -> None:
+    answer = ask("What did Hochstein warn Hezbollah?", settings=seed_settings)
+    assert answer.answered and answer.mode == "extractive"
+    first = answer.citations[0]
+    assert first.doc_id == HOCHSTEIN and first.outlet == "Middle East Eye"
+    assert "stand by Israel and not condemn them publicly" in first.quote
+    assert "launches an offensive" in first.quote
+    assert answer.text.startswith(first.quote) and "[1]" in answer.text
+
+
+def test_every_citation_reproduces_its_quote_from_the_file_on_disk(seed_settings) -> None:
+    questions = [
+        "What did Hochstein warn Hezbollah?",
+        "How many Israelis have been displaced?",
+        "When did Hochstein broker the maritime boundary agreement?",
+        "Who attended Hochstein's talks with Gallant?",
+        "What did Gallant say about the window for a diplomatic agreement?",
+    ]
+    for question in questions:
+        answer = ask(question, settings=seed_settings)
+        assert answer.answered, question
+        for c in answer.citations:
+            assert original(c.doc_id)[c.start : c.end] == c.quote
+
+
+def test_every_answer_sentence_carries_a_marker_that_points_at_a_citation(seed_settings) -> None:
+    answer = ask("What did Hochstein warn Hezbollah?", settings=seed_settings)
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    assert markers == [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert len(answer.sentences) == len(answer.citations)
+    assert all(s.supported and len(s.citations) == 1 for s in answer.sentences)
+
+
+def test_what_several_articles_say_is_merged(seed_settings) -> None:
+    answer = ask("What did Hochstein warn Hezbollah?", settings=seed_settings)
+    assert len({c.doc_id for c in answer.citations}) >= 2
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "Who won the 2022 World Cup?",
+        "What did Vladimir Putin say about Nasrallah?",
+        "What did Hochstein warn Hamas?",  # a near miss: he warned Hezbollah, not Hamas
+        "What did Biden warn Hezbollah?",  # a near miss: Hochstein warned, Biden did not
+    ],
+)
+def test_questions_the_articles_do_not_answer_are_refused(seed_settings, question) -> None:
+    answer = ask(question, settings=seed_settings)
+    assert not answer.answered
+    assert answer.text.startswith(CANNOT_ANSWER)
+    assert answer.citations == () and answer.reason
+    assert answer.passages, "the retrieved passages are still shown"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_an_empty_question_is_an_error_that_says_what_to_do(seed_settings, question) -> None:
+    with pytest.raises(QuestionError, match="empty"):
+        ask(question, settings=seed_settings)
+
+
+def test_an_overlong_question_is_an_error(seed_settings) -> None:
+    with pytest.raises(QuestionError, match="characters long"):
+        ask("Hezbollah " * 1000, settings=seed_settings)
+
+
+def test_options_override_settings_and_the_answer_is_plain_json(seed_settings) -> None:
+    answer = ask("Fuad Shukr", settings=seed_settings, top_k=2)
+    assert len(answer.passages) == 2
+    data = json.loads(json.dumps(answer.to_dict(), default=str))
+    assert set(data) >= {"text", "answered", "mode", "citations", "passages", "sentences"}

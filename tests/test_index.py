@@ -1,0 +1,103 @@
+"""Indexing in real Chroma: incremental re-index, deletions, model mismatch, interrupted runs, the lock."""
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+
+import pytest
+
+from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
+from rag.index import LOCK_FILE, build_index, open_index
+from rag.retrieve import Retriever
+from tests.conftest import HOCHSTEIN, CountingEmbedder, make_settings
+
+CHANGED = "002_c2ca303522c8726a"
+
+
+def test_reindexing_embeds_only_the_changed_article_and_drops_deleted_ones(tmp_path, corpus_copy, embedder) -> None:
+    settings = make_settings(tmp_path, corpus_copy)
+    first = build_index(settings, CountingEmbedder(embedder))
+    assert len(first.added) == 5 and first.chunks_embedded > 5
+
+    counting = CountingEmbedder(embedder)
+    again = build_index(settings, counting)
+    assert (again.unchanged, again.chunks_embedded, counting.calls) == (first.added, 0, [])
+
+    path = corpus_copy / f"{CHANGED}.txt"
+    path.write_text(path.read_text() + "\nHezbollah said on Friday it would study a new French proposal.\n")
+    (corpus_copy / f"{HOCHSTEIN}.txt").unlink()
+    counting = CountingEmbedder(embedder)
+    report = build_index(settings, counting)
+    assert report.updated == (CHANGED,)
+    assert report.removed == (HOCHSTEIN,)
+    assert report.added == ()
+    index = open_index(settings, embedder)
+    changed_chunks = [c for c in index.store.chunks(index.lexical.ids).values() if c.doc_id == CHANGED]
+    assert sorted(counting.texts) == sorted(c.text for c in changed_chunks)
+    assert index.vectors.count() == len(index.lexical.ids)
+
+    passages = Retriever(index, embedder).retrieve("French proposal Hezbollah would study", 3)
+    assert passages[0].doc_id == CHANGED and "French proposal" in passages[0].text
+    every = Retriever(index, embedder).retrieve("What did Hochstein warn Hezbollah?", 20)
+    assert HOCHSTEIN not in {p.doc_id for p in every}
+
+
+def test_an_index_built_with_another_model_is_refused(tmp_path, embedder) -> None:
+    settings = make_settings(tmp_path)
+    build_index(settings, CountingEmbedder(embedder, name="some-other-model"))
+    with pytest.raises(IndexMismatchError, match="some-other-model") as error:
+        open_index(settings, embedder)
+    assert "rag index --rebuild" in str(error.value)
+    with pytest.raises(IndexMismatchError):
+        build_index(settings, embedder)
+    report = build_index(settings, embedder, rebuild=True)
+    assert len(report.added) == 5
+    assert open_index(settings, embedder).vectors.count() == report.chunks_embedded
+
+
+class FailingEmbedder(CountingEmbedder):
+    """The real embedder, failing on one article (a crash half-way through indexing)."""
+
+    def __init__(self, inner, fail_on: str) -> None:
+        super().__init__(inner)
+        self.fail_on = fail_on
+
+    def embed(self, texts):
+        if any(self.fail_on in t for t in texts):
+            raise RuntimeError("simulated crash")
+        return super().embed(texts)
+
+
+def test_an_interrupted_run_leaves_no_half_article_and_the_next_run_repairs_it(tmp_path, embedder) -> None:
+    settings = make_settings(tmp_path)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build_index(settings, FailingEmbedder(embedder, fail_on="Naim Qassem"))  # a sentence of 003
+    index = open_index(settings, embedder)
+    complete = {a.doc_id for a in index.store.articles()}
+    assert "003_7dc90b1bd24fe7e6" not in complete
+    passages = Retriever(index, embedder).retrieve("Naim Qassem large losses on both sides", 10)
+    assert all(p.doc_id in complete for p in passages)
+
+    counting = CountingEmbedder(embedder)
+    report = build_index(settings, counting)
+    assert "003_7dc90b1bd24fe7e6" in report.added + report.updated
+    assert set(report.unchanged) == complete
+    assert open_index(settings, embedder).vectors.count() == len(open_index(settings, embedder).lexical.ids)
+
+
+def test_a_second_indexer_is_refused_while_one_holds_the_lock(tmp_path, embedder) -> None:
+    settings = make_settings(tmp_path)
+    lock = Path(settings.index_dir) / LOCK_FILE
+    lock.parent.mkdir(parents=True)
+    with open(lock, "w") as handle:
+        handle.write("4242")
+        handle.flush()
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with pytest.raises(IndexBusyError, match="4242"):
+            build_index(settings, embedder)
+    assert len(build_index(settings, embedder).added) == 5
+
+
+def test_opening_a_missing_index_says_how_to_build_one(tmp_path, embedder) -> None:
+    with pytest.raises(IndexMissingError, match="rag index"):
+        open_index(make_settings(tmp_path), embedder)
