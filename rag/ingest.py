@@ -194,9 +194,3 @@ def _title(text: str, body: list[Span]) -> str:
         return first.rstrip(".")
     return " ".join(words[:DERIVED_TITLE_WORDS]).rstrip(",;:") + "…"
 
-
-def headline_span(article: Article) -> Span | None:
-    """The span of the headline line, if the article starts with one."""
-    first = article.body[0]
-    line = article.text[first.start : first.end].lstrip("#").strip()
-    return first if line == article.title else None

@@ -36,6 +36,9 @@ class Assistant:
     def ask(self, question: str, *, top_k: int | None = None) -> Answer:
         """Answer one question; see `rag.ask` for the details."""
         question = _check_question(question, self.settings.max_question_chars)
+        if self.index.store.generation() != self.index.lexical.generation:  # re-indexed since opened
+            self.index = open_index(self.settings, self.embedder)
+            self.retriever = Retriever(self.index, self.embedder)
         passages = self.retriever.retrieve(question, top_k or self.settings.top_k)
         answerer = make_answerer(self.settings, self.embedder, self.index.lexical)
         return answerer.answer(question, passages)

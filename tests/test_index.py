@@ -101,3 +101,17 @@ def test_a_second_indexer_is_refused_while_one_holds_the_lock(tmp_path, embedder
 def test_opening_a_missing_index_says_how_to_build_one(tmp_path, embedder) -> None:
     with pytest.raises(IndexMissingError, match="rag index"):
         open_index(make_settings(tmp_path), embedder)
+
+
+def test_an_open_assistant_sees_articles_indexed_after_it_opened(tmp_path, corpus_copy, embedder) -> None:
+    from rag.pipeline import Assistant
+
+    settings = make_settings(tmp_path, corpus_copy)
+    helper = Assistant(settings)
+    assert not helper.ask("What did the mayor of Springfield announce about the bridge?").answered
+    (corpus_copy / "bridge.txt").write_text(
+        "Springfield bridge to close\nThe mayor of Springfield announced the bridge will close for repairs in May.\n"
+    )
+    build_index(settings, embedder)
+    answer = helper.ask("What did the mayor of Springfield announce about the bridge?")
+    assert answer.answered and answer.citations[0].doc_id == "bridge"
