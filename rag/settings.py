@@ -35,7 +35,7 @@ class Settings:
     max_answer_sentences: int = 3
     max_question_chars: int = 2000
     # Refusal thresholds of the extractive answerer; calibrated on eval/questions.jsonl
-    # with `python -m eval.calibrate` (see eval/README.md).
+    # with `python -m eval.calibrate` (README, "Evaluation").
     min_similarity: float = 0.30
     min_coverage: float = 0.25
     openai_api_key: str | None = field(default=None, repr=False)
