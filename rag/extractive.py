@@ -76,6 +76,32 @@ class _Candidate:
     previous: Span | None  # the sentence before it in the same passage
 
 
+@dataclass(frozen=True)
+class _Question:
+    """What the answerer needs to know about a question, parsed once."""
+
+    terms: tuple[str, ...]  # stemmed content terms, question words left out
+    entities: tuple[str, ...]  # names and figures, as written
+    entity_terms: frozenset[str]
+    subject: str  # "Hochstein" in "What did Hochstein warn Hezbollah?" (else the first entity)
+    verb: str  # "warn" there, as written; "" when the question has no such shape
+    verb_term: str  # the verb stemmed ("" for stop-word verbs such as "do")
+
+    @classmethod
+    def parse(cls, question: str) -> _Question:
+        entities = _entities(question)
+        action = ACTION_QUESTION.match(question)
+        verb = action.group("verb") if action else ""
+        return cls(
+            terms=tuple(t for t in dict.fromkeys(terms(question)) if t not in _question_words()),
+            entities=tuple(entities),
+            entity_terms=frozenset(t for e in entities for t in terms(e)),
+            subject=action.group("subject").strip() if action else (entities[0] if entities else ""),
+            verb=verb,
+            verb_term=(terms(verb) or [""])[0] if verb else "",
+        )
+
+
 class ExtractiveAnswerer:
     """Compose an answer from verbatim source sentences, or refuse."""
 
@@ -91,53 +117,48 @@ class ExtractiveAnswerer:
         candidates = _candidates(passages)
         if not candidates:
             return _refusal(question, passages, REFUSAL_EMPTY_INDEX if not passages else REFUSAL_WEAK_EVIDENCE)
-        q_terms = [t for t in dict.fromkeys(terms(question)) if t not in _question_words()]
-        entities = _entities(question)
-        entity_terms = {t for e in entities for t in terms(e)}
-        action = ACTION_QUESTION.match(question)
-        verb = (terms(action.group("verb")) or [""])[0] if action else ""
+        q = _Question.parse(question)
         vectors = self._embedder.embed([question] + [c.text for c in candidates])
         similarity = vectors[1:] @ vectors[0]
-        coverage = np.array([self._coverage(q_terms, c.own_terms, verb) for c in candidates])
+        coverage = np.array([self._coverage(q, c.own_terms) for c in candidates])
         scores = similarity + COVERAGE_WEIGHT * coverage + _type_bonus(question, candidates)
-        order = np.argsort(-scores, kind="stable")
 
-        subject = action.group("subject").strip() if action else (entities[0] if entities else "")
         chosen: list[int] = []
-        for i in order:
-            c = candidates[i]
-            ok = (
-                not _missing(entities, subject, c)
-                and similarity[i] >= self._settings.min_similarity
-                and self._coverage(q_terms, c.own_terms | (c.context_terms & entity_terms), verb)
-                >= self._settings.min_coverage
-                and not (action and _reversed_roles(c.text, subject, action.group("verb")))
-                and not (verb and verb not in _light_verbs() and not _named([verb], c.own_terms))
-            )
-            if not chosen:
-                if ok:
-                    chosen.append(int(i))
-                continue
-            if len(chosen) >= self._settings.max_answer_sentences or scores[i] < ALSO_CITE_RATIO * scores[chosen[0]]:
+        for i in np.argsort(-scores, kind="stable"):
+            if chosen and (
+                len(chosen) >= self._settings.max_answer_sentences or scores[i] < ALSO_CITE_RATIO * scores[chosen[0]]
+            ):
                 break
-            if ok and max(float(vectors[1 + i] @ vectors[1 + j]) for j in chosen) < DUPLICATE_SIMILARITY:
+            novel = all(float(vectors[1 + i] @ vectors[1 + j]) < DUPLICATE_SIMILARITY for j in chosen)
+            if novel and self._supports(q, candidates[i], float(similarity[i])):
                 chosen.append(int(i))
         if not chosen:
-            absent = [e for e in entities if not any(_named(terms(e), c.context_terms) for c in candidates)]
-            if absent:
-                return _refusal(question, passages, REFUSAL_MISSING_TERMS.format(terms=_join(absent)))
-            return _refusal(question, passages, REFUSAL_WEAK_EVIDENCE)
+            absent = [e for e in q.entities if not any(_named(terms(e), c.context_terms) for c in candidates)]
+            reason = REFUSAL_MISSING_TERMS.format(terms=_join(absent)) if absent else REFUSAL_WEAK_EVIDENCE
+            return _refusal(question, passages, reason)
         picked = [candidates[i] for i in chosen]
-        if WHO_QUESTION.search(question) and PRONOUN_ATTRIBUTION.search(picked[0].text) and picked[0].previous:
-            picked.insert(0, _candidate_for(picked[0].passage, picked[0].previous))
+        first = picked[0]
+        if WHO_QUESTION.search(question) and PRONOUN_ATTRIBUTION.search(first.text) and first.previous:
+            if all(c.span != first.previous for c in picked):
+                picked.insert(0, _candidate_for(first.passage, first.previous))
         return _compose(question, passages, picked)
 
-    def _coverage(self, q_terms: Sequence[str], present: frozenset[str], verb: str) -> float:
+    def _supports(self, q: _Question, c: _Candidate, similarity: float) -> bool:
+        """Whether sentence `c` may be cited as answering `q` (the refusal rules in the module doc)."""
+        return (
+            not _missing(q.entities, q.subject, c)
+            and similarity >= self._settings.min_similarity
+            and self._coverage(q, c.own_terms | (c.context_terms & q.entity_terms)) >= self._settings.min_coverage
+            and not (q.verb and _reversed_roles(c.text, q.subject, q.verb))
+            and not (q.verb_term and q.verb_term not in _light_verbs() and not _named([q.verb_term], c.own_terms))
+        )
+
+    def _coverage(self, q: _Question, present: frozenset[str]) -> float:
         """IDF-weighted share of the question's terms found in `present` (its verb weighs double)."""
-        if not q_terms:
+        if not q.terms:
             return 0.0
-        weights = [self._lexical.idf(t) * (VERB_WEIGHT if t == verb else 1.0) for t in q_terms]
-        return sum(w for t, w in zip(q_terms, weights) if t in present) / sum(weights)
+        weights = [self._lexical.idf(t) * (VERB_WEIGHT if t == q.verb_term else 1.0) for t in q.terms]
+        return sum(w for t, w in zip(q.terms, weights) if t in present) / sum(weights)
 
 
 def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
