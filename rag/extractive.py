@@ -43,9 +43,9 @@ ACTION_QUESTION = re.compile(
 VERB_WEIGHT = 2.0  # the question's verb ("warn" in "What did X warn Y?") counts double
 # Verbs too general to demand in the cited sentence; any other verb of "What did X <verb> Y?"
 # ("warn", "threaten", "reject") must appear there, as a verb or a noun ("warning").
-LIGHT_VERBS = frozenset(
+LIGHT_VERBS = (
     "say tell do make get go have give take sit come meet see think want know talk speak discuss describe "
-    "view call use put show feel become mean".split()
+    "view call use put show feel become mean"
 )
 WHO_QUESTION = re.compile(r"^\s*who\b", re.I)
 PRONOUN_ATTRIBUTION = re.compile(r"[,”\"]\s*(he|she|they)\s+(said|says|added|wrote|warned|told)\b")
@@ -57,13 +57,9 @@ TIME = re.compile(
 
 
 @functools.cache
-def _light_verbs() -> frozenset[str]:
-    return frozenset(terms(" ".join(LIGHT_VERBS)))
-
-
-@functools.cache
-def _question_words() -> frozenset[str]:
-    return frozenset(terms(QUESTION_WORDS))
+def _stemmed(words: str) -> frozenset[str]:
+    """The terms of a fixed word list, stemmed once."""
+    return frozenset(terms(words))
 
 
 @dataclass(frozen=True)
@@ -82,6 +78,7 @@ class _Question:
 
     terms: tuple[str, ...]  # stemmed content terms, question words left out
     entities: tuple[str, ...]  # names and figures, as written
+    entity_parts: tuple[tuple[str, ...], ...]  # the terms of each entity, in the same order
     entity_terms: frozenset[str]
     subject: str  # "Hochstein" in "What did Hochstein warn Hezbollah?" (else the first entity)
     verb: str  # "warn" there, as written; "" when the question has no such shape
@@ -90,12 +87,14 @@ class _Question:
     @classmethod
     def parse(cls, question: str) -> _Question:
         entities = _entities(question)
+        parts = tuple(tuple(terms(e)) for e in entities)
         action = ACTION_QUESTION.match(question)
         verb = action.group("verb") if action else ""
         return cls(
-            terms=tuple(t for t in dict.fromkeys(terms(question)) if t not in _question_words()),
+            terms=tuple(t for t in dict.fromkeys(terms(question)) if t not in _stemmed(QUESTION_WORDS)),
             entities=tuple(entities),
-            entity_terms=frozenset(t for e in entities for t in terms(e)),
+            entity_parts=parts,
+            entity_terms=frozenset(t for part in parts for t in part),
             subject=action.group("subject").strip() if action else (entities[0] if entities else ""),
             verb=verb,
             verb_term=(terms(verb) or [""])[0] if verb else "",
@@ -133,7 +132,9 @@ class ExtractiveAnswerer:
             if novel and self._supports(q, candidates[i], float(similarity[i])):
                 chosen.append(int(i))
         if not chosen:
-            absent = [e for e in q.entities if not any(_named(terms(e), c.context_terms) for c in candidates)]
+            absent = [
+                e for e, part in zip(q.entities, q.entity_parts) if not any(_named(part, c.context_terms) for c in candidates)
+            ]
             reason = REFUSAL_MISSING_TERMS.format(terms=_join(absent)) if absent else REFUSAL_WEAK_EVIDENCE
             return _refusal(question, passages, reason)
         picked = [candidates[i] for i in chosen]
@@ -146,11 +147,11 @@ class ExtractiveAnswerer:
     def _supports(self, q: _Question, c: _Candidate, similarity: float) -> bool:
         """Whether sentence `c` may be cited as answering `q` (the refusal rules in the module doc)."""
         return (
-            not _missing(q.entities, q.subject, c)
+            not _missing(q, c)
             and similarity >= self._settings.min_similarity
             and self._coverage(q, c.own_terms | (c.context_terms & q.entity_terms)) >= self._settings.min_coverage
             and not (q.verb and _reversed_roles(c.text, q.subject, q.verb))
-            and not (q.verb_term and q.verb_term not in _light_verbs() and not _named([q.verb_term], c.own_terms))
+            and not (q.verb_term and q.verb_term not in _stemmed(LIGHT_VERBS) and not _named([q.verb_term], c.own_terms))
         )
 
     def _coverage(self, q: _Question, present: frozenset[str]) -> float:
@@ -193,13 +194,17 @@ def _entities(question: str) -> list[str]:
     return [e for e in dict.fromkeys(ENTITY.findall(rest)) if terms(e)]
 
 
-def _missing(entities: Sequence[str], subject: str, c: _Candidate) -> list[str]:
+def _missing(q: _Question, c: _Candidate) -> list[str]:
     """Question entities the sentence does not name; only the subject may come from its context.
 
     "He said…" can answer a question about Gallant when the sentence before names him, but
     the other names and figures must be in the cited sentence itself.
     """
-    return [e for e in entities if not _named(terms(e), c.context_terms if e == subject else c.own_terms)]
+    return [
+        e
+        for e, part in zip(q.entities, q.entity_parts)
+        if not _named(part, c.context_terms if e == q.subject else c.own_terms)
+    ]
 
 
 def _named(entity_terms: Sequence[str], present: frozenset[str]) -> bool:
