@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from eval.dataset import Question, load
-from eval.score import score
+from eval.score import originals, score
 from rag.extractive import ExtractiveAnswerer
 from rag.pipeline import assistant
 from rag.settings import Settings
@@ -41,14 +41,14 @@ class CachedEmbedder:
         return np.stack([self._cache[t] for t in texts])
 
 
-def accuracy(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list, originals: dict) -> float:
+def accuracy(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list, texts: dict) -> float:
     answerer = ExtractiveAnswerer(settings, embedder, lexical)  # type: ignore[arg-type]
-    return float(np.mean([score(q, answerer.answer(q.question, ps), originals).correct for q, ps in cases]))
+    return float(np.mean([score(q, answerer.answer(q.question, ps), texts).correct for q, ps in cases]))
 
 
-def best(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list, originals: dict) -> tuple:
+def best(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list, texts: dict) -> tuple:
     grid = itertools.product(SIMILARITY_GRID, COVERAGE_GRID)
-    scored = [(accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, cases, originals), s, c)
+    scored = [(accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, cases, texts), s, c)
               for s, c in grid]
     top = max(a for a, _, _ in scored)
     # Among the best pairs, take the one in the middle of the plateau (least sensitive to the exact values).
@@ -61,16 +61,16 @@ def main() -> None:
     helper = assistant(settings)
     embedder = CachedEmbedder(helper.embedder)
     store, lexical = helper.index.store, helper.index.lexical
-    originals = {a.doc_id: store.article_text(a.doc_id) or "" for a in store.articles()}
+    texts = originals(store)
     questions: list[Question] = load()
     cases = [(q, helper.retriever.retrieve(q.question, settings.top_k)) for q in questions]
     odd, even = cases[0::2], cases[1::2]
     for name, fit, held_out in (("odd", odd, even), ("even", even, odd)):
-        acc, (s, c) = best(settings, embedder, lexical, fit, originals)
-        held = accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, held_out, originals)
+        acc, (s, c) = best(settings, embedder, lexical, fit, texts)
+        held = accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, held_out, texts)
         print(f"fit on {name}: min_similarity={s} min_coverage={c} accuracy {acc:.3f}; held-out accuracy {held:.3f}")
-    acc, (s, c) = best(settings, embedder, lexical, cases, originals)
-    current = accuracy(settings, embedder, lexical, cases, originals)
+    acc, (s, c) = best(settings, embedder, lexical, cases, texts)
+    current = accuracy(settings, embedder, lexical, cases, texts)
     print(f"all {len(cases)}: best min_similarity={s} min_coverage={c} accuracy {acc:.3f} "
           f"(current settings {settings.min_similarity}/{settings.min_coverage}: {current:.3f})")
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from eval.dataset import DEFAULT_PATH, load
-from eval.score import score, summarize
+from eval.score import originals, score, summarize
 from rag.pipeline import assistant
 from rag.settings import Settings
 
@@ -24,13 +24,13 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env(top_k=args.top_k)
     helper = assistant(settings)
-    originals = {a.doc_id: helper.index.store.article_text(a.doc_id) or "" for a in helper.index.store.articles()}
+    texts = originals(helper.index.store)
     outcomes, latencies = [], []
     for q in load(args.questions):
         started = time.perf_counter()
         answer = helper.ask(q.question)
         latencies.append(time.perf_counter() - started)
-        outcome = score(q, answer, originals)
+        outcome = score(q, answer, texts)
         outcomes.append(outcome)
         if args.show_failures and not outcome.correct:
             print(f"FAIL {q.id} [{q.kind}] {q.question}\n     -> {answer.text[:300]}\n")

@@ -4,7 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eval.dataset import Question
+from rag.store import Store
 from rag.types import Answer
+
+
+def originals(store: Store) -> dict[str, str]:
+    """doc_id -> the article text as indexed (citations' offsets refer to it)."""
+    return {a.doc_id: store.article_text(a.doc_id) or "" for a in store.articles()}
 
 
 @dataclass(frozen=True)

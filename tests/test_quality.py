@@ -6,16 +6,15 @@ right source, 20 refused. The floors sit just under those figures so a regressio
 from __future__ import annotations
 
 from eval.dataset import load
-from eval.score import score, summarize
+from eval.score import originals, score, summarize
 
 MIN_ANSWERED_CORRECTLY = 36  # of 54 answerable
 MIN_REFUSED = 18  # of 27 unanswerable
 
 
 def test_eval_questions_meet_the_floors(seed_assistant) -> None:
-    store = seed_assistant.index.store
-    originals = {a.doc_id: store.article_text(a.doc_id) or "" for a in store.articles()}
-    outcomes = [score(q, seed_assistant.ask(q.question), originals) for q in load()]
+    texts = originals(seed_assistant.index.store)
+    outcomes = [score(q, seed_assistant.ask(q.question), texts) for q in load()]
     summary = summarize(outcomes)
     assert summary["offsets_exact"] == len(outcomes), "every citation must reproduce its quote"
     assert summary["answered_correctly"] >= MIN_ANSWERED_CORRECTLY, summary
