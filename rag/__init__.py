@@ -6,16 +6,25 @@
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rag.errors import RagError
 from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation, IndexReport, Passage
 
 
-def ask(question: str, **options: object) -> Answer:
+def ask(question: str, **options: object) -> Answer | Iterator[str | Answer]:
     """Answer a question about the indexed articles; see `rag.pipeline.ask`."""
     from rag.pipeline import ask as _ask
 
     return _ask(question, **options)  # type: ignore[arg-type]
+
+
+def ask_stream(question: str, **options: object) -> Iterator[str | Answer]:
+    """The answer's text as it is written, then the checked Answer; see `rag.pipeline.ask_stream`."""
+    from rag.pipeline import ask_stream as _ask_stream
+
+    return _ask_stream(question, **options)  # type: ignore[arg-type]
 
 
 def build_index(folder: str | None = None, *, settings: Settings | None = None, rebuild: bool = False) -> IndexReport:
@@ -29,4 +38,7 @@ def build_index(folder: str | None = None, *, settings: Settings | None = None, 
     return _build(settings, load_embedder(settings), Path(folder) if folder else None, rebuild=rebuild)
 
 
-__all__ = ["Answer", "AnswerSentence", "Citation", "IndexReport", "Passage", "RagError", "Settings", "ask", "build_index"]
+__all__ = [
+    "Answer", "AnswerSentence", "Citation", "IndexReport", "Passage", "RagError", "Settings", "ask", "ask_stream",
+    "build_index",
+]

@@ -13,7 +13,7 @@ TokenCounter = Callable[[str], list[int]]
 
 
 @functools.cache
-def _punkt() -> object:
+def sentence_tokenizer() -> object:
     """English Punkt sentence tokenizer, from the parameters llama-index ships (no download)."""
     import nltk
     from nltk.tokenize.punkt import PunktTokenizer
@@ -32,7 +32,7 @@ def sentence_spans(article: Article) -> list[Span]:
     Sentences never cross a line break: news paragraphs are lines, and a headline
     line is a sentence of its own.
     """
-    tokenizer = _punkt()
+    tokenizer = sentence_tokenizer()
     spans: list[Span] = []
     for line in article.body:
         text = article.text[line.start : line.end]
@@ -72,7 +72,7 @@ def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: in
     """
     from llama_index.core.node_parser import SentenceSplitter
 
-    tokenizer = _punkt()
+    tokenizer = sentence_tokenizer()
     splitter = SentenceSplitter(
         chunk_size=chunk_tokens,
         chunk_overlap=overlap,

@@ -22,7 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _log_warnings_to_stderr()
     try:
         settings = Settings.from_env(
-            index_dir=args.index_dir, top_k=getattr(args, "top_k", None), mode=getattr(args, "mode", None)
+            index_dir=args.index_dir,
+            top_k=getattr(args, "top_k", None),
+            mode=getattr(args, "mode", None),
+            strict=getattr(args, "strict", None) or None,
         )
         return args.run(args, settings)
     except RagError as exc:
@@ -57,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
     ask.add_argument("--top-k", type=int, help="passages to retrieve (RAG_TOP_K, default 5)")
-    ask.add_argument("--mode", choices=MODES, help="answerer (RAG_MODE, default auto)")
+    ask.add_argument("--mode", choices=MODES, help="who writes the answer (RAG_MODE, default auto; README, Answer modes)")
+    ask.add_argument("--strict", action="store_true", help="drop sentences the cited passages do not support")
+    ask.add_argument("--stream", action="store_true", help="print the model's words as they arrive, then the checked answer")
     ask.set_defaults(run=_ask)
     return parser
 
@@ -73,9 +78,19 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.pipeline import ask
+    from rag.pipeline import ask, ask_stream
 
-    answer = ask(args.question, settings=settings)
+    if args.stream and not args.json:
+        answer = None
+        for piece in ask_stream(args.question, settings=settings):
+            if isinstance(piece, Answer):
+                answer = piece
+            else:
+                print(piece, end="", flush=True)
+        print("\n")
+        assert answer is not None, "ask_stream always ends with the Answer"
+    else:
+        answer = ask(args.question, settings=settings)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json else format_answer(answer))
     return 0
 
@@ -83,6 +98,16 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 def format_answer(answer: Answer) -> str:
     """The answer, then a numbered list of its sources with their quotes."""
     lines = [textwrap.fill(answer.text, width=100), ""]
+    if answer.mode != "extractive" and answer.sentences:  # LLM-written: show what the checker found
+        lines.append(f"Checked ({answer.mode}): {sum(s.supported for s in answer.sentences)} of "
+                     f"{len(answer.sentences)} sentences supported by the passages they cite.")
+        for s in answer.sentences:
+            mark = "supported  " if s.supported else "UNSUPPORTED"
+            cites = "".join(f"[{n}]" for n in s.citations) or "(no citation)"
+            lines.append(textwrap.fill(f"{mark} {cites} {s.text}", width=100, subsequent_indent=" " * 12))
+        if answer.invalid_citations:
+            lines.append(f"{answer.invalid_citations} citation marker(s) pointed at no passage and were dropped.")
+        lines.append("")
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:

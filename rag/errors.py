@@ -28,3 +28,11 @@ class IndexBusyError(RagError):
 
 class QuestionError(RagError):
     """The question cannot be asked as given (empty, too long)."""
+
+
+class LLMError(RagError):
+    """The LLM endpoint could not be used: unreachable, timed out, rate limited, or replied with nothing usable."""
+
+
+class ContextTooLongError(LLMError):
+    """The question and its passages do not fit the model's context window."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.embed import Embedder
-from rag.lexical import LexicalIndex, terms
+from rag.lexical import LexicalIndex, has_terms, terms
 from rag.prompts import REFUSAL_EMPTY_INDEX, REFUSAL_MISSING_TERMS, REFUSAL_WEAK_EVIDENCE
 from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation, Passage, Span
@@ -133,7 +133,7 @@ class ExtractiveAnswerer:
                 chosen.append(int(i))
         if not chosen:
             absent = [
-                e for e, part in zip(q.entities, q.entity_parts) if not any(_named(part, c.context_terms) for c in candidates)
+                e for e, part in zip(q.entities, q.entity_parts) if not any(has_terms(part, c.context_terms) for c in candidates)
             ]
             reason = REFUSAL_MISSING_TERMS.format(terms=_join(absent)) if absent else REFUSAL_WEAK_EVIDENCE
             return _refusal(question, passages, reason)
@@ -144,6 +144,12 @@ class ExtractiveAnswerer:
                 picked.insert(0, _candidate_for(first.passage, first.previous))
         return _compose(question, passages, picked)
 
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
+        """The whole answer's text at once (nothing is generated), then the Answer."""
+        answer = self.answer(question, passages)
+        yield answer.text
+        yield answer
+
     def _supports(self, q: _Question, c: _Candidate, similarity: float) -> bool:
         """Whether sentence `c` may be cited as answering `q` (the refusal rules in the module doc)."""
         return (
@@ -151,7 +157,7 @@ class ExtractiveAnswerer:
             and similarity >= self._settings.min_similarity
             and self._coverage(q, c.own_terms | (c.context_terms & q.entity_terms)) >= self._settings.min_coverage
             and not (q.verb and _reversed_roles(c.text, q.subject, q.verb))
-            and not (q.verb_term and q.verb_term not in _stemmed(LIGHT_VERBS) and not _named([q.verb_term], c.own_terms))
+            and not (q.verb_term and q.verb_term not in _stemmed(LIGHT_VERBS) and not has_terms([q.verb_term], c.own_terms))
         )
 
     def _coverage(self, q: _Question, present: frozenset[str]) -> float:
@@ -203,16 +209,8 @@ def _missing(q: _Question, c: _Candidate) -> list[str]:
     return [
         e
         for e, part in zip(q.entities, q.entity_parts)
-        if not _named(part, c.context_terms if e == q.subject else c.own_terms)
+        if not has_terms(part, c.context_terms if e == q.subject else c.own_terms)
     ]
-
-
-def _named(entity_terms: Sequence[str], present: frozenset[str]) -> bool:
-    """Every term of the entity is present, allowing for demonyms ("Israeli" names "Israel")."""
-    return all(
-        t in present or any(len(p) >= 4 and len(t) >= 4 and (p.startswith(t) or t.startswith(p)) for p in present)
-        for t in entity_terms
-    )
 
 
 def _reversed_roles(sentence: str, subject: str, verb: str) -> bool:

