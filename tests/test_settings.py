@@ -37,3 +37,21 @@ def test_bad_values_are_named_with_what_to_do(env, overrides, message) -> None:
 
 def test_the_api_key_is_not_shown_in_repr() -> None:
     assert "sk-secret" not in repr(Settings.from_env({"OPENAI_API_KEY": "sk-secret"}))
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1", True), ("true", True), ("Yes", True), ("0", False), ("off", False)])
+def test_switches_read_true_and_false(raw: str, value: bool) -> None:
+    assert Settings.from_env({"RAG_STRICT": raw}).strict is value
+
+
+def test_a_switch_with_another_value_is_named() -> None:
+    with pytest.raises(ConfigError, match="RAG_STRICT must be true or false"):
+        Settings.from_env({"RAG_STRICT": "maybe"})
+
+
+def test_llm_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {"RAG_MODE": "local", "RAG_LLM_MODEL": "llama3", "RAG_LLM_TIMEOUT": "5", "RAG_LOCAL_MODEL": "~/m.gguf"}
+    )
+    assert (settings.mode, settings.llm_model, settings.llm_timeout) == ("local", "llama3", 5.0)
+    assert settings.local_model == Path("~/m.gguf").expanduser()

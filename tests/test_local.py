@@ -1,0 +1,121 @@
+"""The bundled SmolLM2-135M-Instruct behind llama.cpp's real HTTP server on 127.0.0.1, through the openai client.
+
+The model is tiny and often wrong: these tests assert what the pipeline guarantees
+whatever the model writes (checked sentences, exact offsets, strict mode, streaming),
+not the model's accuracy; `python -m eval.run --mode local` measures that.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, original
+from rag.errors import ConfigError
+from rag.pipeline import Assistant
+from rag.prompts import CANNOT_ANSWER
+from rag.serve import LocalServer, bundled_gguf, local_model_path
+from rag.settings import Settings
+from rag.types import Answer
+
+QUESTIONS = ["What did Hochstein warn Hezbollah?", "Who is Mick Mulroy?"]
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[LocalServer]:
+    with LocalServer(bundled_gguf(), context_tokens=4096) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def via_server(seed_settings: Settings, llama_server: LocalServer) -> Assistant:
+    """Mode `openai` pointed at the llama.cpp server: the path any OpenAI-compatible endpoint takes."""
+    return Assistant(
+        seed_settings.replace(mode="openai", openai_base_url=llama_server.base_url, llm_model=llama_server.endpoint.model)
+    )
+
+
+def assert_checked(answer: Answer) -> None:
+    """What holds for every LLM answer: markers refer to citations, quotes are exact, refusals say so."""
+    if not answer.answered:
+        assert answer.text.startswith(CANNOT_ANSWER) and not answer.citations
+        return
+    assert answer.sentences
+    numbers = {c.n for c in answer.citations}
+    assert numbers == set(range(1, len(numbers) + 1))
+    assert {n for s in answer.sentences for n in s.citations} == numbers, "citations lists exactly what is cited"
+    for c in answer.citations:
+        assert original(c.doc_id)[c.start : c.end] == c.quote
+    for s in answer.sentences:
+        assert s.text in answer.text
+        assert not s.supported or s.citations or s.text.startswith(CANNOT_ANSWER)
+
+
+def test_the_server_listens_on_loopback_only(llama_server: LocalServer) -> None:
+    assert llama_server.base_url.startswith("http://127.0.0.1:")
+    from openai import OpenAI
+
+    models = OpenAI(base_url=llama_server.base_url, api_key="unused").models.list()
+    assert llama_server.endpoint.model in [m.id for m in models.data]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_answers_through_the_openai_client_are_checked(via_server: Assistant, question: str) -> None:
+    answer = via_server.ask(question)
+    assert answer.mode == "openai"
+    assert_checked(answer)
+
+
+def test_streaming_gives_the_same_answer_as_asking(via_server: Assistant) -> None:
+    plain = via_server.ask(QUESTIONS[1])
+    pieces = list(via_server.ask_stream(QUESTIONS[1]))
+    assert len(pieces) > 3 and all(isinstance(p, str) for p in pieces[:-1])
+    assert pieces[-1] == plain  # greedy decoding: the same reply, checked the same way
+
+
+def test_strict_mode_keeps_only_supported_sentences(via_server: Assistant) -> None:
+    strict = Assistant(via_server.settings.replace(strict=True))
+    for question in QUESTIONS:
+        answer = strict.ask(question)
+        assert_checked(answer)
+        assert all(s.supported for s in answer.sentences)
+
+
+def test_mode_local_starts_the_bundled_model_itself(seed_settings: Settings) -> None:
+    assistant = Assistant(seed_settings.replace(mode="local"))
+    assert assistant.mode == "local" and assistant.chat is not None
+    assert assistant.chat.endpoint.base_url.startswith("http://127.0.0.1:")
+    assert_checked(assistant.ask(QUESTIONS[0]))
+
+
+def test_cli_ask_mode_local_shows_which_sentences_are_supported(seed_settings: Settings) -> None:
+    env = {**os.environ, "RAG_INDEX_DIR": str(seed_settings.index_dir), "RAG_CORPUS": str(seed_settings.corpus)}
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", "--mode", "local", QUESTIONS[0]],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Checked (local):" in done.stdout or done.stdout.startswith(CANNOT_ANSWER)
+    assert done.stderr == ""  # llama.cpp's log stays quiet
+
+
+def test_closing_the_server_frees_its_port() -> None:
+    server = LocalServer(bundled_gguf(), context_tokens=1024)
+    port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])
+    server.close()
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_missing_or_wrong_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Cannot read the local model .* RAG_LOCAL_MODEL"):
+        local_model_path(Settings.from_env({}, local_model=str(tmp_path / "nope.gguf")))
+    not_gguf = tmp_path / "notes.gguf"
+    not_gguf.write_text("not a model")
+    with pytest.raises(ConfigError, match="is not a GGUF model file"):
+        local_model_path(Settings.from_env({}, local_model=str(not_gguf)))
