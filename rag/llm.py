@@ -92,9 +92,12 @@ class ChatModel:
         import httpx
         import openai
 
-        received = finished = False
         try:
             chunks = self._client.chat.completions.create(**self._request(messages, max_tokens), stream=True)
+        except openai.OpenAIError as exc:
+            raise self._explain(exc) from None
+        received = finished = False
+        try:
             for chunk in chunks:
                 choices = getattr(chunk, "choices", None) or []
                 if not isinstance(choices, list):
@@ -105,10 +108,10 @@ class ChatModel:
                 if text:
                     received = received or bool(text.strip())
                     yield text
-        except openai.OpenAIError as exc:
-            raise self._explain(exc) from None
-        except (httpx.HTTPError, ValueError) as exc:
+        except (openai.APIConnectionError, httpx.HTTPError, ValueError) as exc:  # the connection went midway
             raise self._cut(type(exc).__name__) from None
+        except openai.OpenAIError as exc:  # an error event inside the stream
+            raise self._explain(exc) from None
         if not received:
             _non_empty("", self.endpoint)
         if not finished:  # the stream ended without the model saying it had finished
@@ -133,17 +136,17 @@ class ChatModel:
         import openai
 
         where, retries, timeout = self.endpoint.where, self._settings.llm_retries, self._settings.llm_timeout
-        tried = f"(tried {retries + 1} times)" if retries else ""
+        tried = f" (tried {retries + 1} times)" if retries else ""
         if isinstance(exc, openai.APITimeoutError):
-            return LLMError(f"The model at {where} did not answer within {timeout:g} s {tried}. "
+            return LLMError(f"The model at {where} did not answer within {timeout:g} s{tried}. "
                             f"Raise RAG_LLM_TIMEOUT, or check the server. {FALLBACK}")
         if isinstance(exc, openai.APIConnectionError):
-            return LLMError(f"Cannot reach the model at {where} {tried}. Start the server or fix OPENAI_BASE_URL. "
+            return LLMError(f"Cannot reach the model at {where}{tried}. Start the server or fix OPENAI_BASE_URL. "
                             f"{FALLBACK}")
         if isinstance(exc, openai.AuthenticationError):
             return LLMError(f"The endpoint {where} rejected the API key (HTTP 401). Check OPENAI_API_KEY.")
         if isinstance(exc, openai.RateLimitError):
-            return LLMError(f"The endpoint {where} is rate limiting requests (HTTP 429) {tried}. "
+            return LLMError(f"The endpoint {where} is rate limiting requests (HTTP 429){tried}. "
                             f"Wait a minute and ask again, or raise RAG_LLM_RETRIES.")
         if isinstance(exc, openai.NotFoundError):
             return LLMError(f"The endpoint {where} has no model {self.endpoint.model!r} (HTTP 404). "
@@ -152,7 +155,7 @@ class ChatModel:
             return ContextTooLongError(f"The question and its passages do not fit the context of {self.name!r} at "
                                        f"{where}. Lower RAG_TOP_K, or use a model with a longer context.")
         if isinstance(exc, openai.APIStatusError):
-            return LLMError(f"The model at {where} failed with HTTP {exc.status_code} {tried}. "
+            return LLMError(f"The model at {where} failed with HTTP {exc.status_code}{tried}. "
                             f"Check the server, then ask again. {FALLBACK}")
         return LLMError(f"The model at {where} sent a reply that could not be read ({type(exc).__name__}). {FALLBACK}")
 

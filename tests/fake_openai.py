@@ -124,7 +124,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for event in response.stream:
             self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
             self.wfile.flush()
-        if response.cut:
+        if response.cut:  # mid-answer: the client has the first events when the connection goes
+            time.sleep(0.3)
             self.close_connection = True
             return
         self.wfile.write(b"0\r\n\r\n")

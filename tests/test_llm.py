@@ -109,7 +109,7 @@ def test_endpoint_failures_are_clear_errors(seed_settings: Settings, reply: Resp
 
 def test_a_timeout_is_a_clear_error(seed_settings: Settings) -> None:
     with FakeOpenAI(Response(delay=2.0, body=completion("late").body)) as server:
-        with pytest.raises(LLMError, match=r"did not answer within 0.5 s .* RAG_LLM_TIMEOUT"):
+        with pytest.raises(LLMError, match=r"did not answer within 0.5 s\. .* RAG_LLM_TIMEOUT"):
             openai_assistant(seed_settings, server, llm_timeout=0.5).ask(QUESTION)
 
 
