@@ -130,23 +130,24 @@ class CitationChecker:
         claim_vecs, span_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
         row = {k: i for i, k in enumerate(keys)}
         span_terms = [frozenset(terms(t)) for t in texts]
+        facts = {p.id: _Facts.of(p) for pool in pools for p in pool}  # each passage read once per check
         out: list[Support | None] = []
         for i, (sentence, pool) in enumerate(zip(sentences, pools)):
             if not pool:
                 out.append(None)
                 continue
-            sentence_terms = terms(sentence)
-            missing = _missing_facts(sentence, pool)
-            best: Support | None = None
-            for p in pool:
-                for s in _spans(p):
-                    j = row[(p.id, s)]
-                    coverage = _coverage(sentence_terms, span_terms[j])
-                    score = (float(claim_vecs[i] @ span_vecs[j]) + coverage) / 2
-                    if best is None or score > best.score:
-                        clash = _negation_clash(sentence, texts[j])
-                        best = Support(p, s, score, missing, clash)
-            out.append(best)
+            sentence_terms = list(dict.fromkeys(terms(sentence)))
+            scored = (
+                ((float(claim_vecs[i] @ span_vecs[row[k]]) + _coverage(sentence_terms, span_terms[row[k]])) / 2, k)
+                for k in ((p.id, s) for p in pool for s in _spans(p))
+            )
+            score, key = max(scored, key=lambda pair: pair[0])  # the first of equal scores, in passage order
+            j = row[key]
+            out.append(Support(
+                *spans[key], score,
+                _missing_facts(sentence, [facts[p.id] for p in pool]),
+                _negation_clash(sentence, frozenset(sentence_terms), texts[j], span_terms[j]),
+            ))
         return out
 
     def check(
@@ -169,10 +170,10 @@ class CitationChecker:
         cited: dict[tuple[str, int, int], Citation] = {}
         sentences: list[AnswerSentence] = []
         for m, claim in zip(parsed, is_claim):
-            support = next(supports) if claim else None
             if not claim:  # "The articles don't say …": a statement about the articles, citing nothing
                 sentences.append(AnswerSentence(m.text, (), True))
                 continue
+            support = next(supports)
             ok = support is not None and support.supports(SUPPORT_SCORE if m.numbers else CLEAR_SUPPORT_SCORE)
             if support is None or not (m.numbers or ok):
                 sentences.append(AnswerSentence(m.text, (), False))
@@ -206,18 +207,29 @@ def _spans(passage: Passage) -> list[Span]:
 
 
 def _coverage(sentence_terms: Sequence[str], present: frozenset[str]) -> float:
-    """The share of the sentence's terms found in the span."""
-    unique = list(dict.fromkeys(sentence_terms))
-    if not unique:
+    """The share of the sentence's (distinct) terms found in the span."""
+    if not sentence_terms:
         return 0.0
-    return sum(has_terms([t], present) for t in unique) / len(unique)
+    return sum(has_terms([t], present) for t in sentence_terms) / len(sentence_terms)
 
 
-def _missing_facts(sentence: str, passages: Sequence[Passage]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class _Facts:
+    """What a passage (with its article's title) can vouch for: its figures and its terms."""
+
+    figures: frozenset[str]
+    terms: frozenset[str]
+
+    @classmethod
+    def of(cls, passage: Passage) -> _Facts:
+        source = f"{passage.title} {passage.text}"
+        return cls(frozenset(f.replace(",", "") for f in FIGURE.findall(_digits(source))), frozenset(terms(source)))
+
+
+def _missing_facts(sentence: str, sources: Sequence[_Facts]) -> tuple[str, ...]:
     """Figures and names of the sentence that none of the passages (or their titles) contain."""
-    source = " ".join(f"{p.title} {p.text}" for p in passages)
-    figures = {f.replace(",", "") for f in FIGURE.findall(_digits(source))}
-    source_terms = frozenset(terms(source))
+    figures = frozenset().union(*(f.figures for f in sources))
+    source_terms = frozenset().union(*(f.terms for f in sources))
     missing = [f for f in FIGURE.findall(sentence) if f.replace(",", "").rstrip(".") not in figures]
     for name in dict.fromkeys(NAME.findall(sentence)):
         name_terms = terms(name)
@@ -240,8 +252,7 @@ def _negated(text: str) -> set[str]:
     return out
 
 
-def _negation_clash(sentence: str, span: str) -> bool:
+def _negation_clash(sentence: str, sentence_terms: frozenset[str], span: str, span_terms: frozenset[str]) -> bool:
     """A word negated on one side and asserted on the other ("will not condemn" vs "will condemn")."""
     sentence_negated, span_negated = _negated(sentence), _negated(span)
-    sentence_terms, span_terms = set(terms(sentence)), set(terms(span))
     return bool((span_negated & (sentence_terms - sentence_negated)) or (sentence_negated & (span_terms - span_negated)))

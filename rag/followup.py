@@ -88,7 +88,7 @@ def _llm_rewrite(question: str, messages: Sequence[Message], chat: ChatModel) ->
     )
     line = next((ln for ln in reply.strip().splitlines() if ln.strip()), "")
     line = re.sub(r"^(rewritten question|question)\s*:\s*", "", line.strip(), flags=re.I).strip(" \"'“”")
-    own = {t for t in terms(question)}
+    own = set(terms(question))
     kept = own & set(terms(line))
     if not line or len(line) > MAX_REWRITE_CHARS or (own and len(kept) < len(own) / 2) or PRONOUN.search(line):
         return None  # not a rewrite of this question, or one that still leans on the conversation

@@ -7,11 +7,10 @@ half as many (best first) before giving up with a clear message.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-from rag.cite import CitationChecker
+from rag.cite import MARKER, CitationChecker
 from rag.errors import ContextTooLongError
 from rag.llm import ChatModel, Message
 from rag.prompts import (
@@ -25,7 +24,6 @@ from rag.settings import Settings
 from rag.types import Answer, Passage
 
 T = TypeVar("T")
-BRACKETED_NUMBER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
 
 def answer_messages(question: str, passages: Sequence[Passage], max_sentences: int) -> list[Message]:
@@ -42,8 +40,9 @@ def answer_messages(question: str, passages: Sequence[Passage], max_sentences: i
 
 
 def _as_data(text: str) -> str:
-    """Passage text for the prompt: bracketed numbers in an article become "(n)", so they cannot pose as citations."""
-    return BRACKETED_NUMBER.sub(r"(\1)", text)
+    """Passage text for the prompt: whatever the checker would read as a marker ("[3]", "[Source 2]")
+    becomes "(3)", "(Source 2)", so that text inside an article cannot pose as a citation."""
+    return MARKER.sub(lambda m: f"({m.group()[1:-1].strip()})", text)
 
 
 class LLMAnswerer:

@@ -8,7 +8,6 @@ REFUSAL_MISSING_TERMS = CANNOT_ANSWER + ". None of the passages found mentions {
 REFUSAL_WEAK_EVIDENCE = CANNOT_ANSWER + ". The closest passages do not answer this question."
 REFUSAL_EMPTY_INDEX = CANNOT_ANSWER + ": no articles are indexed. Add .txt or .md files and run `rag index`."
 REFUSAL_UNSUPPORTED = CANNOT_ANSWER + " this: none of the answer's sentences is supported by the passages it cites."
-REFUSAL_NO_PASSAGES = CANNOT_ANSWER + ". No passage in the indexed articles is close to this question."
 
 # Answers written by an LLM. The passages go in the user message, numbered [1], [2], …;
 # any "[n]" inside an article is shown to the model as "(n)" so that it cannot be cited.

@@ -121,11 +121,6 @@ class Answer:
     reason: str = ""
     invalid_citations: int = 0
 
-    @property
-    def supported_share(self) -> float:
-        """The share of the answer's sentences that their citations support (1.0 for a refusal)."""
-        return sum(s.supported for s in self.sentences) / len(self.sentences) if self.sentences else 1.0
-
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (what `rag ask --json` prints)."""
         return dataclasses.asdict(self)

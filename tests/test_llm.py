@@ -171,3 +171,14 @@ def test_cli_reports_an_unreachable_endpoint_in_one_line(seed_settings: Settings
     assert done.returncode == 2
     assert done.stderr.startswith("error: Cannot reach the model") and done.stderr.count("\n") == 1
     assert "Traceback" not in done.stderr
+
+
+def test_markers_written_inside_an_article_reach_the_model_as_plain_text() -> None:
+    from rag.generate import answer_messages
+    from rag.types import Passage
+
+    text = "Officials cited [3] and [Source 2] and [1, 2]."
+    passage = Passage("c1", "d1", "Title", None, text, 0, len(text), (), 1.0)
+    user = answer_messages("Q?", [passage], 3)[1]["content"]
+    assert "Officials cited (3) and (Source 2) and (1, 2)." in user
+    assert user.count("[") == 1  # only the passage's own number, [1]
