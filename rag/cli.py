@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from rag.errors import RagError
 from rag.settings import MODES, Settings
-from rag.types import Answer, IndexReport
+from rag.types import Answer
 
 EXIT_USER_ERROR = 2
 
@@ -68,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--strict", action="store_true", help="drop sentences the cited passages do not support")
     ask.add_argument("--stream", action="store_true", help="print the model's words as they arrive, then the checked answer")
     ask.set_defaults(run=_ask)
+
+    ui = sub.add_parser("ui", help="the chat in the browser, on http://127.0.0.1:7860 (Ctrl-C stops it)")
+    ui.add_argument("--host", help="the address to listen on (RAG_UI_HOST, default 127.0.0.1: this machine only)")
+    ui.add_argument("--port", type=int, help="the port (RAG_UI_PORT, default 7860; 0 picks a free one)")
+    ui.add_argument("--share", action="store_true", help="also make a public gradio.live link (needs internet)")
+    ui.add_argument("--mode", choices=MODES, help="the answer mode the chat starts with (RAG_MODE)")
+    ui.add_argument("--top-k", type=int, help="passages the chat starts with (RAG_TOP_K)")
+    ui.add_argument("--strict", action="store_true", help="start with strict checking on (RAG_STRICT)")
+    ui.set_defaults(run=_ui)
     return parser
 
 
@@ -77,7 +86,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     if args.path:
         settings = settings.replace(corpus=args.path)
     report = build_index(str(settings.corpus), settings=settings, rebuild=args.rebuild)
-    print(_format_report(report))
+    print(report.summary())  # each skipped file was already reported once, as a warning with its reason
     return 0
 
 
@@ -96,6 +105,14 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         answer = ask(args.question, settings=settings)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json else format_answer(answer))
+    return 0
+
+
+def _ui(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.app import serve
+
+    settings = settings.replace(ui_host=args.host, ui_port=args.port, ui_share=args.share or None)
+    serve(settings)  # Gradio prints the address, and Ctrl-C stops it
     return 0
 
 
@@ -121,18 +138,6 @@ def format_answer(answer: Answer) -> str:
     elif answer.passages:
         lines.append("Closest articles: " + ", ".join(dict.fromkeys(p.doc_id for p in answer.passages[:3])))
     return "\n".join(lines).rstrip()
-
-
-def _format_report(report: IndexReport) -> str:
-    parts = [
-        f"{len(report.added)} added",
-        f"{len(report.updated)} updated",
-        f"{len(report.removed)} removed",
-        f"{len(report.unchanged)} unchanged",
-        f"{len(report.skipped)} skipped",
-    ]
-    # Each skipped file was already reported once, as a warning naming it and the reason.
-    return f"Indexed: {', '.join(parts)}; {report.chunks_embedded} chunks embedded in {report.seconds:.1f} s."
 
 
 if __name__ == "__main__":

@@ -3,23 +3,29 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from rag.answer import make_answerer, make_chat_model
+from rag.answer import Answerer, make_answerer, make_chat_model, resolve_mode
 from rag.embed import load_embedder
 from rag.errors import IndexMissingError, QuestionError
 from rag.followup import Turn, standalone_question
 from rag.index import build_index, index_exists, open_index
+from rag.llm import ChatModel
 from rag.retrieve import Retriever
 from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, ArticleInfo, IndexReport, Passage
 
 log = logging.getLogger("rag")
 
 
 class Assistant:
-    """An open index with its embedding model and answerer: reuse one to answer many questions quickly."""
+    """An open index with its embedding model and answerers: reuse one to answer many questions quickly.
+
+    Safe to share between threads (the chat in the browser serves several users with one).
+    Each call may pick its own mode and strictness; the answerer for each is made once.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -32,37 +38,102 @@ class Assistant:
                 )
             log.info("no index at %s yet: building it from %s", settings.index_dir, settings.corpus)
             build_index(settings, self.embedder)
-        self.chat = make_chat_model(settings)
+        self._lock = threading.RLock()
+        self._chats: dict[str, ChatModel | None] = {}
+        self._answerers: dict[tuple[str, bool], Answerer] = {}
         self._open()
+        self.answerer_for()  # a missing key or a broken local model shows up now, not at the first question
 
     @property
     def mode(self) -> str:
-        """The concrete answer mode (`auto` resolved)."""
-        return self.answerer.mode
+        """The concrete answer mode of the settings (`auto` resolved)."""
+        return resolve_mode(self.settings)
 
-    def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
+    @property
+    def answerer(self) -> Answerer:
+        """The answerer for the settings' own mode and strictness."""
+        return self.answerer_for()
+
+    @property
+    def chat(self) -> ChatModel | None:
+        """The LLM of the settings' mode (None for `extractive`)."""
+        return self._chat(self.settings)
+
+    def answerer_for(self, mode: str | None = None, strict: bool | None = None) -> Answerer:
+        """The answerer for `mode` and `strict` (default: the settings'), made on first use.
+
+        Raises:
+            ConfigError: the mode needs an endpoint that is not configured.
+            LLMError: the local model cannot be started.
+        """
+        settings = self._variant(mode, strict)
+        key = (resolve_mode(settings), settings.strict)
+        with self._lock:
+            if key not in self._answerers:
+                chat = self._chat(settings)
+                self._answerers[key] = make_answerer(settings, self.embedder, self.index.lexical, chat)
+            return self._answerers[key]
+
+    def ask(
+        self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
+        mode: str | None = None, strict: bool | None = None,
+    ) -> Answer:
         """Answer one question; see `rag.ask` for the details."""
-        standalone, passages = self._retrieve(question, top_k, history)
-        return self.answerer.answer(standalone, passages)
+        answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict)
+        return answerer.answer(standalone, passages)
 
     def ask_stream(
-        self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()
+        self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
+        mode: str | None = None, strict: bool | None = None,
     ) -> Iterator[str | Answer]:
         """The answer's text as it is written, then the checked Answer; see `rag.ask_stream`."""
-        standalone, passages = self._retrieve(question, top_k, history)
-        yield from self.answerer.stream(standalone, passages)
+        answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict)
+        yield from answerer.stream(standalone, passages)
 
-    def _retrieve(self, question: str, top_k: int | None, history: Sequence[Turn]) -> tuple[str, list[Passage]]:
-        question = _check_question(question, self.settings.max_question_chars)
-        if self.index.store.generation() != self.index.lexical.generation:  # re-indexed since opened
+    def articles(self) -> list[ArticleInfo]:
+        """Every indexed article (title, outlet, file, chunks), by doc_id."""
+        return self.index.store.articles()
+
+    def article_text(self, doc_id: str) -> str | None:
+        """An indexed article's original text (what citation offsets refer to), or None."""
+        return self.index.store.article_text(doc_id)
+
+    def reindex(self) -> IndexReport:
+        """Bring the index in line with `settings.corpus` (only changes are embedded)."""
+        report = build_index(self.settings, self.embedder)
+        with self._lock:
             self._open()
-        standalone = standalone_question(question, history, self.chat) if history else question
-        return standalone, self.retriever.retrieve(standalone, top_k or self.settings.top_k)
+        return report
+
+    def _prepare(
+        self, question: str, top_k: int | None, history: Sequence[Turn], mode: str | None, strict: bool | None
+    ) -> tuple[Answerer, str, list[Passage]]:
+        question = _check_question(question, self.settings.max_question_chars)
+        with self._lock:
+            if self.index.store.generation() != self.index.lexical.generation:  # re-indexed since opened
+                self._open()
+            retriever = self.retriever
+        answerer = self.answerer_for(mode, strict)
+        chat = self._chat(self._variant(mode, strict))
+        standalone = standalone_question(question, history, chat) if history else question
+        return answerer, standalone, retriever.retrieve(standalone, top_k or self.settings.top_k)
+
+    def _variant(self, mode: str | None, strict: bool | None) -> Settings:
+        if mode in (None, self.settings.mode) and strict in (None, self.settings.strict):
+            return self.settings
+        return self.settings.replace(mode=mode, strict=strict)
+
+    def _chat(self, settings: Settings) -> ChatModel | None:
+        mode = resolve_mode(settings)
+        with self._lock:
+            if mode not in self._chats:
+                self._chats[mode] = make_chat_model(settings)
+            return self._chats[mode]
 
     def _open(self) -> None:
         self.index = open_index(self.settings, self.embedder)
         self.retriever = Retriever(self.index, self.embedder)
-        self.answerer = make_answerer(self.settings, self.embedder, self.index.lexical, self.chat)
+        self._answerers.clear()  # they hold the BM25 index just replaced
 
 
 def ask(

@@ -52,6 +52,12 @@ class Settings:
     local_ctx: int = 4096  # the local model's context window, in tokens
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
+    # The chat in the browser (`rag ui`); see README, "Chat in the browser".
+    ui_host: str = "127.0.0.1"  # 0.0.0.0 exposes it to the network: set ui_auth then
+    ui_port: int = 7860  # 0 picks a free port
+    ui_share: bool = False  # a public gradio.live link (needs internet); off unless asked
+    ui_auth: str | None = field(default=None, repr=False)  # "user:password" to require a login
+    ui_concurrency: int = 4  # answers computed at once; more users wait in the queue
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -100,6 +106,12 @@ class Settings:
             raise ConfigError(f"llm_retries must be between 0 and 10, got {self.llm_retries} (RAG_LLM_RETRIES).")
         if self.llm_max_tokens < 16:
             raise ConfigError(f"llm_max_tokens must be at least 16, got {self.llm_max_tokens} (RAG_LLM_MAX_TOKENS).")
+        if not 0 <= self.ui_port <= 65535:
+            raise ConfigError(f"ui_port must be between 0 and 65535, got {self.ui_port} (RAG_UI_PORT or --port).")
+        if self.ui_auth is not None and not self.ui_login:
+            raise ConfigError("RAG_UI_AUTH must look like user:password, with neither part empty.")
+        if not 1 <= self.ui_concurrency <= 64:
+            raise ConfigError(f"ui_concurrency must be between 1 and 64, got {self.ui_concurrency} (RAG_UI_CONCURRENCY).")
         if self.local_ctx < 512:
             raise ConfigError(f"local_ctx must be at least 512 tokens, got {self.local_ctx} (RAG_LOCAL_CTX).")
 
@@ -107,6 +119,12 @@ class Settings:
     def endpoint_configured(self) -> bool:
         """Whether an OpenAI key or an OpenAI-compatible endpoint is set (what mode `auto` looks for)."""
         return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def ui_login(self) -> tuple[str, str] | None:
+        """(user, password) from `ui_auth`, or None when no login is asked for (or it is malformed)."""
+        user, sep, password = (self.ui_auth or "").partition(":")
+        return (user, password) if sep and user and password else None
 
     @property
     def max_file_bytes(self) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.types import Article, Chunk, Span
+from rag.types import Article, ArticleInfo, Chunk, Span
 
 STORE_FILE = "store.sqlite3"
 SCHEMA = """
@@ -40,17 +40,6 @@ class StoredChunk:
     end: int
     text: str
     sentences: tuple[Span, ...]
-
-
-@dataclass(frozen=True)
-class ArticleInfo:
-    """An indexed article, without its text."""
-
-    doc_id: str
-    path: str
-    title: str
-    outlet: str | None
-    chunks: int
 
 
 class Store:

@@ -127,6 +127,17 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class ArticleInfo:
+    """An indexed article, without its text (`path` is the file it was read from)."""
+
+    doc_id: str
+    path: str
+    title: str
+    outlet: str | None
+    chunks: int
+
+
+@dataclass(frozen=True)
 class SkippedFile:
     """A file that was not indexed, and why."""
 
@@ -145,3 +156,9 @@ class IndexReport:
     skipped: tuple[SkippedFile, ...]
     chunks_embedded: int
     seconds: float
+
+    def summary(self) -> str:
+        """One line: what was added, updated, removed, left alone and skipped, and how long it took."""
+        counts = (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+                  f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped")
+        return f"Indexed: {counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s."

@@ -26,7 +26,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     stream: list[bytes] | None = None  # SSE events, sent with chunked encoding
     cut: bool = False  # drop the connection after the events, without the final chunk
-    delay: float = 0.0
+    delay: float = 0.0  # before the reply
+    gap: float = 0.0  # between streamed events (to watch an answer arrive word by word)
 
 
 def completion(text: str) -> Response:
@@ -38,7 +39,7 @@ def completion(text: str) -> Response:
     return Response(body=json.dumps(body).encode())
 
 
-def streamed(pieces: list[str], cut: bool = False) -> Response:
+def streamed(pieces: list[str], cut: bool = False, gap: float = 0.0) -> Response:
     """chat.completion.chunk events, one per piece; with `cut`, no final chunk and no [DONE]."""
     def event(delta: dict, finish: str | None) -> bytes:
         chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "scripted",
@@ -48,7 +49,7 @@ def streamed(pieces: list[str], cut: bool = False) -> Response:
     events = [event({"role": "assistant", "content": p}, None) for p in pieces]
     if not cut:
         events += [event({}, "stop"), b"data: [DONE]\n\n"]
-    return Response(stream=events, cut=cut)
+    return Response(stream=events, cut=cut, gap=gap)
 
 
 def error(status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None) -> Response:
@@ -122,6 +123,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         for event in response.stream:
+            time.sleep(response.gap)
             self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
             self.wfile.flush()
         if response.cut:  # mid-answer: the client has the first events when the connection goes

@@ -1,0 +1,73 @@
+"""Chat: one user's conversation, turned into the messages the chat shows, as the answer streams.
+
+Kept apart from the page layout so it can be tested without a browser. Every failure
+ends as a readable message in the conversation; the app goes on serving.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from rag.errors import LLMError, RagError
+from rag.pipeline import Assistant
+from rag.types import Answer
+from ui.render import answer_html, error_html, pending_html, streaming_html
+
+log = logging.getLogger("rag.ui")
+IN_CHAT_HINT = " In this chat, you can pick “extractive” under Settings to answer without an LLM."
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One question and what the chat showed for it (`answer` is None when answering failed)."""
+
+    question: str
+    html: str
+    answer: Answer | None = None
+
+
+Message = dict[str, str]
+
+
+def messages(history: Sequence[Exchange], pending: Exchange | None = None) -> list[Message]:
+    """The chat's messages for a conversation, with the exchange in progress (if any) last."""
+    shown = [*history, pending] if pending else list(history)
+    return [m for e in shown for m in ({"role": "user", "content": e.question},
+                                       {"role": "assistant", "content": e.html})]
+
+
+def respond(
+    assistant: Assistant, question: str, history: Sequence[Exchange], *, mode: str | None = None,
+    top_k: int | None = None, strict: bool | None = None,
+) -> Iterator[tuple[list[Message], list[Exchange]]]:
+    """Answer `question` as a follow-up of `history`, yielding (messages, history) as the answer streams.
+
+    The last yield holds the finished exchange: the checked answer with its citations, a
+    refusal, or the error message.
+    """
+    started = time.perf_counter()
+    earlier = [e.answer for e in history if e.answer is not None]
+    yield messages(history, Exchange(question, pending_html())), list(history)
+    written = ""
+    try:
+        for piece in assistant.ask_stream(question, top_k=top_k, history=earlier, mode=mode, strict=strict):
+            if isinstance(piece, Answer):
+                done = Exchange(question, answer_html(piece, time.perf_counter() - started), piece)
+                break
+            written += piece
+            yield messages(history, Exchange(question, streaming_html(written))), list(history)
+        else:  # ask_stream always ends with the Answer; if it did not, say so rather than show half an answer
+            done = Exchange(question, error_html("The answer stopped before it was finished. Ask again."))
+    except LLMError as exc:
+        done = Exchange(question, error_html(str(exc) + IN_CHAT_HINT))
+    except RagError as exc:
+        done = Exchange(question, error_html(str(exc)))
+    except Exception as exc:  # noqa: BLE001 - a bug must not take the chat down for everyone
+        log.exception("answering %r failed", question)
+        done = Exchange(question, error_html(
+            f"Something went wrong inside newsqa ({type(exc).__name__}). The app is still running: ask again, "
+            "and if it keeps happening, the server's log has the details."))
+    history = [*history, done]
+    yield messages(history), history

@@ -1,0 +1,176 @@
+"""Render: Answers, articles and errors as the HTML the chat shows (pure functions, no Gradio).
+
+Every piece of article or model text is escaped here. A citation is a link whose address
+carries what is needed to show it: `#cite=<doc_id>&s=<start>&e=<end>&q=<digest of quote>`.
+The side panel reads the article from the index by doc_id and highlights `[start, end)`
+only if that text still has the quote's digest: highlighting the wrong sentence is worse
+than highlighting none.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import urllib.parse
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from rag.types import Answer, ArticleInfo, Citation
+
+CITE_PREFIX = "#cite="
+ARTICLE_PREFIX = "#article="
+REFUSAL_ICON = "ⓘ"
+
+
+class SourceRef(NamedTuple):
+    """What a link in the chat points at: an article, and optionally a cited span of it."""
+
+    doc_id: str
+    start: int | None = None
+    end: int | None = None
+    digest: str | None = None
+
+
+def quote_digest(quote: str) -> str:
+    """A short fingerprint of a quote, to tell whether an article still has it at the same offsets."""
+    return hashlib.sha1(quote.encode("utf-8")).hexdigest()[:12]
+
+
+def cite_href(c: Citation) -> str:
+    query = urllib.parse.urlencode({"s": c.start, "e": c.end, "q": quote_digest(c.quote)})
+    return f"{CITE_PREFIX}{urllib.parse.quote(c.doc_id, safe='')}&{query}"
+
+
+def article_href(doc_id: str) -> str:
+    return ARTICLE_PREFIX + urllib.parse.quote(doc_id, safe="")
+
+
+def parse_ref(ref: str) -> SourceRef | None:
+    """The SourceRef in a link's address, or None if it is not one of ours (or is malformed)."""
+    ref = ref.strip()
+    if ref.startswith(ARTICLE_PREFIX):
+        doc_id = urllib.parse.unquote(ref[len(ARTICLE_PREFIX):])
+        return SourceRef(doc_id) if doc_id else None
+    if not ref.startswith(CITE_PREFIX):
+        return None
+    doc_part, _, query = ref[len(CITE_PREFIX):].partition("&")
+    fields = dict(urllib.parse.parse_qsl(query))
+    try:
+        start, end = int(fields["s"]), int(fields["e"])
+    except (KeyError, ValueError):
+        return None
+    doc_id = urllib.parse.unquote(doc_part)
+    if not doc_id or not 0 <= start <= end or not fields.get("q"):
+        return None
+    return SourceRef(doc_id, start, end, fields["q"])
+
+
+def _source_line(title: str, outlet: str | None) -> str:
+    return html.escape(title) + (f" · {html.escape(outlet)}" if outlet else "")
+
+
+def _cite_link(c: Citation) -> str:
+    tip = f"“{c.quote}” — {c.title}" + (f", {c.outlet}" if c.outlet else "")
+    return (f'<a class="cite" href="{html.escape(cite_href(c))}" title="{html.escape(tip)}">'
+            f"[{c.n}]</a>")
+
+
+def pending_html() -> str:
+    return '<div class="answer pending"><span class="status">Searching the articles…</span></div>'
+
+
+def streaming_html(text: str) -> str:
+    """The model's words so far (markers not yet checked, so not yet links)."""
+    return (f'<div class="answer streaming"><p class="answer-text">{html.escape(text)}</p>'
+            '<span class="status">writing… citations are checked when it is done</span></div>')
+
+
+def error_html(message: str) -> str:
+    return f'<div class="answer error"><p><strong>Could not answer.</strong> {html.escape(message)}</p></div>'
+
+
+def answer_html(answer: Answer, seconds: float | None = None) -> str:
+    """A checked Answer: sentences with clickable citations, unsupported ones marked, then the sources."""
+    footer = _footer(answer, seconds)
+    if not answer.answered:
+        closest = list({p.doc_id: p for p in answer.passages}.values())[:3]
+        links = ", ".join(f'<a class="article-link" href="{html.escape(article_href(p.doc_id))}">'
+                          f"{html.escape(p.title)}</a>" for p in closest)
+        more = f'<p class="closest">Closest articles: {links}</p>' if links else ""
+        return (f'<div class="answer final refusal"><p class="answer-text"><span class="refusal-icon">{REFUSAL_ICON}'
+                f"</span> {html.escape(answer.text)}</p>{more}{footer}</div>")
+    by_n = {c.n: c for c in answer.citations}
+    parts = []
+    for s in answer.sentences:
+        links = "".join(_cite_link(by_n[n]) for n in s.citations if n in by_n)
+        if s.supported:
+            parts.append(f'<span class="sentence supported">{html.escape(s.text)}</span>{links}')
+        else:
+            why = "not supported by the passage it cites" if s.citations else "cites no passage that supports it"
+            parts.append(f'<span class="sentence unsupported" title="{why}">{html.escape(s.text)}</span>{links}'
+                         f'<span class="unsupported-flag" title="{why}">unsupported</span>')
+    body = " ".join(parts) if parts else html.escape(answer.text)
+    return (f'<div class="answer final mode-{html.escape(answer.mode)}"><p class="answer-text">{body}</p>'
+            f"{_checked(answer)}{_sources(answer.citations)}{footer}</div>")
+
+
+def _checked(answer: Answer) -> str:
+    if answer.mode == "extractive" or not answer.sentences:
+        return ""  # extractive answers are verbatim quotes: supported by construction
+    supported = sum(s.supported for s in answer.sentences)
+    kind = "all-supported" if supported == len(answer.sentences) else "some-unsupported"
+    text = f"Checked: {supported} of {len(answer.sentences)} sentences supported by the passages they cite."
+    if answer.invalid_citations:
+        text += f" {answer.invalid_citations} citation marker(s) pointed at no passage and were dropped."
+    return f'<p class="checked {kind}">{html.escape(text)}</p>'
+
+
+def _sources(citations: Sequence[Citation]) -> str:
+    if not citations:
+        return ""
+    items = "".join(f"<li>{_cite_link(c)} <strong>{_source_line(c.title, c.outlet)}</strong>"
+                    f'<br><q class="quote">{html.escape(c.quote)}</q></li>' for c in citations)
+    return f'<ol class="sources">{items}</ol>'
+
+
+def _footer(answer: Answer, seconds: float | None) -> str:
+    parts = [answer.mode, f"{len(answer.passages)} passages"]
+    if seconds is not None:
+        parts.append(f"{seconds:.1f} s")
+    return f'<p class="meta">{html.escape(" · ".join(parts))}</p>'
+
+
+def article_html(info: ArticleInfo | None, text: str | None, ref: SourceRef) -> str:
+    """The side panel: the whole article, with the cited span highlighted when it is still there."""
+    if info is None or text is None:
+        return ('<div class="source missing"><p>This article is no longer in the index (it was removed or '
+                "re-indexed). Ask the question again to get fresh citations.</p></div>")
+    head = (f'<div class="source-head"><div class="source-title">{html.escape(info.title)}</div>'
+            f'<div class="source-meta">{html.escape(info.outlet or "")} · {html.escape(info.path)}</div></div>')
+    if ref.start is None or ref.end is None:
+        return f'<div class="source">{head}<div class="source-text">{html.escape(text)}</div></div>'
+    quote = text[ref.start:ref.end] if ref.end <= len(text) else ""
+    if not quote or quote_digest(quote) != ref.digest:
+        note = ('<p class="source-warning">This article has changed since the answer was written: the cited '
+                "passage is no longer where it was, so nothing is highlighted. Ask the question again.</p>")
+        return f'<div class="source">{head}{note}<div class="source-text">{html.escape(text)}</div></div>'
+    where = f'<div class="source-meta">cited: characters {ref.start}–{ref.end}</div>'
+    body = (html.escape(text[:ref.start]) + f'<mark class="cited">{html.escape(quote)}</mark>'
+            + html.escape(text[ref.end:]))
+    return f'<div class="source">{head}{where}<div class="source-text">{body}</div></div>'
+
+
+def articles_html(articles: Sequence[ArticleInfo]) -> str:
+    """The sources view: every indexed article, each opening in the side panel."""
+    if not articles:
+        return '<p class="articles-empty">No articles are indexed. Put .txt or .md files in the folder and re-index.</p>'
+    rows = "".join(
+        f'<tr><td><a class="article-link" href="{html.escape(article_href(a.doc_id))}">{html.escape(a.title)}</a></td>'
+        f"<td>{html.escape(a.outlet or '')}</td><td>{html.escape(a.path)}</td><td>{a.chunks}</td></tr>"
+        for a in articles
+    )
+    return ('<table class="articles"><thead><tr><th>title</th><th>outlet</th><th>file</th><th>chunks</th></tr>'
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+PANEL_PLACEHOLDER = ('<div class="source empty"><p>Click a citation such as <b>[1]</b> in an answer to see the '
+                     "whole article here, with the cited passage highlighted.</p></div>")
