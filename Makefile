@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 Q ?= What did Hochstein warn Hezbollah?
 
-.PHONY: setup ask test clean
+.PHONY: setup ask test ui browser clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,20 @@ $(STAMP): pyproject.toml
 ask: $(STAMP)
 	$(BIN)/rag ask "$(Q)"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+ui: $(STAMP)
+	$(BIN)/rag ui
+
+# The browser tests drive Debian's Chromium (never a downloaded browser). As root, install it;
+# otherwise say how, and those tests skip (CI sets RAG_REQUIRE_BROWSER=1, so there they must run).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "note: no chromium; the browser tests will skip (sudo apt-get install chromium)"; fi; }
 
 clean:
 	rm -rf .rag .pytest_cache

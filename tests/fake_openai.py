@@ -78,7 +78,7 @@ class FakeOpenAI:
         self.replies = list(replies)
         self.requests: list[dict] = []
         handler = type("Handler", (_Handler,), {"owner": self})
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -100,6 +100,11 @@ class FakeOpenAI:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hangs up (a cancelled or timed-out request) is part of what is tested
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -97,7 +97,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
-                    elem_id="chat", label="Answers", height=520, latex_delimiters=[], buttons=["copy"],
+                    elem_id="chat", show_label=False, height=520, latex_delimiters=[], buttons=["copy"],
                     feedback_options=None, layout="bubble",
                     placeholder="Ask a question about the articles, or pick an example below.",
                 )
@@ -106,9 +106,9 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                         elem_id="question", show_label=False, scale=6, autofocus=True,
                         placeholder="Ask about the articles, e.g. What did Hochstein warn Hezbollah?",
                     )
-                    ask = gr.Button("Ask", variant="primary", scale=0, elem_id="ask", min_width=90)
-                    new_chat = gr.Button("New chat", scale=0, elem_id="new-chat", min_width=110)
-                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                    ask = gr.Button("Ask", variant="primary", scale=0, elem_id="ask", min_width=100)
+                    new_chat = gr.Button("New chat", scale=0, elem_id="new-chat", min_width=140)
+                gr.Examples(EXAMPLES, inputs=question, label="Examples", elem_id="examples")
                 with gr.Accordion("Settings", open=True, elem_id="settings"):
                     with gr.Row():
                         mode = gr.Dropdown(choices, value=default_mode if default_mode in offered else "extractive",

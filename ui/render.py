@@ -12,6 +12,7 @@ import hashlib
 import html
 import urllib.parse
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import NamedTuple
 
 from rag.types import Answer, ArticleInfo, Citation
@@ -144,8 +145,9 @@ def article_html(info: ArticleInfo | None, text: str | None, ref: SourceRef) -> 
     if info is None or text is None:
         return ('<div class="source missing"><p>This article is no longer in the index (it was removed or '
                 "re-indexed). Ask the question again to get fresh citations.</p></div>")
+    meta = " · ".join(x for x in (info.outlet, _file_name(info.path)) if x)
     head = (f'<div class="source-head"><div class="source-title">{html.escape(info.title)}</div>'
-            f'<div class="source-meta">{html.escape(info.outlet or "")} · {html.escape(info.path)}</div></div>')
+            f'<div class="source-meta">{html.escape(meta)}</div></div>')
     if ref.start is None or ref.end is None:
         return f'<div class="source">{head}<div class="source-text">{html.escape(text)}</div></div>'
     quote = text[ref.start:ref.end] if ref.end <= len(text) else ""
@@ -159,13 +161,18 @@ def article_html(info: ArticleInfo | None, text: str | None, ref: SourceRef) -> 
     return f'<div class="source">{head}{where}<div class="source-text">{body}</div></div>'
 
 
+def _file_name(path: str) -> str:
+    """The file's name only: the page does not show where the server keeps its files."""
+    return PurePath(path).name
+
+
 def articles_html(articles: Sequence[ArticleInfo]) -> str:
     """The sources view: every indexed article, each opening in the side panel."""
     if not articles:
         return '<p class="articles-empty">No articles are indexed. Put .txt or .md files in the folder and re-index.</p>'
     rows = "".join(
         f'<tr><td><a class="article-link" href="{html.escape(article_href(a.doc_id))}">{html.escape(a.title)}</a></td>'
-        f"<td>{html.escape(a.outlet or '')}</td><td>{html.escape(a.path)}</td><td>{a.chunks}</td></tr>"
+        f"<td>{html.escape(a.outlet or '')}</td><td>{html.escape(_file_name(a.path))}</td><td>{a.chunks}</td></tr>"
         for a in articles
     )
     return ('<table class="articles"><thead><tr><th>title</th><th>outlet</th><th>file</th><th>chunks</th></tr>'
