@@ -26,7 +26,7 @@ HOCHSTEIN = "What did Hochstein warn Hezbollah?"
 
 
 def measure(settings: Settings, mode: str, questions: list[str], screenshot: Path | None) -> dict[str, object]:
-    app, url = serve(settings.replace(ui_port=0), block=False)
+    app, url = serve(settings.replace(ui_port=0))
     try:
         with chromium() as browser:
             chat = ChatPage(browser.new_page(viewport={"width": 1400, "height": 950}), url)

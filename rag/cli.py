@@ -112,7 +112,12 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
     settings = settings.replace(ui_host=args.host, ui_port=args.port, ui_share=args.share or None)
-    serve(settings)  # Gradio prints the address, and Ctrl-C stops it
+    app, url = serve(settings)
+    print(f"The chat is on {url} (Ctrl-C stops it).", flush=True)
+    try:
+        app.block_thread()  # returns on Ctrl-C
+    finally:
+        app.close()
     return 0
 
 

@@ -51,7 +51,7 @@ def endpoint() -> Iterator[FakeOpenAI]:
 
 
 def start(settings: Settings) -> Iterator[str]:
-    app, url = serve(settings, block=False)
+    app, url = serve(settings)
     try:
         yield url
     finally:

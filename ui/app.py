@@ -134,30 +134,41 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
     return app
 
 
-def launch(app: gr.Blocks, settings: Settings, *, block: bool = True) -> str:
-    """Serve the page on `settings.ui_host`:`ui_port` (a free port if 0); returns its address.
+def launch(app: gr.Blocks, settings: Settings) -> str:
+    """Serve the page on `settings.ui_host`:`ui_port` (a free port if 0) in the background; returns its address.
 
     No public share link unless `ui_share`; a login if `ui_auth` is set.
     """
-    if settings.ui_host not in LOOPBACK and settings.ui_login is None:
-        log.warning("the chat listens on %s without a login: anyone who can reach this machine can use it. "
-                    "Set RAG_UI_AUTH=user:password.", settings.ui_host)
+    warning = exposure_warning(settings)
+    if warning:
+        log.warning(warning)
     port = settings.ui_port or _free_port(settings.ui_host)
     app.queue(default_concurrency_limit=settings.ui_concurrency)
     app.launch(
         server_name=settings.ui_host, server_port=port, share=settings.ui_share, auth=settings.ui_login,
-        prevent_thread_lock=not block, ssr_mode=False, show_error=False, quiet=not block,
+        prevent_thread_lock=True, ssr_mode=False, show_error=False, quiet=True,
         css=(ASSETS / "app.css").read_text(), footer_links=["api"], enable_monitoring=False, mcp_server=False,
     )
-    return app.local_url or f"http://{settings.ui_host}:{port}/"
+    return app.share_url or app.local_url or f"http://{settings.ui_host}:{port}/"
 
 
-def serve(settings: Settings, *, block: bool = True) -> tuple[gr.Blocks, str]:
-    """Open the index (building it if there is none), then serve the chat. Returns (app, address)."""
+def exposure_warning(settings: Settings) -> str | None:
+    """What to say when the chat listens beyond this machine without a login (None when it does not)."""
+    if settings.ui_host in LOOPBACK or settings.ui_login is not None:
+        return None
+    return (f"the chat listens on {settings.ui_host} without a login: anyone who can reach this machine can use "
+            "it. Set RAG_UI_AUTH=user:password.")
+
+
+def serve(settings: Settings) -> tuple[gr.Blocks, str]:
+    """Open the index (building it if there is none), then serve the chat in the background.
+
+    Returns (app, address); `app.close()` stops it, `app.block_thread()` waits for Ctrl-C.
+    """
     assistant = open_assistant(settings)
     assistant.embedder.embed(["warm up"])  # load the embedding model now, not at the first question
     app = build_app(settings, assistant)
-    return app, launch(app, settings, block=block)
+    return app, launch(app, settings)
 
 
 def _free_port(host: str) -> int:

@@ -1,0 +1,91 @@
+"""`rag ui` as a user starts it: on 127.0.0.1, on the port asked for, stopped by Ctrl-C; and its settings."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from conftest import ROOT
+from rag.errors import ConfigError
+from rag.settings import Settings
+from ui.app import exposure_warning, mode_choices
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_rag_ui_serves_on_loopback_and_stops_on_ctrl_c(seed_settings: Settings) -> None:
+    port = free_port()
+    env = {**os.environ, "RAG_INDEX_DIR": str(seed_settings.index_dir), "RAG_CORPUS": str(seed_settings.corpus),
+           "RAG_MODE": "extractive", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()  # printed once the page is served
+        assert re.fullmatch(rf"The chat is on http://127\.0\.0\.1:{port}/ \(Ctrl-C stops it\)\.\n", line), line
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/config").json()["title"] == "newsqa"
+        listeners = _listening(port)
+        assert listeners and all(addr == "127.0.0.1" for addr in listeners)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        assert "Traceback" not in proc.stdout.read()
+    finally:
+        proc.kill()
+    time.sleep(0.2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # the port is free again
+
+
+def _listening(port: int) -> list[str]:
+    """The local addresses listening on `port`, from /proc/net/tcp and tcp6 (any IPv6 one shows as "ipv6")."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in open(table).read().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, hexport = local.split(":")
+            if int(hexport, 16) == port and state == "0A":  # LISTEN
+                found.append(socket.inet_ntoa(bytes.fromhex(addr)[::-1]) if table.endswith("tcp") else "ipv6")
+    return found
+
+
+def test_listening_beyond_this_machine_without_a_login_is_warned_about() -> None:
+    assert exposure_warning(Settings.from_env({})) is None
+    assert exposure_warning(Settings.from_env({}, ui_host="0.0.0.0", ui_auth="a:b")) is None
+    warning = exposure_warning(Settings.from_env({}, ui_host="0.0.0.0"))
+    assert warning and "0.0.0.0" in warning and "RAG_UI_AUTH" in warning
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"RAG_UI_AUTH": "nopassword"}, "user:password"),
+    ({"RAG_UI_AUTH": ":secret"}, "user:password"),
+    ({"RAG_UI_PORT": "70000"}, "between 0 and 65535"),
+    ({"RAG_UI_PORT": "eighty"}, "whole number"),
+    ({"RAG_UI_SHARE": "maybe"}, "true or false"),
+])
+def test_bad_ui_settings_say_what_to_fix(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
+def test_the_login_and_its_secret_stay_out_of_reprs() -> None:
+    settings = Settings.from_env({"RAG_UI_AUTH": "reader:s3cret"})
+    assert settings.ui_login == ("reader", "s3cret") and "s3cret" not in repr(settings)
+
+
+def test_the_mode_menu_names_the_models() -> None:
+    offline = dict((v, label) for label, v in mode_choices(Settings.from_env({})))
+    assert list(offline) == ["extractive", "local"] and "SmolLM2-135M-Instruct" in offline["local"]
+    configured = Settings.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:8000/v1", "RAG_LLM_MODEL": "qwen2.5"})
+    assert dict((v, label) for label, v in mode_choices(configured))["openai"] == "endpoint: qwen2.5 at 127.0.0.1:8000"
