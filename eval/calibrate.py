@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from eval.dataset import Question, load
-from eval.score import originals, score
+from eval.cache import CachedEmbedder
+from eval.metrics.correctness import correct
 from rag.extractive import ExtractiveAnswerer
 from rag.pipeline import assistant
 from rag.settings import Settings
@@ -25,30 +26,14 @@ SIMILARITY_GRID = [round(x, 2) for x in np.arange(0.20, 0.61, 0.05)]
 COVERAGE_GRID = [round(x, 2) for x in np.arange(0.20, 0.81, 0.05)]
 
 
-class CachedEmbedder:
-    """Wraps an embedder; remembers every text it has embedded."""
-
-    def __init__(self, inner: object) -> None:
-        self._inner = inner
-        self.name = inner.name  # type: ignore[attr-defined]
-        self._cache: dict[str, np.ndarray] = {}
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if todo:
-            for text, vector in zip(todo, self._inner.embed(todo)):  # type: ignore[attr-defined]
-                self._cache[text] = vector
-        return np.stack([self._cache[t] for t in texts])
-
-
-def accuracy(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list, texts: dict) -> float:
+def accuracy(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list) -> float:
     answerer = ExtractiveAnswerer(settings, embedder, lexical)  # type: ignore[arg-type]
-    return float(np.mean([score(q, answerer.answer(q.question, ps), texts).correct for q, ps in cases]))
+    return float(np.mean([correct(q, answerer.answer(q.question, ps)) for q, ps in cases]))
 
 
-def best(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list, texts: dict) -> tuple:
+def best(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list) -> tuple:
     grid = itertools.product(SIMILARITY_GRID, COVERAGE_GRID)
-    scored = [(accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, cases, texts), s, c)
+    scored = [(accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, cases), s, c)
               for s, c in grid]
     top = max(a for a, _, _ in scored)
     # Among the best pairs, take the one in the middle of the plateau (least sensitive to the exact values).
@@ -60,17 +45,16 @@ def main() -> None:
     settings = Settings.from_env()
     helper = assistant(settings)
     embedder = CachedEmbedder(helper.embedder)
-    store, lexical = helper.index.store, helper.index.lexical
-    texts = originals(store)
+    lexical = helper.index.lexical
     questions: list[Question] = load()
     cases = [(q, helper.retriever.retrieve(q.question, settings.top_k)) for q in questions]
     odd, even = cases[0::2], cases[1::2]
     for name, fit, held_out in (("odd", odd, even), ("even", even, odd)):
-        acc, (s, c) = best(settings, embedder, lexical, fit, texts)
-        held = accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, held_out, texts)
+        acc, (s, c) = best(settings, embedder, lexical, fit)
+        held = accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, held_out)
         print(f"fit on {name}: min_similarity={s} min_coverage={c} accuracy {acc:.3f}; held-out accuracy {held:.3f}")
-    acc, (s, c) = best(settings, embedder, lexical, cases, texts)
-    current = accuracy(settings, embedder, lexical, cases, texts)
+    acc, (s, c) = best(settings, embedder, lexical, cases)
+    current = accuracy(settings, embedder, lexical, cases)
     print(f"all {len(cases)}: best min_similarity={s} min_coverage={c} accuracy {acc:.3f} "
           f"(current settings {settings.min_similarity}/{settings.min_coverage}: {current:.3f})")
 

@@ -200,8 +200,9 @@ class CitationChecker:
 
 
 def _spans(passage: Passage) -> list[Span]:
-    """Candidate evidence in a passage: each sentence, and each pair of adjacent sentences."""
-    singles = list(passage.sentences)
+    """Candidate evidence in a passage: each sentence, and each pair of adjacent sentences (the whole
+    passage when its sentences are not known)."""
+    singles = list(passage.sentences) or [Span(passage.start, passage.end)]
     pairs = [Span(a.start, b.end) for a, b in zip(singles, singles[1:])]
     return singles + pairs
 

@@ -25,6 +25,11 @@ class VectorIndex:
     def __init__(self, collection: object) -> None:
         self._collection = collection
 
+    @property
+    def collection(self) -> object:
+        """The Chroma collection itself: for the plain-LlamaIndex baseline in eval/, which reads the same data."""
+        return self._collection
+
     @classmethod
     def open(cls, settings: Settings, embed_model: str, create: bool) -> VectorIndex:
         """Open (or create) the collection and refuse it if another model built it.
