@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml
 ask: $(STAMP)
 	$(BIN)/rag ask "$(Q)"
 
+# The tests, then the offline evaluation as a gate (thresholds in eval/thresholds.toml).
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+	$(BIN)/rag eval --gate --out .artifacts/eval
 
 ui: $(STAMP)
 	$(BIN)/rag ui

@@ -70,6 +70,10 @@ def _calibration(c: dict) -> list[str]:
     lines += [f"| {kind} | {v['pairs']} | {v['judged_right']} |" for kind, v in c["by_kind"].items()]
     lines += ["", "| threshold | precision | recall | F1 | accuracy |", "|---|---|---|---|---|"]
     lines += [f"| {t} | {v['precision']} | {v['recall']} | {v['f1']} | {v['accuracy']} |" for t, v in c["grid"].items()]
+    if c.get("two_fold"):
+        lines += ["", "Two-fold check of the threshold (chosen for F1 on half the pairs, measured on the other half): "
+                  + "; ".join(f"threshold {f['threshold']}: precision {f['precision']}, recall {f['recall']}"
+                              for f in c["two_fold"]) + "."]
     if c["wrong"]:
         lines += ["", "Judged wrong at the threshold:", ""]
         lines += [f"- {w['id']} ({w['kind']}, labelled {'supported' if w['labelled'] else 'unsupported'}): "

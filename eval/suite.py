@@ -42,8 +42,9 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
     checker = CitationChecker(CachedEmbedder(assistant.embedder))  # the same spans recur across questions
     support = checker_judge(checker)
     judge_chat = ChatModel(openai_endpoint(settings), settings) if judge else None
+    suffix = "+strict" if settings.strict else ""
     systems: dict[str, Ask] = {
-        f"newsqa:{m}": (lambda q, m=m: assistant.ask(q, mode=m, top_k=settings.top_k)) for m in modes}
+        f"newsqa:{m}{suffix}": (lambda q, m=m: assistant.ask(q, mode=m, top_k=settings.top_k)) for m in modes}
     if baseline:
         systems["llamaindex:dense"] = LlamaIndexBaseline(assistant, settings.top_k).ask
         llm_mode = next((m for m in modes if m in ("local", "openai")), None)
@@ -71,7 +72,7 @@ def evaluate(name: str, ask: Ask, questions: Sequence[Question], originals: dict
              judge_chat: ChatModel | None, k: int, *, progress: bool = True) -> dict[str, object]:
     """One system over every question: per-question rows and the pooled metrics."""
     rows = []
-    for q in tqdm(questions, desc=f"{name:<36}", unit="q", file=sys.stderr, disable=not progress, leave=True):
+    for q in tqdm(questions, desc=f"{name:<36}", unit="q", file=sys.stderr, disable=None if progress else True):
         started = time.perf_counter()
         answer = ask(q.question)
         seconds = time.perf_counter() - started
@@ -111,7 +112,7 @@ def _pool(rows: list[dict], k: int) -> dict[str, float | None]:
         f"passage_recall@{k}": _round(recall_at(p_ranks, k)), "passage_mrr": _round(mrr(p_ranks)),
         "answer_correct": _round(sum(r["correct"] for r in answerable) / max(len(answerable), 1)),
         "fact_coverage": _round(statistics.mean(r["fact_coverage"] for r in answerable)) if answerable else None,
-        **{key: _round(v) for key, v in refusal_scores(
+        **{key: None if v is None else _round(v) for key, v in refusal_scores(
             [r["answerable"] for r in rows], [not r["answered"] for r in rows]).items()},
         "citation_validity": _round(valid / total) if total else None,
         "citation_recall": _round(counts.covered / counts.claims) if counts.claims else None,

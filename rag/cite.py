@@ -34,7 +34,9 @@ from rag.lexical import has_terms, terms
 from rag.prompts import CANNOT_ANSWER, REFUSAL_UNSUPPORTED
 from rag.types import Answer, AnswerSentence, Citation, Passage, Span
 
-SUPPORT_SCORE = 0.55  # a cited span must score this much to support its sentence
+# Calibrated on the 77 hand-labelled pairs of eval/checker_pairs.jsonl (`rag eval`, "The offline checker,
+# calibrated"): at 0.55, precision 0.56 and recall 0.84 for "supported"; at 0.70 precision 0.61, same recall.
+SUPPORT_SCORE = 0.70  # a cited span must score this much to support its sentence
 CLEAR_SUPPORT_SCORE = 0.70  # an uncited sentence gets a citation when a span scores this much
 
 _ONE = r"(?:(?:source|passage)\s*)?\d+"

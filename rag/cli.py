@@ -82,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--mode", nargs="+", choices=[m for m in MODES if m != "auto"], default=["extractive"],
                     dest="modes", help="modes to evaluate, side by side (default: extractive)")
     ev.add_argument("--top-k", type=int, help="passages to retrieve (RAG_TOP_K, default 5)")
+    ev.add_argument("--strict", action="store_true", help="evaluate with strict checking (RAG_STRICT)")
     ev.add_argument("--questions", help="the question set (default eval/questions.jsonl)")
     ev.add_argument("--no-baseline", action="store_true", help="skip the plain-LlamaIndex baseline")
     ev.add_argument("--judge", action="store_true", help="also judge faithfulness with the configured endpoint's LLM")

@@ -52,8 +52,8 @@ def test_ranks_recall_and_mrr() -> None:
 @pytest.mark.parametrize("answerable, refused, expected", [
     ([True, True, False, False], [False, True, True, False], (0.5, 0.5, 0.5)),
     ([True, False], [False, True], (1.0, 1.0, 1.0)),
-    ([True, True], [False, False], (1.0, 1.0, 1.0)),  # no refusals and nothing to refuse
-    ([False, False], [False, False], (1.0, 0.0, 0.0)),
+    ([True, True], [False, False], (None, 1.0, 1.0)),  # no refusals (precision undefined), nothing to refuse
+    ([False, False], [False, False], (None, 0.0, 0.0)),
 ])
 def test_refusal_precision_recall_accuracy(answerable: list[bool], refused: list[bool], expected: tuple) -> None:
     s = refusal_scores(answerable, refused)
@@ -104,6 +104,8 @@ def test_alce_recall_and_precision() -> None:
     assert alce(two, judge(lambda s, ids: False)) == AlceCounts(1, 0, 2, 0)
     uncited = answer(AnswerSentence("c", (), False), AnswerSentence("The articles don't say more.", (), True))
     assert alce(uncited, judge(lambda s, ids: True)) == AlceCounts(1, 0, 0, 0)  # the sentinel is not a claim
+    mixed = answer(AnswerSentence("c", (), False), AnswerSentence("a", (1,), True), AnswerSentence("d", (2,), True))
+    assert alce(mixed, judge(lambda s, ids: s == "a")) == AlceCounts(3, 1, 2, 1)  # verdicts stay with their sentences
 
 
 def test_the_llm_judge_reads_statements_and_verdicts_over_loopback() -> None:

@@ -2,7 +2,7 @@
 
 The model is tiny and often wrong: these tests assert what the pipeline guarantees
 whatever the model writes (checked sentences, exact offsets, strict mode, streaming),
-not the model's accuracy; `python -m eval.run --mode local` measures that.
+not the model's accuracy; `rag eval --mode local` measures that.
 """
 from __future__ import annotations
 

@@ -54,6 +54,12 @@ def calibrate(pairs: list[Pair], checker: CitationChecker) -> dict[str, object]:
         verdicts = checker_judge(checker, threshold)([(p.sentence, [p.passage]) for p in pairs])
         grid[threshold] = _scores(pairs, verdicts)
     current = checker_judge(checker, SUPPORT_SCORE)([(p.sentence, [p.passage]) for p in pairs])
+    folds = []  # pick the best-F1 threshold on half the pairs, report it on the other half
+    for fit, held in ((pairs[0::2], pairs[1::2]), (pairs[1::2], pairs[0::2])):
+        best = max(THRESHOLDS, key=lambda t: (_scores(fit, checker_judge(checker, t)(
+            [(p.sentence, [p.passage]) for p in fit]))["f1"], -abs(t - SUPPORT_SCORE)))
+        held_out = _scores(held, checker_judge(checker, best)([(p.sentence, [p.passage]) for p in held]))
+        folds.append({"threshold": best, **held_out})
     kinds = Counter(p.kind for p in pairs)
     right = Counter(p.kind for p, v in zip(pairs, current) if v == p.supported)
     return {
@@ -61,6 +67,7 @@ def calibrate(pairs: list[Pair], checker: CitationChecker) -> dict[str, object]:
         **_scores(pairs, current),
         "by_kind": {k: {"pairs": n, "judged_right": right[k]} for k, n in sorted(kinds.items())},
         "grid": grid,
+        "two_fold": folds,
         "wrong": [{"id": p.id, "kind": p.kind, "sentence": p.sentence, "labelled": p.supported}
                   for p, v in zip(pairs, current) if v != p.supported],
     }

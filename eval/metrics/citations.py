@@ -55,7 +55,8 @@ def alce(answer: Answer, judge: SupportJudge) -> AlceCounts:
               if not says_cannot_answer(s.text)]
     queries: list[tuple[str, Sequence[Passage]]] = []
     for text, cited in claims:
-        queries.append((text, cited))
+        if cited:  # a sentence citing nothing is not covered; no query
+            queries.append((text, cited))
         if len(cited) > 1:
             for i, p in enumerate(cited):
                 queries += [(text, [p]), (text, cited[:i] + cited[i + 1:])]
