@@ -53,7 +53,7 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
             systems["llamaindex:citation-query-engine"] = LlamaIndexBaseline(
                 assistant, settings.top_k, chat.endpoint).ask  # type: ignore[union-attr]
     results = {
-        "dataset": {"path": str(questions_path), "sha256": hashlib.sha256(Path(questions_path).read_bytes()).hexdigest(),
+        "dataset": {"path": _shown(questions_path), "sha256": hashlib.sha256(Path(questions_path).read_bytes()).hexdigest(),
                     "questions": len(questions), "answerable": sum(q.answerable for q in questions),
                     "kinds": _count(q.kind for q in questions)},
         "settings": {"top_k": settings.top_k, "strict": settings.strict, "embed_model": settings.embed_model,
@@ -122,6 +122,14 @@ def _pool(rows: list[dict], k: int) -> dict[str, float | None]:
         "llm_judged_answers": len(judged) if judged else None,
         "p50_seconds": _round(statistics.median(r["seconds"] for r in rows)),
     }
+
+
+def _shown(path: Path) -> str:
+    """The path relative to the working folder when it lies below it (reports travel between machines)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _round(x: float) -> float:
