@@ -1,6 +1,6 @@
 """Time to first words and to the finished answer in the chat, per mode, measured in a real browser.
 
-    python -m eval.ui_latency [--modes extractive local endpoint] [--questions 8] [--screenshot docs/chat.png]
+    python -m eval.ui_latency [--modes extractive local endpoint] [--questions 8] [--screenshots docs/]
 
 For each mode it serves the chat on 127.0.0.1, opens it in headless Chromium, and asks the
 first N questions of eval/questions.jsonl one after another in one conversation-free page
@@ -26,6 +26,7 @@ HOCHSTEIN = "What did Hochstein warn Hezbollah?"
 
 
 def measure(settings: Settings, mode: str, questions: list[str], screenshot: Path | None) -> dict[str, object]:
+    """Time each question in a fresh conversation; save a screenshot of the Hochstein answer if asked."""
     app, url = serve(settings.replace(ui_port=0))
     try:
         with chromium() as browser:
@@ -39,7 +40,9 @@ def measure(settings: Settings, mode: str, questions: list[str], screenshot: Pat
             if screenshot:
                 chat.new_chat()
                 chat.ask(HOCHSTEIN)
-                chat.open_source(chat.last_answer().locator(".answer-text a.cite").first)
+                links = chat.last_answer().locator(".answer-text a.cite")
+                if links.count():
+                    chat.open_source(links.first)
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 chat.page.screenshot(path=screenshot)
     finally:
@@ -58,7 +61,7 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["extractive", "local", "endpoint"],
                         choices=["extractive", "local", "endpoint"])
     parser.add_argument("--questions", type=int, default=8, help="how many eval questions to time per mode")
-    parser.add_argument("--screenshot", type=Path, help="save the chat with a highlighted citation (extractive)")
+    parser.add_argument("--screenshots", type=Path, help="save chat-<mode>.png here: the example question answered")
     args = parser.parse_args()
     settings = Settings.from_env()
     questions = [q.question for q in load()][: args.questions]
@@ -68,17 +71,20 @@ def main() -> None:
             with LocalServer(local_model_path(settings), settings.local_ctx) as server:
                 endpoint = settings.replace(mode="openai", openai_base_url=server.base_url,
                                             llm_model=server.endpoint.model)
-                row = measure(endpoint, "openai", questions, None)
+                row = measure(endpoint, "openai", questions, _shot(args.screenshots, "endpoint"))
             row["mode"] = f"endpoint (llama.cpp {server.endpoint.model} on 127.0.0.1)"
         else:
-            shot = args.screenshot if mode == "extractive" else None
-            row = measure(settings.replace(mode=mode), mode, questions, shot)
+            row = measure(settings.replace(mode=mode), mode, questions, _shot(args.screenshots, mode))
         print(json.dumps(row), flush=True)
         rows.append(row)
     print("\n| mode | questions | first words p50 (max) | full answer p50 (max) | streamed |\n|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['mode']} | {r['questions']} | {r['first_text_p50_s']} s ({r['first_text_max_s']} s) | "
               f"{r['full_answer_p50_s']} s ({r['full_answer_max_s']} s) | {r['streamed']}/{r['questions']} |")
+
+
+def _shot(folder: Path | None, mode: str) -> Path | None:
+    return folder / f"chat-{mode}.png" if folder else None
 
 
 if __name__ == "__main__":
