@@ -10,10 +10,12 @@ from pathlib import Path
 
 from eval import compare, report, suite
 from eval.dataset import DEFAULT_PATH
+from eval.gate import GATE_TOP_K
 from rag.errors import ConfigError
 from rag.settings import Settings
 
 RESULTS = Path(__file__).with_name("results")
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
 def run_eval(settings: Settings, modes: Sequence[str], *, questions: str | None, baseline: bool, judge: bool,
@@ -24,7 +26,12 @@ def run_eval(settings: Settings, modes: Sequence[str], *, questions: str | None,
     path = Path(questions) if questions else DEFAULT_PATH
     if not path.is_file():
         raise ConfigError(f"No question set at {path}. Pass --questions with a JSONL file like eval/questions.jsonl.")
-    results = suite.run(settings, modes, path, baseline=baseline, judge=judge)
+    if gate and (settings.top_k, settings.strict) != (GATE_TOP_K, False):
+        print(f"note: the gate's thresholds are for top-k {GATE_TOP_K} without --strict; evaluating with those.")
+        settings = settings.replace(top_k=GATE_TOP_K, strict=False)
+    if questions is None:  # the default set is about the seed articles: evaluate on an index of them, kept apart
+        settings = settings.replace(corpus=SEEDS, index_dir=Path(settings.index_dir) / "eval-seeds")
+    results = suite.run(settings, modes, path, baseline=baseline, judge=judge, sync=questions is None)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     results["created"] = stamp
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -75,5 +82,6 @@ def _headline(results: dict) -> str:
         values = [results["systems"][n]["metrics"].get(key) for n in names]
         lines.append(key.ljust(22) + "".join(("–" if v is None else f"{v:g}").ljust(36) for v in values))
     c = results["checker_calibration"]
-    lines.append(f"checker on {c['pairs']} labelled pairs: precision {c['precision']}, recall {c['recall']}")
+    if c:
+        lines.append(f"checker on {c['pairs']} labelled pairs: precision {c['precision']}, recall {c['recall']}")
     return "\n".join(lines)

@@ -12,9 +12,11 @@ def regressions(old: dict, new: dict) -> list[str]:
         before, after = old["systems"][name], new["systems"][name]
         for metric, was in before["metrics"].items():
             now = after["metrics"].get(metric)
-            if was is None or now is None or metric in LOWER_IS_BETTER:
+            if was is None or metric in LOWER_IS_BETTER or metric == "errors":
                 continue
-            if now < was - TOLERANCE:
+            if now is None:
+                lines.append(f"{name}: {metric} {was:g} -> undefined")
+            elif now < was - TOLERANCE:
                 lines.append(f"{name}: {metric} {was:g} -> {now:g}")
         was_right = {r["id"] for r in before["questions"] if r["correct"]}
         for r in after["questions"]:

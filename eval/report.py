@@ -19,6 +19,7 @@ HEADLINE = [  # (metric, what it means), in the order the table shows them
     ("citation_precision", "ALCE: citations needed by a supported sentence"),
     ("faithfulness_offline", "sentences the retrieved passages support (offline checker)"),
     ("faithfulness_llm", "statements the passages support (LLM judge, RAGAS-style)"),
+    ("errors", "questions that failed with an error (shown as failures below)"),
     ("p50_seconds", "median seconds per question"),
 ]
 CHARTED = ["article_recall@{k}", "passage_recall@{k}", "answer_correct", "refusal_recall", "citation_validity",
@@ -52,7 +53,11 @@ def markdown(results: dict, command: str) -> str:
     lines += ["", "`llamaindex:*` is the baseline: plain LlamaIndex on the same Chroma collection (dense top-k; "
               "the top chunk as the answer, or `CitationQueryEngine` with the same LLM). "
               "Citation recall/precision and offline faithfulness use the project's checker as the judge.", ""]
-    lines += _calibration(results["checker_calibration"])
+    if results["checker_calibration"]:
+        lines += _calibration(results["checker_calibration"])
+    else:
+        lines += ["## The offline checker", "", "Not calibrated in this run: its labelled pairs quote the seed "
+                  "articles, which are not in this index.", ""]
     for name in names:
         lines += _failures(name, systems[name]["questions"])
     return "\n".join(lines) + "\n"
@@ -111,9 +116,9 @@ def chart(results: dict, path: Path) -> None:
     width = 0.8 / len(names)
     fig, ax = plt.subplots(figsize=(12, 4.8))
     for i, name in enumerate(names):
-        values = [results["systems"][name]["metrics"].get(m) or 0.0 for m in metrics]
-        bars = ax.bar([x + i * width for x in range(len(metrics))], values, width, label=name)
-        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+        values = [results["systems"][name]["metrics"].get(m) for m in metrics]
+        bars = ax.bar([x + i * width for x in range(len(metrics))], [v or 0.0 for v in values], width, label=name)
+        ax.bar_label(bars, labels=["–" if v is None else f"{v:.2f}" for v in values], fontsize=7, padding=1)
     ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(metrics))], metrics, rotation=20, ha="right")
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("score (higher is better)")

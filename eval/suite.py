@@ -25,6 +25,7 @@ from eval.metrics.refusal import refusal_scores
 from eval.metrics.retrieval import article_rank, gold_spans, mrr, passage_rank, recall_at
 from rag.answer import make_chat_model
 from rag.cite import CitationChecker
+from rag.errors import ConfigError
 from rag.llm import ChatModel, openai_endpoint
 from rag.pipeline import Assistant
 from rag.settings import Settings
@@ -34,11 +35,23 @@ Ask = Callable[[str], Answer]
 
 
 def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, baseline: bool = True,
-        judge: bool = False, progress: bool = True) -> dict[str, object]:
-    """Evaluate each mode (and the baseline) on the question set; returns the results as JSON-ready data."""
+        judge: bool = False, progress: bool = True, sync: bool = False) -> dict[str, object]:
+    """Evaluate each mode (and the baseline) on the question set; returns the results as JSON-ready data.
+
+    With `sync`, the index is first brought in line with `settings.corpus`.
+    Raises:
+        ConfigError: the question set names articles that are not in the index.
+    """
     questions = load(questions_path)
     assistant = Assistant(settings)
+    if sync:
+        assistant.reindex()
     originals = {a.doc_id: assistant.article_text(a.doc_id) or "" for a in assistant.articles()}
+    missing = sorted({d for q in questions for d in q.doc_ids} - set(originals))
+    if missing:
+        raise ConfigError(
+            f"The question set names {len(missing)} article(s) not in the index at {settings.index_dir} "
+            f"(e.g. {missing[0]}). Index the articles it was written for (RAG_CORPUS, RAG_INDEX_DIR) and run again.")
     checker = CitationChecker(CachedEmbedder(assistant.embedder))  # the same spans recur across questions
     support = checker_judge(checker)
     judge_chat = ChatModel(openai_endpoint(settings), settings) if judge else None
@@ -63,8 +76,10 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
     for name, ask in systems.items():
         results["systems"][name] = evaluate(name, ask, questions, originals, support, judge_chat, settings.top_k,
                                             progress=progress)
-    pairs = checker_metric.load_pairs(originals)
-    results["checker_calibration"] = checker_metric.calibrate(pairs, checker)
+    try:  # the labelled pairs quote the seed articles: calibrate only where they are indexed
+        results["checker_calibration"] = checker_metric.calibrate(checker_metric.load_pairs(originals), checker)
+    except ValueError:
+        results["checker_calibration"] = None
     return results
 
 
@@ -74,9 +89,13 @@ def evaluate(name: str, ask: Ask, questions: Sequence[Question], originals: dict
     rows = []
     for q in tqdm(questions, desc=f"{name:<36}", unit="q", file=sys.stderr, disable=None if progress else True):
         started = time.perf_counter()
-        answer = ask(q.question)
+        try:
+            answer, error = ask(q.question), None
+        except Exception as exc:  # noqa: BLE001 - one failed question must not lose the whole run
+            error = f"{type(exc).__name__}: {exc}"
+            answer = Answer(q.question, f"(error) {error}", False, name, (), (), (), reason=error)
         seconds = time.perf_counter() - started
-        rows.append(_row(q, answer, originals, support, judge_chat, seconds))
+        rows.append({**_row(q, answer, originals, support, judge_chat, seconds), "error": error})
     return {"metrics": _pool(rows, k), "questions": rows}
 
 
@@ -120,6 +139,7 @@ def _pool(rows: list[dict], k: int) -> dict[str, float | None]:
         "faithfulness_offline": _round(supported / claims) if claims else None,
         "faithfulness_llm": _round(sum(j[0] for j in judged) / max(sum(j[1] for j in judged), 1)) if judged else None,
         "llm_judged_answers": len(judged) if judged else None,
+        "errors": sum(bool(r.get("error")) for r in rows),
         "p50_seconds": _round(statistics.median(r["seconds"] for r in rows)),
     }
 

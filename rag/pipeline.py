@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rag.answer import Answerer, make_answerer, make_chat_model, resolve_mode
 from rag.embed import load_embedder
-from rag.errors import IndexMissingError, QuestionError
+from rag.errors import ConfigError, IndexMissingError, QuestionError
 from rag.followup import Turn, standalone_question
 from rag.index import build_index, index_exists, open_index
 from rag.llm import ChatModel
@@ -109,6 +109,8 @@ class Assistant:
         self, question: str, top_k: int | None, history: Sequence[Turn], mode: str | None, strict: bool | None
     ) -> tuple[Answerer, str, list[Passage]]:
         question = _check_question(question, self.settings.max_question_chars)
+        if top_k is not None and not 1 <= top_k <= 100:
+            raise ConfigError(f"top_k must be between 1 and 100, got {top_k}.")
         with self._lock:
             if self.index.store.generation() != self.index.lexical.generation:  # re-indexed since opened
                 self._open()

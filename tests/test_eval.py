@@ -52,7 +52,7 @@ def test_ranks_recall_and_mrr() -> None:
 @pytest.mark.parametrize("answerable, refused, expected", [
     ([True, True, False, False], [False, True, True, False], (0.5, 0.5, 0.5)),
     ([True, False], [False, True], (1.0, 1.0, 1.0)),
-    ([True, True], [False, False], (None, 1.0, 1.0)),  # no refusals (precision undefined), nothing to refuse
+    ([True, True], [False, False], (None, None, 1.0)),  # no refusals, nothing to refuse: both undefined
     ([False, False], [False, False], (None, 0.0, 0.0)),
 ])
 def test_refusal_precision_recall_accuracy(answerable: list[bool], refused: list[bool], expected: tuple) -> None:
@@ -158,13 +158,16 @@ def test_compare_lists_metric_drops_and_questions_now_wrong() -> None:
     lines = compare.regressions(old, new)
     assert lines == ["newsqa:extractive: answer_correct 0.7 -> 0.4", "newsqa:extractive: q1 now wrong: Q? -> A"]
     assert compare.regressions(old, old) == []
+    stopped = results(answer_correct=0.7, citation_validity=None)
+    assert "newsqa:extractive: citation_validity 1 -> undefined" in compare.regressions(
+        results(answer_correct=0.7, citation_validity=1.0), stopped)
 
 
 @pytest.mark.slow
 def test_rag_eval_writes_results_report_and_chart_and_gates(seed_settings: Settings, tmp_path: Path) -> None:
     subset = tmp_path / "questions.jsonl"
     rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()]
-    subset.write_text("\n".join(json.dumps(r) for r in rows if r["id"] in ("q01", "q02", "q03", "u01", "u02")) + "\n")
+    subset.write_text("\n".join(json.dumps(r) for r in rows if r["id"] in ("q01", "q02", "q03", "q55", "q56")) + "\n")
     env = {"RAG_INDEX_DIR": str(seed_settings.index_dir), "RAG_CORPUS": str(seed_settings.corpus),
            "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
     run = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--questions", str(subset), "--out", str(tmp_path),
@@ -180,3 +183,31 @@ def test_rag_eval_writes_results_report_and_chart_and_gates(seed_settings: Setti
     again = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--compare", str(out[0].with_suffix(".json")),
                             str(out[0].with_suffix(".json"))], cwd=ROOT, capture_output=True, text=True)
     assert again.returncode == 0 and "No regressions." in again.stdout
+
+
+def test_a_question_that_fails_is_recorded_and_the_run_goes_on(seed_settings: Settings, embedder: Embedder) -> None:
+    from eval.metrics.faithfulness import checker_judge
+    from eval.suite import evaluate
+
+    def flaky(question: str) -> Answer:
+        if "Pentagon" in question or "sit down" in question:
+            raise RuntimeError("endpoint fell over")
+        return Answer(question, "The articles don't say.", False, "x", (), (), ())
+
+    questions = load()[:3]  # q02 asks where Austin met Gallant: the Pentagon
+    out = evaluate("flaky", flaky, questions, {HOCHSTEIN: TEXT}, checker_judge(CitationChecker(embedder)), None, 5,
+                   progress=False)
+    assert out["metrics"]["errors"] == 1 and len(out["questions"]) == 3
+    failed = next(r for r in out["questions"] if r["error"])
+    assert failed["id"] == "q02" and "endpoint fell over" in failed["answer"] and not failed["correct"]
+
+
+def test_a_question_set_about_other_articles_is_a_clear_error(seed_settings: Settings, tmp_path: Path) -> None:
+    from eval.suite import run
+    from rag.errors import ConfigError
+
+    other = tmp_path / "q.jsonl"
+    other.write_text(json.dumps({"id": "x1", "question": "Q?", "kind": "single", "answerable": True,
+                                 "key_facts": [["a"]], "doc_ids": ["not_indexed"], "passages": ["p"]}) + "\n")
+    with pytest.raises(ConfigError, match="not in the index"):
+        run(seed_settings, ["extractive"], other, baseline=False, progress=False)

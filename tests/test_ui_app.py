@@ -65,6 +65,8 @@ def test_listening_beyond_this_machine_without_a_login_is_warned_about() -> None
     assert exposure_warning(Settings.from_env({}, ui_host="0.0.0.0", ui_auth="a:b")) is None
     warning = exposure_warning(Settings.from_env({}, ui_host="0.0.0.0"))
     assert warning and "0.0.0.0" in warning and "RAG_UI_AUTH" in warning
+    shared = exposure_warning(Settings.from_env({}, ui_share=True))
+    assert shared and "public share link" in shared
 
 
 @pytest.mark.parametrize("env, message", [

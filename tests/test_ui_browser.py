@@ -91,7 +91,7 @@ def test_the_example_question_is_answered_and_a_citation_highlights_its_quote(ch
         tooltip = link.get_attribute("title")  # hovering shows the quote, the title and the outlet
         chat.open_source(link)
         quote = original(ref.doc_id)[ref.start:ref.end]
-        assert chat.highlighted() == quote and tooltip.startswith(f"“{quote}”")
+        assert chat.highlighted() == quote and tooltip.startswith(f"“{' '.join(quote.split())}”")
         assert chat.page.locator("#article-panel .source-title").text_content() in tooltip
         assert chat.highlight_in_view()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,14 @@ def test_text_from_articles_and_models_is_escaped() -> None:
     assert "<script>" not in streaming_html("<script>x</script>") and "<script>" not in error_html("<script>")
 
 
+def test_blank_lines_cannot_end_the_html_and_smuggle_in_markdown() -> None:
+    sneaky = "Hochstein warned Hezbollah.\n\n![x](https://attacker/p.png) [click](https://evil)"
+    c = Citation(1, "d", "Title\n\nmore", None, "First paragraph.\n\nSecond paragraph.", 0, 30)
+    answer = Answer("q", sneaky, True, "openai", (c,), (AnswerSentence(sneaky, (1,), True),), ())
+    for html in (answer_html(answer), streaming_html(sneaky), error_html(sneaky)):
+        assert "\n" not in html  # the chat reads messages as markdown: a blank line would end the HTML block
+
+
 def test_unsupported_sentences_are_marked_and_counted() -> None:
     c = citation()
     answer = Answer("q", "…", True, "local", (c,), (

@@ -83,7 +83,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
     def ask_api(question: str, mode: str = "", top_k: int = 0, strict: bool = False) -> dict[str, Any]:
         """Answer one question; returns the whole Answer (text, citations with quotes and offsets, sentences)."""
         try:
-            answer = assistant.ask(question, top_k=top_k or None, mode=mode or None, strict=strict or None)
+            answer = assistant.ask(question, top_k=top_k or None, mode=mode or None, strict=strict)
         except RagError as exc:
             raise gr.Error(str(exc)) from None
         return _jsonable(answer.to_dict())
@@ -113,7 +113,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                     with gr.Row():
                         mode = gr.Dropdown(choices, value=default_mode if default_mode in offered else "extractive",
                                            label="Answer mode", elem_id="mode", scale=2)
-                        top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages (top-k)",
+                        top_k = gr.Slider(1, max(20, settings.top_k), value=settings.top_k, step=1, label="Passages (top-k)",
                                           elem_id="top-k", scale=1)
                         strict = gr.Checkbox(value=settings.strict, label="Strict: drop unsupported sentences",
                                              elem_id="strict", scale=1)
@@ -154,10 +154,15 @@ def launch(app: gr.Blocks, settings: Settings) -> str:
 
 def exposure_warning(settings: Settings) -> str | None:
     """What to say when the chat listens beyond this machine without a login (None when it does not)."""
-    if settings.ui_host in LOOPBACK or settings.ui_login is not None:
+    if settings.ui_login is not None:
         return None
-    return (f"the chat listens on {settings.ui_host} without a login: anyone who can reach this machine can use "
-            "it. Set RAG_UI_AUTH=user:password.")
+    if settings.ui_share:
+        return ("the chat has a public share link and no login: anyone with the link can use it. "
+                "Set RAG_UI_AUTH=user:password.")
+    if settings.ui_host not in LOOPBACK:
+        return (f"the chat listens on {settings.ui_host} without a login: anyone who can reach this machine can "
+                "use it. Set RAG_UI_AUTH=user:password.")
+    return None
 
 
 def serve(settings: Settings) -> tuple[gr.Blocks, str]:

@@ -65,13 +65,19 @@ def parse_ref(ref: str) -> SourceRef | None:
     return SourceRef(doc_id, start, end, fields["q"])
 
 
+def _esc(text: str) -> str:
+    """Escaped text for a chat message, on one line: the chat reads messages as markdown, where a blank
+    line would end the HTML block and let what follows be read as markdown (links, images)."""
+    return html.escape(" ".join(text.split()))
+
+
 def _source_line(title: str, outlet: str | None) -> str:
-    return html.escape(title) + (f" · {html.escape(outlet)}" if outlet else "")
+    return _esc(title) + (f" · {_esc(outlet)}" if outlet else "")
 
 
 def _cite_link(c: Citation) -> str:
     tip = f"“{c.quote}” — {c.title}" + (f", {c.outlet}" if c.outlet else "")
-    return (f'<a class="cite" href="{html.escape(cite_href(c))}" title="{html.escape(tip)}">'
+    return (f'<a class="cite" href="{html.escape(cite_href(c))}" title="{_esc(tip)}">'
             f"[{c.n}]</a>")
 
 
@@ -81,12 +87,12 @@ def pending_html() -> str:
 
 def streaming_html(text: str) -> str:
     """The model's words so far (markers not yet checked, so not yet links)."""
-    return (f'<div class="answer streaming"><p class="answer-text">{html.escape(text)}</p>'
+    return (f'<div class="answer streaming"><p class="answer-text">{_esc(text)}</p>'
             '<span class="status">writing… citations are checked when it is done</span></div>')
 
 
 def error_html(message: str) -> str:
-    return f'<div class="answer error"><p><strong>Could not answer.</strong> {html.escape(message)}</p></div>'
+    return f'<div class="answer error"><p><strong>Could not answer.</strong> {_esc(message)}</p></div>'
 
 
 def answer_html(answer: Answer, seconds: float | None = None) -> str:
@@ -95,21 +101,21 @@ def answer_html(answer: Answer, seconds: float | None = None) -> str:
     if not answer.answered:
         closest = list({p.doc_id: p for p in answer.passages}.values())[:3]
         links = ", ".join(f'<a class="article-link" href="{html.escape(article_href(p.doc_id))}">'
-                          f"{html.escape(p.title)}</a>" for p in closest)
+                          f"{_esc(p.title)}</a>" for p in closest)
         more = f'<p class="closest">Closest articles: {links}</p>' if links else ""
         return (f'<div class="answer final refusal"><p class="answer-text"><span class="refusal-icon">{REFUSAL_ICON}'
-                f"</span> {html.escape(answer.text)}</p>{more}{footer}</div>")
+                f"</span> {_esc(answer.text)}</p>{more}{footer}</div>")
     by_n = {c.n: c for c in answer.citations}
     parts = []
     for s in answer.sentences:
         links = "".join(_cite_link(by_n[n]) for n in s.citations if n in by_n)
         if s.supported:
-            parts.append(f'<span class="sentence supported">{html.escape(s.text)}</span>{links}')
+            parts.append(f'<span class="sentence supported">{_esc(s.text)}</span>{links}')
         else:
             why = "not supported by the passage it cites" if s.citations else "cites no passage that supports it"
-            parts.append(f'<span class="sentence unsupported" title="{why}">{html.escape(s.text)}</span>{links}'
+            parts.append(f'<span class="sentence unsupported" title="{why}">{_esc(s.text)}</span>{links}'
                          f'<span class="unsupported-flag" title="{why}">unsupported</span>')
-    body = " ".join(parts) if parts else html.escape(answer.text)
+    body = " ".join(parts) if parts else _esc(answer.text)
     return (f'<div class="answer final mode-{html.escape(answer.mode)}"><p class="answer-text">{body}</p>'
             f"{_checked(answer)}{_sources(answer.citations)}{footer}</div>")
 
@@ -129,7 +135,7 @@ def _sources(citations: Sequence[Citation]) -> str:
     if not citations:
         return ""
     items = "".join(f"<li>{_cite_link(c)} <strong>{_source_line(c.title, c.outlet)}</strong>"
-                    f'<br><q class="quote">{html.escape(c.quote)}</q></li>' for c in citations)
+                    f'<br><q class="quote">{_esc(c.quote)}</q></li>' for c in citations)
     return f'<ol class="sources">{items}</ol>'
 
 

@@ -13,6 +13,6 @@ def refusal_scores(answerable: Sequence[bool], refused: Sequence[bool]) -> dict[
     unanswerable = sum(not a for a, _ in pairs)
     return {
         "refusal_precision": right / refusals if refusals else None,
-        "refusal_recall": right / unanswerable if unanswerable else 1.0,
+        "refusal_recall": right / unanswerable if unanswerable else None,
         "refusal_accuracy": sum((not a) == r for a, r in pairs) / max(len(pairs), 1),
     }
