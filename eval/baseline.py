@@ -4,13 +4,14 @@
   LlamaIndex's own HuggingFace embedding of the same model, dense top-k only; the answer is the
   top retrieved chunk, cited (what a tool that "lists the retrieved chunks" shows). It never refuses.
 - With an LLM (the same endpoint or local server the project's mode uses): `CitationQueryEngine`
-  over that index, with LlamaIndex's own prompts; its "Source N" citations are mapped back to
+  over the same index (`citation_engine`), with LlamaIndex's own prompts; its "Source N" citations are mapped back to
   offsets in the articles so the same metrics apply.
 No LlamaIndex global is set: the embedding model and LLM are passed in.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from rag.chunk import sentence_tokenizer
 from rag.cite import parse_markers, says_cannot_answer, split_sentences
@@ -23,9 +24,12 @@ NAME = "llamaindex"
 
 
 class LlamaIndexBaseline:
-    """Plain LlamaIndex over the Assistant's own Chroma collection."""
+    """Plain LlamaIndex over the Assistant's own Chroma collection; `originals` maps doc_id to article text."""
 
-    def __init__(self, assistant: Assistant, top_k: int, endpoint: Endpoint | None = None) -> None:
+    DENSE = f"{NAME}:dense"
+    CITED = f"{NAME}:citation-query-engine"
+
+    def __init__(self, assistant: Assistant, top_k: int, originals: dict[str, str]) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from llama_index.core import VectorStoreIndex
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
@@ -34,34 +38,34 @@ class LlamaIndexBaseline:
         store = ChromaVectorStore(chroma_collection=assistant.index.vectors.collection)
         embed_model = HuggingFaceEmbedding(model_name=str(bundled_model_path()), device="cpu")
         self._index = VectorStoreIndex.from_vector_store(store, embed_model=embed_model)
+        self._top_k = top_k
         self._retriever = self._index.as_retriever(similarity_top_k=top_k)
         self._articles = {a.doc_id: a for a in assistant.articles()}
-        self._texts = {d: assistant.article_text(d) or "" for d in self._articles}
+        self._texts = originals
         self._tokenizer = sentence_tokenizer()
-        self._engine = None
-        self.mode = f"{NAME}:dense"
-        if endpoint is not None:
-            from llama_index.core.query_engine import CitationQueryEngine
-            from llama_index.llms.openai_like import OpenAILike
 
-            llm = OpenAILike(model=endpoint.model, api_base=endpoint.base_url, api_key=endpoint.api_key or "none",
-                             is_chat_model=True, temperature=0.0, max_tokens=300, context_window=4096, timeout=120)
-            self._engine = CitationQueryEngine.from_args(self._index, llm=llm, similarity_top_k=top_k)
-            self.mode = f"{NAME}:citation-query-engine"
+    def citation_engine(self, endpoint: Endpoint) -> Callable[[str], Answer]:
+        """`CitationQueryEngine` over the same index, with the LLM at `endpoint`: a function of the question."""
+        from llama_index.core.query_engine import CitationQueryEngine
+        from llama_index.llms.openai_like import OpenAILike
+
+        llm = OpenAILike(model=endpoint.model, api_base=endpoint.base_url, api_key=endpoint.api_key or "none",
+                         is_chat_model=True, temperature=0.0, max_tokens=300, context_window=4096, timeout=120)
+        engine = CitationQueryEngine.from_args(self._index, llm=llm, similarity_top_k=self._top_k)
+        return lambda question: self._cited(engine, question)
 
     def ask(self, question: str) -> Answer:
-        if self._engine is not None:
-            return self._cited(question)
+        """Dense top-k; the answer is the top chunk, cited."""
         passages = [self._passage(n) for n in self._retriever.retrieve(question)]
         if not passages:
-            return Answer(question, "", False, self.mode, (), (), ())
+            return Answer(question, "", False, self.DENSE, (), (), ())
         top = passages[0]
         citation = self._citation(1, top.doc_id, top.start, top.end)
         sentences = tuple(AnswerSentence(s, (1,), True) for s in self._tokenizer.tokenize(top.text))
-        return Answer(question, f"{top.text} [1]", True, self.mode, (citation,), sentences, tuple(passages))
+        return Answer(question, f"{top.text} [1]", True, self.DENSE, (citation,), sentences, tuple(passages))
 
-    def _cited(self, question: str) -> Answer:
-        response = self._engine.query(question)
+    def _cited(self, engine: object, question: str) -> Answer:
+        response = engine.query(question)  # type: ignore[attr-defined]
         sources = [self._source_span(n) for n in response.source_nodes]
         passages = tuple(self._passage(n) for n in response.source_nodes)
         text = str(response).strip()
@@ -77,7 +81,7 @@ class LlamaIndexBaseline:
                     citations[n] = self._citation(n, doc_id, span.start, span.end)
             sentences.append(AnswerSentence(m.text, tuple(n for n in m.numbers if n in citations), True))
         answered = bool(sentences) and not all(says_cannot_answer(s.text) for s in sentences)
-        return Answer(question, text, answered, self.mode, tuple(citations.values()), tuple(sentences), passages)
+        return Answer(question, text, answered, self.CITED, tuple(citations.values()), tuple(sentences), passages)
 
     def _passage(self, hit: object) -> Passage:
         node, meta = hit.node, hit.node.metadata  # type: ignore[attr-defined]

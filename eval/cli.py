@@ -11,6 +11,7 @@ from pathlib import Path
 from eval import compare, report, suite
 from eval.dataset import DEFAULT_PATH
 from eval.gate import GATE_TOP_K
+from eval.gate import check as gate_check
 from rag.errors import ConfigError
 from rag.settings import Settings
 
@@ -45,19 +46,13 @@ def run_eval(settings: Settings, modes: Sequence[str], *, questions: str | None,
     print(_headline(results))
     print(f"\nWrote {base}.json, {base}.md and {base}.png")
     if gate:
-        failures = _gate(results)
+        failures = gate_check(results)
         for line in failures:
             print(f"GATE FAILED: {line}")
         if failures:
             return 1
         print("Gate passed: every metric is at or above its threshold in eval/thresholds.toml.")
     return 0
-
-
-def _gate(results: dict) -> list[str]:
-    from eval import gate as gate_module
-
-    return gate_module.check(results)
 
 
 def compare_files(old: str, new: str) -> int:

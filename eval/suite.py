@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import statistics
+from collections import Counter
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -59,16 +60,16 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
     systems: dict[str, Ask] = {
         f"newsqa:{m}{suffix}": (lambda q, m=m: assistant.ask(q, mode=m, top_k=settings.top_k)) for m in modes}
     if baseline:
-        systems["llamaindex:dense"] = LlamaIndexBaseline(assistant, settings.top_k).ask
+        plain = LlamaIndexBaseline(assistant, settings.top_k, originals)
+        systems[plain.DENSE] = plain.ask
         llm_mode = next((m for m in modes if m in ("local", "openai")), None)
         if llm_mode:
             chat = make_chat_model(settings.replace(mode=llm_mode))
-            systems["llamaindex:citation-query-engine"] = LlamaIndexBaseline(
-                assistant, settings.top_k, chat.endpoint).ask  # type: ignore[union-attr]
+            systems[plain.CITED] = plain.citation_engine(chat.endpoint)  # type: ignore[union-attr]
     results = {
         "dataset": {"path": _shown(questions_path), "sha256": hashlib.sha256(Path(questions_path).read_bytes()).hexdigest(),
                     "questions": len(questions), "answerable": sum(q.answerable for q in questions),
-                    "kinds": _count(q.kind for q in questions)},
+                    "kinds": dict(sorted(Counter(q.kind for q in questions).items()))},
         "settings": {"top_k": settings.top_k, "strict": settings.strict, "embed_model": settings.embed_model,
                      "llm_model": settings.llm_model if "openai" in modes else None},
         "systems": {},
@@ -154,10 +155,3 @@ def _shown(path: Path) -> str:
 
 def _round(x: float) -> float:
     return round(float(x), 3)
-
-
-def _count(items: object) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for item in items:  # type: ignore[attr-defined]
-        out[item] = out.get(item, 0) + 1
-    return dict(sorted(out.items()))

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from rag.answer import Answerer, make_answerer, make_chat_model, resolve_mode
 from rag.embed import load_embedder
-from rag.errors import ConfigError, IndexMissingError, QuestionError
+from rag.errors import IndexMissingError, QuestionError
 from rag.followup import Turn, standalone_question
 from rag.index import build_index, index_exists, open_index
 from rag.llm import ChatModel
 from rag.retrieve import Retriever
-from rag.settings import Settings
+from rag.settings import Settings, check_top_k
 from rag.types import Answer, ArticleInfo, IndexReport, Passage
 
 log = logging.getLogger("rag")
@@ -66,7 +66,9 @@ class Assistant:
             ConfigError: the mode needs an endpoint that is not configured.
             LLMError: the local model cannot be started.
         """
-        settings = self._variant(mode, strict)
+        return self._answerer(self._variant(mode, strict))
+
+    def _answerer(self, settings: Settings) -> Answerer:
         key = (resolve_mode(settings), settings.strict)
         with self._lock:
             if key not in self._answerers:
@@ -109,15 +111,15 @@ class Assistant:
         self, question: str, top_k: int | None, history: Sequence[Turn], mode: str | None, strict: bool | None
     ) -> tuple[Answerer, str, list[Passage]]:
         question = _check_question(question, self.settings.max_question_chars)
-        if top_k is not None and not 1 <= top_k <= 100:
-            raise ConfigError(f"top_k must be between 1 and 100, got {top_k}.")
+        if top_k is not None:
+            check_top_k(top_k)
         with self._lock:
             if self.index.store.generation() != self.index.lexical.generation:  # re-indexed since opened
                 self._open()
             retriever = self.retriever
-        answerer = self.answerer_for(mode, strict)
-        chat = self._chat(self._variant(mode, strict))
-        standalone = standalone_question(question, history, chat) if history else question
+        settings = self._variant(mode, strict)  # once per question: a variant is a new, validated Settings
+        answerer = self._answerer(settings)
+        standalone = standalone_question(question, history, self._chat(settings)) if history else question
         return answerer, standalone, retriever.retrieve(standalone, top_k or self.settings.top_k)
 
     def _variant(self, mode: str | None, strict: bool | None) -> Settings:

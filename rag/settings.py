@@ -92,8 +92,7 @@ class Settings:
         """Raise ConfigError for values no pipeline can run with."""
         if self.mode not in MODES:
             raise ConfigError(f"Unknown mode {self.mode!r}. Use one of: {', '.join(MODES)} (RAG_MODE or --mode).")
-        if not 1 <= self.top_k <= 100:
-            raise ConfigError(f"top_k must be between 1 and 100, got {self.top_k} (RAG_TOP_K or --top-k).")
+        check_top_k(self.top_k)
         if self.chunk_overlap >= self.chunk_tokens:
             raise ConfigError(
                 f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens ({self.chunk_tokens})."
@@ -129,6 +128,12 @@ class Settings:
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+
+def check_top_k(top_k: int) -> None:
+    """Raise ConfigError unless 1 <= top_k <= 100 (the setting, or a per-question value)."""
+    if not 1 <= top_k <= 100:
+        raise ConfigError(f"top_k must be between 1 and 100, got {top_k} (RAG_TOP_K or --top-k).")
 
 
 def _field_names() -> list[str]:

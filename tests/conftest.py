@@ -5,6 +5,7 @@ Nothing is faked here: the only model is the bundled all-MiniLM-L6-v2, loaded on
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,3 +73,10 @@ def corpus_copy(tmp_path: Path) -> Path:
 def original(doc_id: str) -> str:
     """An article's text exactly as on disk."""
     return (SEEDS / f"{doc_id}.txt").read_bytes().decode("utf-8")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (just released by the OS)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

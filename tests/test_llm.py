@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import HOCHSTEIN, ROOT, original
+from conftest import HOCHSTEIN, ROOT, free_port, original
 from fake_openai import FakeOpenAI, Response, completion, error, passage_count, passage_number, streamed
 from rag.errors import ConfigError, ContextTooLongError, LLMError
 from rag.pipeline import Assistant
@@ -33,12 +32,6 @@ def cites_the_warning(request: dict) -> Response:
 
 def openai_assistant(settings: Settings, server: FakeOpenAI, **changes: object) -> Assistant:
     return Assistant(settings.replace(**{"mode": "openai", "openai_base_url": server.url, "llm_retries": 0, **changes}))
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_openai_mode_answers_with_checked_citations(seed_settings: Settings) -> None:
@@ -114,7 +107,7 @@ def test_a_timeout_is_a_clear_error(seed_settings: Settings) -> None:
 
 
 def test_an_unreachable_endpoint_is_a_clear_error(seed_settings: Settings) -> None:
-    settings = seed_settings.replace(mode="openai", openai_base_url=f"http://127.0.0.1:{closed_port()}/v1", llm_retries=0)
+    settings = seed_settings.replace(mode="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_retries=0)
     with pytest.raises(LLMError, match=r"Cannot reach the model at http://127.0.0.1:\d+/v1"):
         Assistant(settings).ask(QUESTION)
 
@@ -160,7 +153,7 @@ def test_instructions_inside_passages_are_shown_to_the_model_as_data(seed_settin
 
 def test_cli_reports_an_unreachable_endpoint_in_one_line(seed_settings: Settings, tmp_path: Path) -> None:
     env = {
-        **os.environ, "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1", "RAG_LLM_RETRIES": "0",
+        **os.environ, "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "RAG_LLM_RETRIES": "0",
         "RAG_INDEX_DIR": str(seed_settings.index_dir), "RAG_CORPUS": str(seed_settings.corpus),
     }
     env.pop("OPENAI_API_KEY", None)

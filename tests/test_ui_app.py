@@ -12,16 +12,10 @@ import time
 import httpx
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, free_port
 from rag.errors import ConfigError
 from rag.settings import Settings
 from ui.app import exposure_warning, mode_choices
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow

@@ -53,7 +53,7 @@ def calibrate(pairs: list[Pair], checker: CitationChecker) -> dict[str, object]:
     for threshold in THRESHOLDS:
         verdicts = checker_judge(checker, threshold)([(p.sentence, [p.passage]) for p in pairs])
         grid[threshold] = _scores(pairs, verdicts)
-    current = checker_judge(checker, SUPPORT_SCORE)([(p.sentence, [p.passage]) for p in pairs])
+    current = checker_judge(checker)([(p.sentence, [p.passage]) for p in pairs])
     folds = []  # pick the best-F1 threshold on half the pairs, report it on the other half
     for fit, held in ((pairs[0::2], pairs[1::2]), (pairs[1::2], pairs[0::2])):
         best = max(THRESHOLDS, key=lambda t: (_scores(fit, checker_judge(checker, t)(

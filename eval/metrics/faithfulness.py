@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from eval.metrics.citations import SupportJudge
-from rag.cite import CitationChecker, says_cannot_answer
+from rag.cite import SUPPORT_SCORE, CitationChecker, says_cannot_answer
 from rag.errors import LLMError
 from rag.llm import ChatModel
 from rag.types import Answer, Passage
@@ -35,13 +35,13 @@ Statements:
 {statements}"""
 
 
-def checker_judge(checker: CitationChecker, threshold: float | None = None) -> SupportJudge:
+def checker_judge(checker: CitationChecker, threshold: float = SUPPORT_SCORE) -> SupportJudge:
     """The offline checker as a judge: supported when the best span clears the threshold, with every
     name and figure present and no negation clash (as `rag.cite` decides for cited sentences)."""
 
     def judge(queries: Sequence[tuple[str, Sequence[Passage]]]) -> list[bool]:
         found = checker.best_support([q for q, _ in queries], [list(ps) for _, ps in queries]) if queries else []
-        return [s is not None and (s.supports() if threshold is None else s.supports(threshold)) for s in found]
+        return [s is not None and s.supports(threshold) for s in found]
 
     return judge
 
