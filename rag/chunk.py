@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rag.types import Article, Chunk, Span
 
-CHUNK_VERSION = 1  # bump when chunking changes: the next `rag index` then re-chunks every article
+CHUNK_VERSION = 2  # bump when chunking changes: the next `rag index` then re-chunks every article
 TokenCounter = Callable[[str], list[int]]
 
 
@@ -72,13 +72,12 @@ def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: in
     """
     from llama_index.core.node_parser import SentenceSplitter
 
-    tokenizer = sentence_tokenizer()
     splitter = SentenceSplitter(
         chunk_size=chunk_tokens,
         chunk_overlap=overlap,
         paragraph_separator="\n",
         tokenizer=count_tokens,
-        chunking_tokenizer_fn=tokenizer.tokenize,  # type: ignore[attr-defined]
+        chunking_tokenizer_fn=_sentences_with_spaces,
     )
     sentences = sentence_spans(article)
     chunks: list[Chunk] = []
@@ -104,6 +103,17 @@ def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: in
                 )
             )
     return chunks
+
+
+def _sentences_with_spaces(text: str) -> list[str]:
+    """Punkt's sentences, each keeping the whitespace after it, so that they join back into `text`.
+
+    (Punkt's own `tokenize` drops that whitespace; SentenceSplitter would then glue
+    "Top.  A new" into "Top.A new", a chunk that is nowhere in the article.)
+    """
+    starts = [start for start, _ in sentence_tokenizer().span_tokenize(text)]  # type: ignore[attr-defined]
+    bounds = [0, *starts[1:], len(text)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:]) if a < b] or [text]
 
 
 def _clip(sentences: Sequence[Span], start: int, end: int) -> tuple[Span, ...]:

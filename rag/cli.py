@@ -1,4 +1,4 @@
-"""The `rag` command: `rag index [PATH]`, `rag ask "QUESTION"`."""
+"""The `rag` command: `rag index [PATH]`, `rag ask "QUESTION"`, `rag ui`, `rag eval`, `rag bench`."""
 from __future__ import annotations
 
 import argparse
@@ -91,15 +91,35 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"),
                     help="compare two results files instead of running (exit 1 on regressions)")
     ev.set_defaults(run=_eval)
+
+    bench = sub.add_parser("bench", help="indexing and query speed and memory beside plain LlamaIndex, by corpus size")
+    bench.add_argument("--sizes", nargs="+", type=int, default=None, metavar="CHUNKS",
+                       help="corpus sizes in chunks (default 1000 10000 100000)")
+    bench.add_argument("--queries", type=int, default=200, help="queries timed per size (default 200)")
+    bench.add_argument("--cold-runs", type=int, default=3, help="new-process runs per cold-start figure (median)")
+    bench.add_argument("--embed-sample", type=int, default=512, help="chunks timed per embedding runtime")
+    bench.add_argument("--no-baseline", action="store_true", help="skip plain LlamaIndex")
+    bench.add_argument("--out", help="where results go (default eval/results/)")
+    bench.add_argument("--work", help="corpora, cached embeddings and indexes (default .artifacts/bench/)")
+    bench.set_defaults(run=_bench)
     return parser
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
-    from rag import build_index
+    from tqdm import tqdm
+
+    from rag.embed import load_embedder
+    from rag.index import build_index
 
     if args.path:
         settings = settings.replace(corpus=args.path)
-    report = build_index(str(settings.corpus), settings=settings, rebuild=args.rebuild)
+    # a progress bar on a terminal only (disable=None): logs and pipes get just the summary
+    with tqdm(desc="indexing", unit="article", file=sys.stderr, disable=None, leave=False) as bar:
+        def progress(done: int, total: int, _doc_id: str) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = build_index(settings, load_embedder(settings), rebuild=args.rebuild, progress=progress)
     print(report.summary())  # each skipped file was already reported once, as a warning with its reason
     return 0
 
@@ -142,6 +162,13 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         return compare_files(*args.compare)
     return run_eval(settings, args.modes, questions=args.questions, baseline=not args.no_baseline,
                     judge=args.judge, out=args.out, gate=args.gate, argv=sys.argv[1:])
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.bench.cli import DEFAULT_SIZES, bench
+
+    return bench(settings, args.sizes or DEFAULT_SIZES, out=args.out, work=args.work, baseline=not args.no_baseline,
+                 queries=args.queries, cold_runs=args.cold_runs, embed_sample=args.embed_sample, argv=sys.argv[1:])
 
 
 def format_answer(answer: Answer) -> str:

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -15,7 +18,9 @@ from rag.settings import DEFAULT_EMBED_MODEL, Settings
 
 LOCAL_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 OPENAI_PREFIX = "openai:"
+INT8_SUFFIX = "@int8"  # int8 vectors differ slightly from float32 ones: an index records which it holds
 BATCH_SIZE = 64
+MAX_ONNX_WORKERS = 4
 
 
 class Embedder(Protocol):
@@ -62,6 +67,70 @@ class LocalEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
+class OnnxEmbedder:
+    """The same model through onnxruntime (float32 or int8), without torch.
+
+    One text per call to the model, on one session per core: on a small CPU that beats
+    batching, which pads texts to the longest and shares one session between threads
+    (measured by `rag bench`; README, "Speed and scale").
+    """
+
+    def __init__(self, model_dir: Path, onnx_file: Path, name: str) -> None:
+        self.name = name
+        self._model_dir = model_dir
+        self._onnx_file = onnx_file
+        self._lock = threading.Lock()
+
+    @functools.cached_property
+    def _tokenizer(self) -> object:
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
+        config = json.loads((self._model_dir / "sentence_bert_config.json").read_text())
+        tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))  # as sentence-transformers does
+        tokenizer.no_padding()
+        return tokenizer
+
+    @functools.cached_property
+    def _sessions(self) -> list[object]:
+        import onnxruntime
+
+        workers = max(1, min(MAX_ONNX_WORKERS, os.cpu_count() or 1))
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        return [
+            onnxruntime.InferenceSession(str(self._onnx_file), options, providers=["CPUExecutionProvider"])
+            for _ in range(workers)
+        ]
+
+    @functools.cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(len(self._sessions), thread_name_prefix="rag-embed")
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:  # the first call loads the sessions; later calls find them made
+            sessions, pool = self._sessions, self._pool
+        encodings = self._tokenizer.encode_batch(list(texts))  # type: ignore[attr-defined]
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        if len(texts) <= 1:
+            vectors = [self._run(sessions[0], e.ids) for e in encodings]
+            return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1) if vectors else out
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids), reverse=True)
+        shares = [order[w :: len(sessions)] for w in range(len(sessions))]  # each worker gets long and short texts
+        results = pool.map(lambda w: [self._run(sessions[w], encodings[i].ids) for i in shares[w]], range(len(sessions)))
+        rows: dict[int, np.ndarray] = {}
+        for share, vectors in zip(shares, results):
+            rows.update(zip(share, vectors))
+        return np.stack([rows[i] for i in range(len(texts))]).astype(np.float32)
+
+    @staticmethod
+    def _run(session: object, ids: list[int]) -> np.ndarray:
+        tokens = np.asarray([ids], dtype=np.int64)
+        feed = {"input_ids": tokens, "attention_mask": np.ones_like(tokens), "token_type_ids": np.zeros_like(tokens)}
+        return session.run(None, feed)[0][0]  # type: ignore[attr-defined]
+
+
 class OpenAIEmbedder:
     """Embeddings from OpenAI (or a compatible server) through the `openai` client."""
 
@@ -88,22 +157,34 @@ class OpenAIEmbedder:
 
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name (loading a model takes a second or two: reuse it)."""
-    return _load_embedder(settings.embed_model, settings.openai_api_key, settings.openai_base_url)
+    return _load_embedder(
+        settings.embed_model, settings.embed_runtime, settings.model_cache_dir,
+        settings.openai_api_key, settings.openai_base_url,
+    )
 
 
-@functools.lru_cache(maxsize=4)
-def _load_embedder(model: str, api_key: str | None, base_url: str | None) -> Embedder:
+@functools.lru_cache(maxsize=8)
+def _load_embedder(
+    model: str, runtime: str, cache_dir: Path, api_key: str | None, base_url: str | None
+) -> Embedder:
     if model.startswith(OPENAI_PREFIX):
         return OpenAIEmbedder(model.removeprefix(OPENAI_PREFIX), api_key, base_url)
     if model in (DEFAULT_EMBED_MODEL, LOCAL_MODEL_NAME):
-        return LocalEmbedder(bundled_model_path(), LOCAL_MODEL_NAME)
-    path = Path(model).expanduser()
-    if not (path / "modules.json").exists():
-        raise ConfigError(
-            f"RAG_EMBED_MODEL={model!r} is neither the bundled {DEFAULT_EMBED_MODEL!r}, "
-            f"'{OPENAI_PREFIX}<model>', nor a folder holding a sentence-transformers model."
-        )
-    return LocalEmbedder(path, f"local:{path.resolve()}")
+        path, name = bundled_model_path(), LOCAL_MODEL_NAME
+    else:
+        path = Path(model).expanduser()
+        if not (path / "modules.json").exists():
+            raise ConfigError(
+                f"RAG_EMBED_MODEL={model!r} is neither the bundled {DEFAULT_EMBED_MODEL!r}, "
+                f"'{OPENAI_PREFIX}<model>', nor a folder holding a sentence-transformers model."
+            )
+        name = f"local:{path.resolve()}"
+    if runtime == "torch":
+        return LocalEmbedder(path, name)
+    from rag.convert import onnx_model
+
+    int8 = runtime == "onnx-int8"
+    return OnnxEmbedder(path, onnx_model(path, cache_dir, int8), name + (INT8_SUFFIX if int8 else ""))
 
 
 @functools.cache

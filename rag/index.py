@@ -7,7 +7,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +18,12 @@ from rag.ingest import INGEST_VERSION, Scan, scan_folder
 from rag.lexical import BM25_DIR, LexicalIndex
 from rag.settings import Settings
 from rag.store import STORE_FILE, Store
-from rag.types import IndexReport
+from rag.types import Article, Chunk, IndexReport
 from rag.vectors import VectorIndex
 
 log = logging.getLogger("rag")
 LOCK_FILE = "index.lock"
+BATCH_CHUNKS = 256  # chunks embedded and written together
 Progress = Callable[[int, int, str], None]
 
 
@@ -50,7 +51,7 @@ def build_index(
         embedder: the embedding model (must match the one that built an existing index).
         folder: the article folder.
         rebuild: drop the existing index first (e.g. to switch embedding model).
-        progress: called as progress(done, total, doc_id) after each article.
+        progress: called as progress(done, total, doc_id) after each batch of articles.
     Raises:
         CorpusError: no such folder. IndexBusyError: another process is indexing.
         IndexMismatchError: the index was built with another model (use rebuild=True).
@@ -93,16 +94,20 @@ def _sync(
         store.delete_article(doc_id)
     todo = [a for a in articles.values() if states.get(a.doc_id) != (a.sha256, True)]
     count_tokens = token_counter()
-    embedded = 0
-    for done, article in enumerate(todo, 1):
-        store.begin_article(article)  # marks it incomplete until its vectors and chunks are in
-        vectors.delete(article.doc_id)
-        chunks = chunk_article(article, count_tokens, settings.chunk_tokens, settings.chunk_overlap)  # type: ignore[arg-type]
+    embedded = done = 0
+    for batch in _batches(todo, count_tokens, settings):
+        # the batch's articles are marked incomplete until their vectors and chunks are all in
+        store.begin_articles([article for article, _ in batch])
+        for article, _ in batch:
+            if article.doc_id in states:  # old (or half-written) vectors of this article go first
+                vectors.delete(article.doc_id)
+        chunks = [c for _, article_chunks in batch for c in article_chunks]
         vectors.add(chunks, embedder.embed([c.text for c in chunks]))
-        store.finish_article(article.doc_id, chunks)
+        store.finish_articles({article.doc_id: article_chunks for article, article_chunks in batch})
         embedded += len(chunks)
+        done += len(batch)
         if progress:
-            progress(done, len(todo), article.doc_id)
+            progress(done, len(todo), batch[-1][0].doc_id)
     changed = {a.doc_id for a in todo}
     return {
         "added": tuple(sorted(d for d in changed if d not in states)),
@@ -111,6 +116,24 @@ def _sync(
         "unchanged": tuple(sorted(set(articles) - changed)),
         "chunks_embedded": embedded,
     }
+
+
+def _batches(
+    articles: Sequence[Article], count_tokens: object, settings: Settings
+) -> Iterator[list[tuple[Article, list[Chunk]]]]:
+    """The articles with their chunks, in groups of about BATCH_CHUNKS chunks: Chroma and SQLite take
+    one large write far faster than many small ones."""
+    batch: list[tuple[Article, list[Chunk]]] = []
+    size = 0
+    for article in articles:
+        chunks = chunk_article(article, count_tokens, settings.chunk_tokens, settings.chunk_overlap)  # type: ignore[arg-type]
+        batch.append((article, chunks))
+        size += len(chunks)
+        if size >= BATCH_CHUNKS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def open_index(settings: Settings, embedder: Embedder) -> Index:

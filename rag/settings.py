@@ -11,6 +11,7 @@ from rag.errors import ConfigError
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 MODES = ("auto", "extractive", "local", "openai")
+EMBED_RUNTIMES = ("onnx-int8", "onnx", "torch")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -30,6 +31,10 @@ class Settings:
     chroma_url: str | None = None
     collection: str = "newsqa_articles"
     embed_model: str = DEFAULT_EMBED_MODEL
+    # How the local model runs: onnxruntime int8 (default, fastest), onnxruntime float32, or
+    # sentence-transformers on torch. The ONNX files are exported once into model_cache.
+    embed_runtime: str = "onnx-int8"
+    model_cache: Path | None = None  # default: $XDG_CACHE_HOME/newsqa (~/.cache/newsqa)
     mode: str = "auto"
     top_k: int = 5
     max_file_mb: float = 5.0
@@ -93,6 +98,11 @@ class Settings:
         if self.mode not in MODES:
             raise ConfigError(f"Unknown mode {self.mode!r}. Use one of: {', '.join(MODES)} (RAG_MODE or --mode).")
         check_top_k(self.top_k)
+        if self.embed_runtime not in EMBED_RUNTIMES:
+            raise ConfigError(
+                f"Unknown embed_runtime {self.embed_runtime!r}. Use one of: {', '.join(EMBED_RUNTIMES)} "
+                "(RAG_EMBED_RUNTIME)."
+            )
         if self.chunk_overlap >= self.chunk_tokens:
             raise ConfigError(
                 f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens ({self.chunk_tokens})."
@@ -124,6 +134,13 @@ class Settings:
         """(user, password) from `ui_auth`, or None when no login is asked for (or it is malformed)."""
         user, sep, password = (self.ui_auth or "").partition(":")
         return (user, password) if sep and user and password else None
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where exported models are kept: `model_cache`, else $XDG_CACHE_HOME/newsqa."""
+        if self.model_cache is not None:
+            return Path(self.model_cache).expanduser()
+        return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "newsqa"
 
     @property
     def max_file_bytes(self) -> int:

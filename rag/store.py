@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,27 +81,28 @@ class Store:
         rows = self._db.execute("SELECT doc_id, sha256, complete FROM articles").fetchall()
         return {doc_id: (sha, bool(done)) for doc_id, sha, done in rows}
 
-    def begin_article(self, article: Article) -> None:
-        """Record that `article` is being (re)indexed: its old chunks go, it is not complete."""
+    def begin_articles(self, articles: Sequence[Article]) -> None:
+        """Record that these articles are being (re)indexed: their old chunks go, none is complete."""
         with self._lock, self._transaction():
-            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (article.doc_id,))
-            self._db.execute(
+            self._db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(a.doc_id,) for a in articles])
+            self._db.executemany(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, 0)",
-                (article.doc_id, str(article.path), article.title, article.outlet, article.sha256, article.text),
+                [(a.doc_id, str(a.path), a.title, a.outlet, a.sha256, a.text) for a in articles],
             )
             self._bump()
 
-    def finish_article(self, doc_id: str, chunks: Iterable[Chunk]) -> None:
-        """Store the article's chunks and mark it complete, in one transaction."""
+    def finish_articles(self, chunks: Mapping[str, Sequence[Chunk]]) -> None:
+        """Store each article's chunks and mark it complete, all in one transaction."""
         with self._lock, self._transaction():
             self._db.executemany(
                 "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (c.id, c.doc_id, c.ord, c.start, c.end, c.text, json.dumps([[s.start, s.end] for s in c.sentences]))
-                    for c in chunks
+                    for part in chunks.values()
+                    for c in part
                 ],
             )
-            self._db.execute("UPDATE articles SET complete = 1 WHERE doc_id = ?", (doc_id,))
+            self._db.executemany("UPDATE articles SET complete = 1 WHERE doc_id = ?", [(d,) for d in chunks])
             self._bump()
 
     def delete_article(self, doc_id: str) -> None:

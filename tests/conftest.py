@@ -4,9 +4,14 @@ Nothing is faked here: the only model is the bundled all-MiniLM-L6-v2, loaded on
 """
 from __future__ import annotations
 
+import re
 import shutil
 import socket
-from collections.abc import Sequence
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +49,50 @@ def embedder() -> Embedder:
     return load_embedder(Settings.from_env({}))
 
 
-def make_settings(tmp: Path, corpus: Path = SEEDS, **overrides: object) -> Settings:
-    """Settings isolated from the environment, with the index in `tmp`."""
-    return Settings.from_env({}, corpus=str(corpus), index_dir=str(tmp / "index"), **overrides)
+def make_settings(tmp: Path, corpus: Path = SEEDS, chroma_url: str | None = None, **overrides: object) -> Settings:
+    """Settings isolated from the environment, with the index in `tmp`.
+
+    With `chroma_url`, the vectors go to that Chroma server, in a collection named after `tmp`
+    (tests share one server).
+    """
+    if chroma_url:
+        overrides["collection"] = "t-" + re.sub(r"[^a-zA-Z0-9]+", "-", tmp.name).strip("-")[:60]
+    return Settings.from_env({}, corpus=str(corpus), index_dir=str(tmp / "index"), chroma_url=chroma_url,
+                             **overrides)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` server on 127.0.0.1, for the session; yields its URL."""
+    executable = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    folder = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = open(folder / "server.log", "wb")
+    server = subprocess.Popen(
+        [executable, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(folder / "data")],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).read()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(f"`chroma run` did not start: {(folder / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def chroma_url(request: pytest.FixtureRequest) -> str | None:
+    """Run a test with Chroma embedded (None) and against a `chroma run` server (its URL)."""
+    return None if request.param == "embedded" else request.getfixturevalue("chroma_server")
 
 
 @pytest.fixture(scope="session")

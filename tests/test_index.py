@@ -1,4 +1,4 @@
-"""Indexing in real Chroma: incremental re-index, deletions, model mismatch, interrupted runs, the lock."""
+"""Indexing in real Chroma (embedded, and a `chroma run` server on 127.0.0.1): incremental re-index, deletions, model mismatch, interrupted runs, the lock."""
 from __future__ import annotations
 
 import fcntl
@@ -14,8 +14,10 @@ from tests.conftest import HOCHSTEIN, CountingEmbedder, make_settings
 CHANGED = "002_c2ca303522c8726a"
 
 
-def test_reindexing_embeds_only_the_changed_article_and_drops_deleted_ones(tmp_path, corpus_copy, embedder) -> None:
-    settings = make_settings(tmp_path, corpus_copy)
+def test_reindexing_embeds_only_the_changed_article_and_drops_deleted_ones(
+    tmp_path, corpus_copy, embedder, chroma_url
+) -> None:
+    settings = make_settings(tmp_path, corpus_copy, chroma_url)
     first = build_index(settings, CountingEmbedder(embedder))
     assert len(first.added) == 5 and first.chunks_embedded > 5
 
@@ -42,8 +44,8 @@ def test_reindexing_embeds_only_the_changed_article_and_drops_deleted_ones(tmp_p
     assert HOCHSTEIN not in {p.doc_id for p in every}
 
 
-def test_an_index_built_with_another_model_is_refused(tmp_path, embedder) -> None:
-    settings = make_settings(tmp_path)
+def test_an_index_built_with_another_model_is_refused(tmp_path, embedder, chroma_url) -> None:
+    settings = make_settings(tmp_path, chroma_url=chroma_url)
     build_index(settings, CountingEmbedder(embedder, name="some-other-model"))
     with pytest.raises(IndexMismatchError, match="some-other-model") as error:
         open_index(settings, embedder)
@@ -68,13 +70,16 @@ class FailingEmbedder(CountingEmbedder):
         return super().embed(texts)
 
 
-def test_an_interrupted_run_leaves_no_half_article_and_the_next_run_repairs_it(tmp_path, embedder) -> None:
-    settings = make_settings(tmp_path)
+def test_an_interrupted_run_leaves_no_half_article_and_the_next_run_repairs_it(
+    tmp_path, embedder, chroma_url, monkeypatch
+) -> None:
+    monkeypatch.setattr("rag.index.BATCH_CHUNKS", 1)  # one article per batch: the crash lands after three
+    settings = make_settings(tmp_path, chroma_url=chroma_url)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build_index(settings, FailingEmbedder(embedder, fail_on="Naim Qassem"))  # a sentence of 003
     index = open_index(settings, embedder)
     complete = {a.doc_id for a in index.store.articles()}
-    assert "003_7dc90b1bd24fe7e6" not in complete
+    assert len(complete) == 3 and "003_7dc90b1bd24fe7e6" not in complete
     passages = Retriever(index, embedder).retrieve("Naim Qassem large losses on both sides", 10)
     assert all(p.doc_id in complete for p in passages)
 
@@ -103,10 +108,10 @@ def test_opening_a_missing_index_says_how_to_build_one(tmp_path, embedder) -> No
         open_index(make_settings(tmp_path), embedder)
 
 
-def test_an_open_assistant_sees_articles_indexed_after_it_opened(tmp_path, corpus_copy, embedder) -> None:
+def test_an_open_assistant_sees_articles_indexed_after_it_opened(tmp_path, corpus_copy, embedder, chroma_url) -> None:
     from rag.pipeline import Assistant
 
-    settings = make_settings(tmp_path, corpus_copy)
+    settings = make_settings(tmp_path, corpus_copy, chroma_url)
     helper = Assistant(settings)
     assert not helper.ask("What did the mayor of Springfield announce about the bridge?").answered
     (corpus_copy / "bridge.txt").write_text(

@@ -130,3 +130,16 @@ def test_links_out_of_the_folder_and_hidden_files_are_not_read(tmp_path: Path) -
 def test_a_missing_folder_or_a_file_is_a_clear_error(tmp_path, make) -> None:
     with pytest.raises(CorpusError, match="folder"):
         scan_folder(make(tmp_path), MB)
+
+
+def test_sentences_with_two_spaces_between_them_chunk_to_exact_offsets(tmp_path: Path) -> None:
+    # news wire text (gensim's Lee corpus) puts two spaces after a full stop; SentenceSplitter
+    # used to glue such sentences together ("Top.A new"), making chunks found nowhere in the article
+    sentence = "The fire moved towards the town of Hill Top in the afternoon.  A new blaze closed the highway.  "
+    (tmp_path / "wire.txt").write_text("Bushfires near Sydney\n" + sentence * 40 + "\nMore later.\n")
+    article = scan_folder(tmp_path, MB).articles[0]
+    chunks = chunk_article(article, token_counter(), 60, 10)
+    assert len(chunks) > 5
+    for c in chunks:
+        assert article.text[c.start : c.end] == c.text
+        assert "Top.A" not in c.text

@@ -1,10 +1,21 @@
-"""Hybrid retrieval: fusion arithmetic, and the right article for a list of questions."""
+"""Hybrid retrieval: fusion arithmetic, and the right article for a list of questions (embedded Chroma and a server)."""
 from __future__ import annotations
 
 import pytest
 
-from rag.index import open_index
+from rag.index import build_index, open_index
 from rag.retrieve import Retriever, reciprocal_rank_fusion
+from tests.conftest import make_settings
+
+
+@pytest.fixture(scope="module", params=["embedded", "server"])
+def retriever(request, seed_settings, embedder, tmp_path_factory) -> Retriever:
+    """Hybrid search over the seeds, with the vectors in embedded Chroma or in a `chroma run` server."""
+    settings = seed_settings
+    if request.param == "server":
+        settings = make_settings(tmp_path_factory.mktemp("seeds-server"), chroma_url=request.getfixturevalue("chroma_server"))
+        build_index(settings, embedder)
+    return Retriever(open_index(settings, embedder), embedder)
 
 
 def test_rrf_rewards_agreement_between_rankings() -> None:
@@ -33,13 +44,13 @@ def test_rrf_of_one_ranking_keeps_its_order() -> None:
         ("What did Netanyahu tell the envoy about returning residents?", "004_e726e0349f755961"),
     ],
 )
-def test_the_right_article_is_in_the_top_three(seed_settings, embedder, question, doc_id) -> None:
-    passages = Retriever(open_index(seed_settings, embedder), embedder).retrieve(question, 3)
+def test_the_right_article_is_in_the_top_three(retriever, question, doc_id) -> None:
+    passages = retriever.retrieve(question, 3)
     assert doc_id in [p.doc_id for p in passages]
 
 
-def test_passages_carry_scores_offsets_and_no_furniture(seed_settings, embedder) -> None:
-    passages = Retriever(open_index(seed_settings, embedder), embedder).retrieve("MEE newsletter sign up", 5)
+def test_passages_carry_scores_offsets_and_no_furniture(retriever) -> None:
+    passages = retriever.retrieve("MEE newsletter sign up", 5)
     assert len(passages) == 5
     assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
     for p in passages:

@@ -1,0 +1,152 @@
+"""The benchmark run: per corpus size, each system indexed and served in fresh processes, plus cold starts and embedding speed."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from eval.bench.corpus import lee_articles, make_corpus
+from eval.bench.embedding import retrieval_quality, throughput
+from eval.cache import CachedEmbedder
+from eval.dataset import load
+from rag.embed import load_embedder
+from rag.errors import RagError
+from rag.settings import EMBED_RUNTIMES, Settings
+
+SYSTEMS = ("newsqa", "llamaindex")
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+COLD_QUESTION = "What did Hochstein warn Hezbollah?"
+FILL_BATCH = 256
+
+
+class BenchError(RagError):
+    """A measurement process failed."""
+
+
+def queries(n: int) -> list[str]:
+    """The eval set's questions, then questions made from the Lee corpus's opening sentences, `n` in all."""
+    out = [q.question for q in load()]
+    for text in lee_articles():
+        out.append("What happened when " + " ".join(text.split()[:12]).rstrip(".,;:") + "?")
+    return out[:n]
+
+
+def run_bench(settings: Settings, sizes: Sequence[int], work: Path, *, n_queries: int = 200, ask_queries: int = 50,
+              cold_runs: int = 3, embed_sample: int = 512, baseline: bool = True, progress: bool = True) -> dict:
+    """Measure everything; returns JSON-ready results. `work` keeps corpora, cached embeddings and indexes."""
+    systems = SYSTEMS if baseline else SYSTEMS[:1]
+    model_cache = str(settings.model_cache_dir)
+    cache = work / "embeddings"
+    results: dict = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "settings": {"embed_model": settings.embed_model, "embed_runtime": settings.embed_runtime,
+                     "chunk_tokens": settings.chunk_tokens, "top_k": settings.top_k, "queries": n_queries,
+                     "ask_queries": ask_queries, "cold_runs": cold_runs},
+        "sizes": {},
+    }
+    qs = queries(n_queries)
+    steps = len(sizes) * len(systems) * 3 + 2
+    with tqdm(total=steps, desc="bench", unit="step", file=sys.stderr, disable=None if progress else True) as bar:
+        for size in sizes:
+            bar.set_postfix_str(f"{size} chunks: corpus")
+            corpus = make_corpus(work / "corpora" / str(size), size, settings)
+            _fill(cache, corpus.chunk_texts, settings, progress)
+            row: dict = {"chunks": len(corpus.chunk_texts), "articles": corpus.articles,
+                         "real_articles": corpus.real_articles}
+            for system in systems:
+                index_dir = work / "index" / f"{system}-{size}"
+                shutil.rmtree(index_dir, ignore_errors=True)
+                job = {"system": system, "corpus": str(corpus.folder), "index_dir": str(index_dir),
+                       "cache": str(cache), "chunks": len(corpus.chunk_texts), "top_k": settings.top_k,
+                       "queries": qs, "ask_queries": ask_queries, "model_cache": model_cache}
+                bar.set_postfix_str(f"{size} chunks: {system} index")
+                indexed = _job({**job, "step": "index"}, work)
+                bar.update()
+                bar.set_postfix_str(f"{size} chunks: {system} serve")
+                served = _job({**job, "step": "serve"}, work)
+                bar.update()
+                bar.set_postfix_str(f"{size} chunks: {system} cold ask")
+                cold = cold_start(system, index_dir, cold_runs, model_cache)
+                bar.update()
+                row[system] = {**indexed, **served, "cold_ask_s": cold,
+                               "index_chunks_per_s": len(corpus.chunk_texts) / indexed["index_s"]}
+            results["sizes"][str(size)] = row
+        bar.set_postfix_str("cold ask on the seeds")
+        results["cold_seeds"] = cold_seeds(settings, work, cold_runs)
+        bar.update()
+        bar.set_postfix_str("embedding runtimes")
+        sample = make_corpus(work / "corpora" / str(sizes[0]), sizes[0], settings).chunk_texts[:embed_sample]
+        results["embedding"] = {
+            "sample_chunks": len(sample),
+            "chunks_per_s": throughput(sample, model_cache),
+            "quality": {r: retrieval_quality(r, work, model_cache, settings.top_k) for r in EMBED_RUNTIMES},
+        }
+        bar.update()
+    return results
+
+
+def _fill(cache: Path, texts: Sequence[str], settings: Settings, progress: bool) -> None:
+    """Embed (once, on disk) every chunk text the corpus needs."""
+    embedder = CachedEmbedder(load_embedder(settings), cache)
+    todo = embedder.missing(texts)
+    with tqdm(total=len(todo), desc="embedding chunks (cached on disk)", unit="chunk", file=sys.stderr,
+              disable=None if progress and todo else True, leave=False) as bar:
+        for i in range(0, len(todo), FILL_BATCH):
+            embedder.embed(todo[i : i + FILL_BATCH])
+            bar.update(len(todo[i : i + FILL_BATCH]))
+
+
+def _job(job: dict, work: Path) -> dict:
+    path = work / "job.json"
+    path.write_text(json.dumps(job))
+    done = subprocess.run([sys.executable, "-m", "eval.bench.measure", str(path)], capture_output=True, text=True,
+                          env=_env(job.get("model_cache")))
+    if done.returncode != 0:
+        raise BenchError(f"{job['system']} {job['step']} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _env(model_cache: str | None) -> dict[str, str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    if model_cache:
+        env["RAG_MODEL_CACHE"] = model_cache
+    return env
+
+
+def _wall(command: Sequence[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise BenchError(f"`{' '.join(command)}` failed:\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def cold_start(system: str, index_dir: Path, runs: int, model_cache: str | None) -> float:
+    """Median wall time of a new process that opens the index and answers one question."""
+    env = _env(model_cache)
+    if system == "newsqa":
+        command = [sys.executable, "-m", "rag.cli", "--index-dir", str(index_dir), "ask", "--mode", "extractive",
+                   COLD_QUESTION]
+    else:
+        command = [sys.executable, "-m", "eval.bench.coldask", str(index_dir), COLD_QUESTION]
+    return statistics.median(_wall(command, env) for _ in range(runs))
+
+
+def cold_seeds(settings: Settings, work: Path, runs: int) -> dict[str, float]:
+    """`rag ask` from a new process on an index of the seeds, as `make ask` runs it (index built first)."""
+    index_dir = work / "index" / "seeds"
+    env = {**_env(str(settings.model_cache_dir)), "RAG_INDEX_DIR": str(index_dir), "RAG_CORPUS": str(SEEDS)}
+    subprocess.run([sys.executable, "-m", "rag.cli", "index"], check=True, capture_output=True, env=env)
+    times = [_wall([sys.executable, "-m", "rag.cli", "ask", "--mode", "extractive", COLD_QUESTION], env)
+             for _ in range(runs)]
+    return {"median_s": statistics.median(times), "max_s": max(times), "runs": runs}

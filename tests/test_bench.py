@@ -1,0 +1,73 @@
+"""The benchmark: its corpora, its embedding cache on disk, and one small end-to-end run beside plain LlamaIndex."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from eval.bench.corpus import make_corpus
+from eval.cache import KEYS_FILE, VECTORS_FILE, CachedEmbedder
+from rag.settings import Settings
+from tests.conftest import ROOT, CountingEmbedder
+
+
+def test_corpora_are_real_news_first_reproducible_and_each_a_prefix_of_the_next(tmp_path) -> None:
+    settings = Settings.from_env({})
+    small = make_corpus(tmp_path / "small", 700, settings)
+    large = make_corpus(tmp_path / "large", 1500, settings)
+    assert len(small.chunk_texts) >= 700 and len(large.chunk_texts) >= 1500
+    assert small.real_articles == 305 and small.articles > 305  # five seeds and the 300 Lee articles, then mixes
+    assert large.chunk_texts[: len(small.chunk_texts)] == small.chunk_texts
+    assert make_corpus(tmp_path / "small", 700, settings) == small  # reused from its manifest
+    files = {p.stem: p.read_text() for p in large.folder.glob("*.txt")}
+    assert len(files) == large.articles
+    mixed = [text for stem, text in files.items() if stem.startswith("mix_")]
+    assert mixed and all(len(text) > 200 for text in mixed)
+    everything = "\n".join(files.values())
+    assert all(t in everything for t in large.chunk_texts[::50])
+
+
+def test_the_disk_cache_serves_a_new_process_and_survives_a_torn_append(tmp_path, embedder) -> None:
+    texts = ["one sentence about Hezbollah.", "another about Lebanon.", "a third."]
+    first = CachedEmbedder(CountingEmbedder(embedder), tmp_path)
+    vectors = first.embed(texts)
+    again = CountingEmbedder(embedder)
+    assert np.array_equal(CachedEmbedder(again, tmp_path).embed(texts), vectors) and again.calls == []
+
+    folder = next(tmp_path.iterdir())
+    with open(folder / VECTORS_FILE, "ab") as handle:  # a crash mid-append: half a row, no key
+        handle.write(b"\0" * 700)
+    repaired = CachedEmbedder(CountingEmbedder(embedder), tmp_path)
+    assert len(repaired) == 3
+    repaired.embed(["a fourth text"])
+    reloaded = CachedEmbedder(CountingEmbedder(embedder), tmp_path)
+    assert len(reloaded) == 4 and len((folder / KEYS_FILE).read_text().split()) == 4
+    assert np.allclose(reloaded.embed(texts), vectors) and reloaded.missing(texts + ["a fourth text"]) == []
+
+
+def test_rag_bench_measures_both_systems_and_writes_json_table_and_chart(tmp_path) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "bench", "--sizes", "100", "250", "--queries", "10", "--cold-runs", "1",
+         "--embed-sample", "16", "--work", str(tmp_path / "work"), "--out", str(out)],
+        capture_output=True, text=True, cwd=ROOT, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(next(out.glob("bench-*.json")).read_text())
+    assert sorted(results["sizes"], key=int) == ["100", "250"]
+    for row in results["sizes"].values():
+        for system in ("newsqa", "llamaindex"):
+            figures = row[system]
+            assert figures["index_chunks_per_s"] > 0 and figures["cold_ask_s"] > 0
+            assert 0 < figures["hybrid"]["p50_ms"] <= figures["hybrid"]["p95_ms"]
+            assert figures["peak_mb"] > 50 and figures["rss_serving_mb"] > 50
+    speeds = results["embedding"]["chunks_per_s"]
+    assert set(speeds) == {"onnx-int8", "onnx", "torch", "llamaindex-huggingface"} and min(speeds.values()) > 0
+    quality = results["embedding"]["quality"]["onnx-int8"]
+    assert quality["questions"] == 54 and quality["hybrid_passage_recall@5"] > 0.9
+    assert results["cold_seeds"]["median_s"] > 0
+    table = next(out.glob("bench-*.md")).read_text()
+    assert "| hybrid query p50 / p95 (ms) |" in table and "plain LlamaIndex" in table and "×" in table
+    assert next(out.glob("bench-*.png")).stat().st_size > 10_000
