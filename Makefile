@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 Q ?= What did Hochstein warn Hezbollah?
 
-.PHONY: setup ask test ui browser clean
+.PHONY: setup ask test ui browser audit clean
 
 setup: $(STAMP)
 
@@ -23,10 +23,21 @@ $(STAMP): pyproject.toml
 ask: $(STAMP)
 	$(BIN)/rag ask "$(Q)"
 
-# The tests, then the offline evaluation as a gate (thresholds in eval/thresholds.toml).
+# The tests, then the offline evaluation as a gate (thresholds in eval/thresholds.toml), then the
+# dependency audit.
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 	$(BIN)/rag eval --gate --out .artifacts/eval
+	$(MAKE) --no-print-directory audit
+
+# Every installed package against PyPI's advisories (pip-audit, in its own venv); fails on a known
+# vulnerability. Packages it cannot look up (not on PyPI, or PyPI unreachable) are listed as not audited.
+audit: $(STAMP)
+	test -x .venv-audit/bin/pip-audit || { $(PYTHON) -m venv .venv-audit && \
+	  .venv-audit/bin/pip install --quiet --disable-pip-version-check pip-audit==2.10.1; }
+	mkdir -p .artifacts
+	$(BIN)/pip freeze --exclude-editable --disable-pip-version-check > .artifacts/requirements.txt
+	.venv-audit/bin/pip-audit -r .artifacts/requirements.txt --no-deps --disable-pip --progress-spinner off
 
 ui: $(STAMP)
 	$(BIN)/rag ui
@@ -41,4 +52,4 @@ browser:
 	  else echo "note: no chromium; the browser tests will skip (sudo apt-get install chromium)"; fi; }
 
 clean:
-	rm -rf .rag .pytest_cache
+	rm -rf .rag .pytest_cache .venv-audit

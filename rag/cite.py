@@ -30,6 +30,7 @@ import numpy as np
 from rag.chunk import sentence_tokenizer
 from rag.embed import Embedder
 from rag.errors import LLMError
+from rag.guard import MARKER, MARKER_PATTERN, injected_sentences, is_injection
 from rag.lexical import has_terms, terms
 from rag.prompts import CANNOT_ANSWER, REFUSAL_UNSUPPORTED
 from rag.types import Answer, AnswerSentence, Citation, Passage, Span
@@ -39,10 +40,7 @@ from rag.types import Answer, AnswerSentence, Citation, Passage, Span
 SUPPORT_SCORE = 0.70  # a cited span must score this much to support its sentence
 CLEAR_SUPPORT_SCORE = 0.70  # an uncited sentence gets a citation when a span scores this much
 
-_ONE = r"(?:(?:source|passage)\s*)?\d+"
-_MARKER = rf"\[\s*{_ONE}(?:\s*[,;]\s*{_ONE})*\s*\]"
-MARKER = re.compile(_MARKER, re.I)
-MARKER_RUN = re.compile(rf"(?:\s*{_MARKER})+", re.I)
+MARKER_RUN = re.compile(rf"(?:\s*{MARKER_PATTERN})+", re.I)
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 NAME = re.compile(r"\b(?:[A-Z][\w’'-]*[a-z0-9][\w’'-]*|[A-Z]{2,})\b")
@@ -139,10 +137,13 @@ class CitationChecker:
                 out.append(None)
                 continue
             sentence_terms = list(dict.fromkeys(terms(sentence)))
-            scored = (
+            scored = [
                 ((float(claim_vecs[i] @ span_vecs[row[k]]) + _coverage(sentence_terms, span_terms[row[k]])) / 2, k)
                 for k in ((p.id, s) for p in pool for s in _spans(p))
-            )
+            ]
+            if not scored:  # the cited passages hold nothing but text addressed to the assistant
+                out.append(None)
+                continue
             score, key = max(scored, key=lambda pair: pair[0])  # the first of equal scores, in passage order
             j = row[key]
             out.append(Support(
@@ -166,6 +167,7 @@ class CitationChecker:
         invalid = sum(m.invalid for m in parsed)
         is_claim = [not says_cannot_answer(m.text) for m in parsed]
         claims = [m for m, claim in zip(parsed, is_claim) if claim]
+        injected = [s for p in passages for s in injected_sentences(p.text)]
         pools = [[passages[n - 1] for n in m.numbers] or list(passages) for m in claims]
         supports = iter(self.best_support([m.text for m in claims], pools))
 
@@ -177,6 +179,8 @@ class CitationChecker:
                 continue
             support = next(supports)
             ok = support is not None and support.supports(SUPPORT_SCORE if m.numbers else CLEAR_SUPPORT_SCORE)
+            if _echoes_injection(m.text, injected):  # obeying or repeating text that addressed the assistant
+                ok = False
             if support is None or not (m.numbers or ok):
                 sentences.append(AnswerSentence(m.text, (), False))
                 continue
@@ -201,12 +205,21 @@ class CitationChecker:
         )
 
 
+def _echoes_injection(sentence: str, injected: Sequence[str]) -> bool:
+    """The sentence addresses the assistant itself, or repeats most of a passage's sentence that did."""
+    if is_injection(sentence):
+        return True
+    own = set(terms(sentence))
+    return bool(own) and any(len(own & set(terms(s))) >= 0.6 * len(own) for s in injected)
+
+
 def _spans(passage: Passage) -> list[Span]:
     """Candidate evidence in a passage: each sentence, and each pair of adjacent sentences (the whole
-    passage when its sentences are not known)."""
+    passage when its sentences are not known). A sentence that addresses the assistant is never evidence."""
     singles = list(passage.sentences) or [Span(passage.start, passage.end)]
-    pairs = [Span(a.start, b.end) for a, b in zip(singles, singles[1:])]
-    return singles + pairs
+    fair = [not is_injection(passage.quote(span)) for span in singles]
+    pairs = [Span(a.start, b.end) for a, b, ok_a, ok_b in zip(singles, singles[1:], fair, fair[1:]) if ok_a and ok_b]
+    return [span for span, ok in zip(singles, fair) if ok] + pairs
 
 
 def _coverage(sentence_terms: Sequence[str], present: frozenset[str]) -> float:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.embed import Embedder
+from rag.guard import is_injection, without_markers
 from rag.lexical import LexicalIndex, has_terms, terms
 from rag.prompts import REFUSAL_EMPTY_INDEX, REFUSAL_MISSING_TERMS, REFUSAL_WEAK_EVIDENCE
 from rag.settings import Settings
@@ -179,7 +180,8 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
             text = p.quote(span)
             key = (p.doc_id, span.start)
             own = terms(text)
-            if key not in seen and len(text.split()) >= MIN_SENTENCE_WORDS:
+            # a sentence addressed to an AI assistant is never an answer (rag/guard.py)
+            if key not in seen and len(text.split()) >= MIN_SENTENCE_WORDS and not is_injection(text):
                 seen.add(key)
                 context = set(own) | set(terms(p.quote(previous)) if previous else ()) | title_terms
                 out.append(_Candidate(p, span, text, frozenset(context), frozenset(own), previous))
@@ -236,7 +238,8 @@ def _compose(question: str, passages: Sequence[Passage], picked: Sequence[_Candi
         Citation(n, c.passage.doc_id, c.passage.title, c.passage.outlet, c.text, c.span.start, c.span.end)
         for n, c in enumerate(picked, 1)
     )
-    sentences = tuple(AnswerSentence(c.text, (n,), True) for n, c in enumerate(picked, 1))
+    # the quote stays verbatim in the citation; in the answer's text a "[2]" of the article's own reads "(2)"
+    sentences = tuple(AnswerSentence(without_markers(c.text), (n,), True) for n, c in enumerate(picked, 1))
     text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
     return Answer(question, text, True, MODE, citations, sentences, tuple(passages))
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-from rag.cite import MARKER, CitationChecker
+from rag.cite import CitationChecker
 from rag.errors import ContextTooLongError
+from rag.guard import as_data
 from rag.llm import ChatModel, Message
 from rag.prompts import (
     ANSWER_SYSTEM_PROMPT,
@@ -30,19 +31,13 @@ def answer_messages(question: str, passages: Sequence[Passage], max_sentences: i
     """The chat messages for one question: the rules, then the numbered passages and the question."""
     blocks = [
         PASSAGE_TEMPLATE.format(
-            n=n, title=p.title, outlet=f" ({p.outlet})" if p.outlet else "", text=_as_data(p.text)
+            n=n, title=p.title, outlet=f" ({p.outlet})" if p.outlet else "", text=as_data(p.text)
         )
         for n, p in enumerate(passages, 1)
     ]
     system = ANSWER_SYSTEM_PROMPT.format(max_sentences=max_sentences, cannot_answer=CANNOT_ANSWER + ".")
     user = ANSWER_USER_PROMPT.format(passages="\n\n".join(blocks), question=question)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
-def _as_data(text: str) -> str:
-    """Passage text for the prompt: whatever the checker would read as a marker ("[3]", "[Source 2]")
-    becomes "(3)", "(Source 2)", so that text inside an article cannot pose as a citation."""
-    return MARKER.sub(lambda m: f"({m.group()[1:-1].strip()})", text)
 
 
 class LLMAnswerer:

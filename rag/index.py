@@ -93,6 +93,7 @@ def _sync(
         vectors.delete(doc_id)
         store.delete_article(doc_id)
     todo = [a for a in articles.values() if states.get(a.doc_id) != (a.sha256, True)]
+    interrupted = {doc_id for doc_id, (_, complete) in states.items() if not complete}
     count_tokens = token_counter()
     embedded = done = 0
     for batch in _batches(todo, count_tokens, settings):
@@ -114,6 +115,7 @@ def _sync(
         "updated": tuple(sorted(d for d in changed if d in states)),
         "removed": tuple(removed),
         "unchanged": tuple(sorted(set(articles) - changed)),
+        "repaired": tuple(sorted(interrupted & changed)),
         "chunks_embedded": embedded,
     }
 

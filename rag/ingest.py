@@ -186,7 +186,7 @@ def _lines(text: str) -> list[Span]:
 
 def _title(text: str, body: list[Span]) -> str:
     """The headline line where the file has one, otherwise the lead's opening words."""
-    first = text[body[0].start : body[0].end].lstrip("#").strip()
+    first = text[body[0].start : body[0].end].lstrip("\ufeff#").strip()
     if len(body) > 1 and len(first) <= TITLE_MAX_CHARS and not SENTENCE_END.search(first):
         return first
     words = first.split()

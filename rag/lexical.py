@@ -70,8 +70,9 @@ class LexicalIndex:
     def save(self, index_dir: Path) -> None:
         """Write atomically: a half-written BM25 folder is never left in place."""
         final = index_dir / BM25_DIR
+        for leftover in index_dir.glob(f".{BM25_DIR}.*-*"):  # from a run killed half-way (the caller holds the lock)
+            shutil.rmtree(leftover, ignore_errors=True)
         tmp = index_dir / f".{BM25_DIR}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
         self._retriever.save(str(tmp), show_progress=False)  # type: ignore[attr-defined]
         (tmp / IDS_FILE).write_text(json.dumps({"generation": self.generation, "ids": self.ids}))
         old = index_dir / f".{BM25_DIR}.old-{os.getpid()}"

@@ -6,6 +6,7 @@ client (`llm_retries` times, honouring `Retry-After`) before that.
 """
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +28,14 @@ class Endpoint:
 
     @property
     def where(self) -> str:
-        return self.base_url or "api.openai.com"
+        """The endpoint for messages: scheme, host, port and path only (never a password or token in the URL)."""
+        if not self.base_url:
+            return "api.openai.com"
+        url = urllib.parse.urlsplit(self.base_url)
+        host = url.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        netloc += f":{url.port}" if url.port else ""
+        return urllib.parse.urlunsplit((url.scheme, netloc, url.path, "", ""))
 
 
 def openai_endpoint(settings: Settings) -> Endpoint:
@@ -48,15 +56,18 @@ class ChatModel:
     """A chat model behind an OpenAI-compatible endpoint, with the settings' sampling and timeouts."""
 
     def __init__(self, endpoint: Endpoint, settings: Settings) -> None:
-        from openai import OpenAI
+        from openai import DefaultHttpxClient, OpenAI
 
         self.endpoint = endpoint
         self._settings = settings
+        base_url, login = _split_login(endpoint.base_url)
         self._client = OpenAI(
             api_key=endpoint.api_key,
-            base_url=endpoint.base_url,
+            base_url=base_url,
             timeout=settings.llm_timeout,
             max_retries=settings.llm_retries,
+            # a user:password in the URL is sent as HTTP basic auth, so that no URL (in a log, say) carries it
+            http_client=DefaultHttpxClient(auth=login) if login else None,
         )
 
     @property
@@ -158,6 +169,18 @@ class ChatModel:
             return LLMError(f"The model at {where} failed with HTTP {exc.status_code}{tried}. "
                             f"Check the server, then ask again. {FALLBACK}")
         return LLMError(f"The model at {where} sent a reply that could not be read ({type(exc).__name__}). {FALLBACK}")
+
+
+def _split_login(url: str | None) -> tuple[str | None, tuple[str, str] | None]:
+    """`http://user:pass@host/v1` → (`http://host/v1`, (user, pass)); other URLs unchanged, with no login."""
+    if not url:
+        return url, None
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    netloc = parts.netloc.rpartition("@")[2]
+    login = (urllib.parse.unquote(parts.username or ""), urllib.parse.unquote(parts.password or ""))
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc)), login
 
 
 def _is_context_overflow(exc: Exception) -> bool:

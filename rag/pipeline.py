@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -198,7 +199,10 @@ def assistant(settings: Settings) -> Assistant:
 def _check_question(question: str, max_chars: int) -> str:
     if not isinstance(question, str) or not question.strip():
         raise QuestionError('The question is empty. Ask something about the articles, e.g. "What did Hochstein warn Hezbollah?".')
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in question).strip()
+    # zero-width and direction marks (format characters) go; other control characters become spaces
+    cleaned = " ".join("".join(
+        "" if unicodedata.category(ch) == "Cf" else ch if ch.isprintable() else " " for ch in question
+    ).split())
     if len(cleaned) > max_chars:
         raise QuestionError(
             f"The question is {len(cleaned):,} characters long; ask it in at most {max_chars:,} (RAG_MAX_QUESTION_CHARS)."

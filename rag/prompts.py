@@ -28,6 +28,9 @@ Question: {question}"""
 
 PASSAGE_TEMPLATE = "[{n}] {title}{outlet}\n{text}"
 
+# Replaces, in what an LLM is shown, a sentence of an article that addresses the assistant (rag/guard.py).
+INJECTION_NOTE = "(A sentence addressed to AI assistants was removed here.)"
+
 # Follow-up questions: rewritten into one standalone question before retrieval.
 CONDENSE_SYSTEM_PROMPT = """\
 Rewrite the user's last question so that it can be understood without the conversation: \

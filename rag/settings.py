@@ -56,7 +56,7 @@ class Settings:
     local_model: Path | None = None  # a GGUF file for mode `local` (default: the bundled SmolLM2-135M-Instruct)
     local_ctx: int = 4096  # the local model's context window, in tokens
     openai_api_key: str | None = field(default=None, repr=False)
-    openai_base_url: str | None = None
+    openai_base_url: str | None = field(default=None, repr=False)  # may carry user:password
     # The chat in the browser (`rag ui`); see README, "Chat in the browser".
     ui_host: str = "127.0.0.1"  # 0.0.0.0 exposes it to the network: set ui_auth then
     ui_port: int = 7860  # 0 picks a free port

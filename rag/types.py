@@ -156,9 +156,12 @@ class IndexReport:
     skipped: tuple[SkippedFile, ...]
     chunks_embedded: int
     seconds: float
+    repaired: tuple[str, ...] = ()  # articles an interrupted run had left half-indexed, now redone
 
     def summary(self) -> str:
         """One line: what was added, updated, removed, left alone and skipped, and how long it took."""
         counts = (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
                   f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped")
-        return f"Indexed: {counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s."
+        repaired = (f" Repaired {len(self.repaired)} article(s) that an interrupted run had left half-indexed."
+                    if self.repaired else "")
+        return f"Indexed: {counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s.{repaired}"

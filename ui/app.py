@@ -49,9 +49,24 @@ def mode_choices(settings: Settings) -> list[tuple[str, str]]:
     except RagError as exc:
         log.warning("mode local is not offered: %s", exc)
     if settings.endpoint_configured:
-        where = urllib.parse.urlsplit(settings.openai_base_url).netloc if settings.openai_base_url else "api.openai.com"
+        # host and port only: a user:password in the URL is never shown
+        url = settings.openai_base_url
+        where = urllib.parse.urlsplit(url).netloc.rpartition("@")[2] if url else "api.openai.com"
         choices.append((f"endpoint: {settings.llm_model} at {where}", "openai"))
     return choices
+
+
+def source_panel(assistant: Assistant, ref: str) -> str:
+    """The side panel for a link from the page: an indexed article, read from the index's store.
+
+    Only articles in the index can be shown, by doc_id; the page never names a file, so no
+    link can reach a file outside the corpus folder (or any file at all).
+    """
+    source = parse_ref(str(ref))
+    if source is None:
+        return '<div class="source missing"><p>That link does not point at an indexed article.</p></div>'
+    info = next((a for a in assistant.articles() if a.doc_id == source.doc_id), None)
+    return article_html(info, assistant.article_text(source.doc_id) if info else None, source)
 
 
 def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
@@ -64,11 +79,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
 
     def open_source(ref: str) -> str:
         """The article a citation link points at, as HTML, with the cited span highlighted."""
-        source = parse_ref(str(ref))
-        if source is None:
-            return '<div class="source missing"><p>That link does not point at an indexed article.</p></div>'
-        info = next((a for a in assistant.articles() if a.doc_id == source.doc_id), None)
-        return article_html(info, assistant.article_text(source.doc_id) if info else None, source)
+        return source_panel(assistant, ref)
 
     def on_reindex() -> tuple[str, str]:
         try:
