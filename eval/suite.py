@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import statistics
-from collections import Counter
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,7 +26,9 @@ from eval.metrics.refusal import refusal_scores
 from eval.metrics.retrieval import article_rank, gold_spans, mrr, passage_rank, recall_at
 from rag.answer import make_chat_model
 from rag.cite import CitationChecker
-from rag.errors import ConfigError
+from rag.embed import load_embedder
+from rag.errors import ConfigError, IndexMismatchError
+from rag.index import build_index
 from rag.llm import ChatModel, openai_endpoint
 from rag.pipeline import Assistant
 from rag.settings import Settings
@@ -44,7 +46,13 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
         ConfigError: the question set names articles that are not in the index.
     """
     questions = load(questions_path)
-    assistant = Assistant(settings)
+    try:
+        assistant = Assistant(settings)
+    except IndexMismatchError:
+        if not sync:
+            raise
+        build_index(settings, load_embedder(settings), rebuild=True)  # the evaluation's own index: remade
+        assistant = Assistant(settings)
     if sync:
         assistant.reindex()
     originals = {a.doc_id: assistant.article_text(a.doc_id) or "" for a in assistant.articles()}

@@ -21,7 +21,6 @@ OPENAI_PREFIX = "openai:"
 INT8_SUFFIX = "@int8"  # int8 vectors differ slightly from float32 ones: an index records which it holds
 BATCH_SIZE = 64
 MAX_ONNX_WORKERS = 4
-ONNX_BATCH_TOKENS = 128  # padded tokens per call to the ONNX model (measured best on 2 cores)
 
 
 class Embedder(Protocol):
@@ -71,9 +70,9 @@ class LocalEmbedder:
 class OnnxEmbedder:
     """The same model through onnxruntime (float32 or int8), without torch.
 
-    Texts go to one single-threaded session per core, longest first, a chunk per call or a
-    few short sentences per call: on a small CPU that beats large batches, which pad to the
-    longest text, and one session spreading each call over threads (README, "Speed and scale").
+    One text per call, on one single-threaded session per core: on a small CPU that beats
+    batching, which pads texts to the longest and spreads each call over threads; and it keeps
+    a text's int8 vector independent of the texts embedded with it (README, "Speed and scale").
     """
 
     def __init__(self, model_dir: Path, onnx_file: Path, name: str) -> None:
@@ -115,45 +114,21 @@ class OnnxEmbedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         encodings = [e.ids for e in self._tokenizer.encode_batch(list(texts))]  # type: ignore[attr-defined]
-        batches = _batches(encodings)
-        shares = [batches[w :: len(sessions)] for w in range(len(sessions))]  # each worker gets long and short texts
-        if len(batches) == 1:
-            results = [[self._run(sessions[0], batches[0], encodings)]]
-        else:
-            results = list(pool.map(lambda w: [self._run(sessions[w], b, encodings) for b in shares[w]],
-                                    range(len(sessions))))
-        out = np.zeros((len(texts), results[0][0].shape[1]), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i]))
+        shares = [order[w :: len(sessions)] for w in range(len(sessions))]  # each worker gets long and short texts
+        results = pool.map(lambda w: [self._run(sessions[w], encodings[i]) for i in shares[w]], range(len(sessions)))
+        rows: dict[int, np.ndarray] = {}
         for share, vectors in zip(shares, results):
-            for batch, rows in zip(share, vectors):
-                out[batch] = rows
-        return out
+            rows.update(zip(share, vectors))
+        return np.stack([rows[i] for i in range(len(texts))]).astype(np.float32)
 
     @staticmethod
-    def _run(session: object, batch: list[int], encodings: list[list[int]]) -> np.ndarray:
-        width = max(len(encodings[i]) for i in batch)
-        tokens = np.zeros((len(batch), width), dtype=np.int64)
-        mask = np.zeros_like(tokens)
-        for row, i in enumerate(batch):
-            tokens[row, : len(encodings[i])] = encodings[i]
-            mask[row, : len(encodings[i])] = 1
-        feed = {"input_ids": tokens, "attention_mask": mask, "token_type_ids": np.zeros_like(tokens)}
-        return session.run(None, feed)[0]  # type: ignore[attr-defined]
-
-
-def _batches(encodings: list[list[int]]) -> list[list[int]]:
-    """Indexes of the texts, longest first, grouped so that a batch pads to at most ONNX_BATCH_TOKENS.
-
-    A chunk of ~200 tokens runs alone (batching long texts gains nothing on a small CPU and
-    pads); a question's candidate sentences run several at a time.
-    """
-    order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i]))
-    batches: list[list[int]] = []
-    for i in order:
-        if batches and (len(batches[-1]) + 1) * len(encodings[batches[-1][0]]) <= ONNX_BATCH_TOKENS:
-            batches[-1].append(i)
-        else:
-            batches.append([i])
-    return batches
+    def _run(session: object, ids: list[int]) -> np.ndarray:
+        """One text per call: int8 quantizes each call's activations with one scale, so in a batch a text's
+        vector would depend on the texts beside it."""
+        tokens = np.asarray([ids], dtype=np.int64)
+        feed = {"input_ids": tokens, "attention_mask": np.ones_like(tokens), "token_type_ids": np.zeros_like(tokens)}
+        return session.run(None, feed)[0][0]  # type: ignore[attr-defined]
 
 
 class OpenAIEmbedder:

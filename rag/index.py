@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.chunk import CHUNK_VERSION, chunk_article
+from rag.chunk import CHUNK_VERSION, TokenCounter, chunk_article
 from rag.embed import Embedder, token_counter
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
 from rag.ingest import INGEST_VERSION, Scan, scan_folder
@@ -89,19 +89,17 @@ def _sync(
     store.set_meta("layout", layout)
     articles = {a.doc_id: a for a in scan.articles}
     removed = sorted(set(states) - set(articles))
+    vectors.delete(removed)
     for doc_id in removed:
-        vectors.delete(doc_id)
         store.delete_article(doc_id)
     todo = [a for a in articles.values() if states.get(a.doc_id) != (a.sha256, True)]
     interrupted = {doc_id for doc_id, (_, complete) in states.items() if not complete}
-    count_tokens = token_counter()
+    count_tokens: TokenCounter = token_counter()  # type: ignore[assignment]
     embedded = done = 0
     for batch in _batches(todo, count_tokens, settings):
         # the batch's articles are marked incomplete until their vectors and chunks are all in
         store.begin_articles([article for article, _ in batch])
-        for article, _ in batch:
-            if article.doc_id in states:  # old (or half-written) vectors of this article go first
-                vectors.delete(article.doc_id)
+        vectors.delete([a.doc_id for a, _ in batch if a.doc_id in states])  # old or half-written vectors go first
         chunks = [c for _, article_chunks in batch for c in article_chunks]
         vectors.add(chunks, embedder.embed([c.text for c in chunks]))
         store.finish_articles({article.doc_id: article_chunks for article, article_chunks in batch})
@@ -121,14 +119,14 @@ def _sync(
 
 
 def _batches(
-    articles: Sequence[Article], count_tokens: object, settings: Settings
+    articles: Sequence[Article], count_tokens: TokenCounter, settings: Settings
 ) -> Iterator[list[tuple[Article, list[Chunk]]]]:
     """The articles with their chunks, in groups of about BATCH_CHUNKS chunks: Chroma and SQLite take
     one large write far faster than many small ones."""
     batch: list[tuple[Article, list[Chunk]]] = []
     size = 0
     for article in articles:
-        chunks = chunk_article(article, count_tokens, settings.chunk_tokens, settings.chunk_overlap)  # type: ignore[arg-type]
+        chunks = chunk_article(article, count_tokens, settings.chunk_tokens, settings.chunk_overlap)
         batch.append((article, chunks))
         size += len(chunks)
         if size >= BATCH_CHUNKS:
@@ -167,7 +165,7 @@ def _check_model(store: Store, settings: Settings, name: str) -> None:
     if built_with is not None and built_with != name:
         raise IndexMismatchError(
             f"The index at {settings.index_dir} was built with embedding model {built_with!r}, but the settings ask "
-            f"for {name!r}; mixing them would make search meaningless. Set RAG_EMBED_MODEL back, or rebuild with "
+            f"for {name!r}; mixing them would make search meaningless. Set RAG_EMBED_MODEL (or RAG_EMBED_RUNTIME) back, or rebuild with "
             "`rag index --rebuild`."
         )
 

@@ -11,7 +11,7 @@ from rag.errors import ConfigError
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 MODES = ("auto", "extractive", "local", "openai")
-EMBED_RUNTIMES = ("onnx-int8", "onnx", "torch")
+EMBED_RUNTIMES = ("onnx", "onnx-int8", "torch")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -31,9 +31,10 @@ class Settings:
     chroma_url: str | None = None
     collection: str = "newsqa_articles"
     embed_model: str = DEFAULT_EMBED_MODEL
-    # How the local model runs: onnxruntime int8 (default, fastest), onnxruntime float32, or
-    # sentence-transformers on torch. The ONNX files are exported once into model_cache.
-    embed_runtime: str = "onnx-int8"
+    # How the local model runs: onnxruntime float32 (default: the torch model's vectors, without
+    # torch), onnxruntime int8 (fastest, for bulk indexing; costs answer quality, see README
+    # "Speed and scale"), or sentence-transformers on torch. ONNX files are exported once into model_cache.
+    embed_runtime: str = "onnx"
     model_cache: Path | None = None  # default: $XDG_CACHE_HOME/newsqa (~/.cache/newsqa)
     mode: str = "auto"
     top_k: int = 5

@@ -56,7 +56,7 @@ class VectorIndex:
         if built_with != embed_model:
             raise IndexMismatchError(
                 f"The index at {_where(settings)} was built with embedding model {built_with!r}, but the settings "
-                f"ask for {embed_model!r}; mixing them would make search meaningless. Set RAG_EMBED_MODEL back, or "
+                f"ask for {embed_model!r}; mixing them would make search meaningless. Set RAG_EMBED_MODEL (or RAG_EMBED_RUNTIME) back, or "
                 f"rebuild with `rag index --rebuild`."
             )
         return cls(collection)
@@ -79,8 +79,11 @@ class VectorIndex:
                 metadatas=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in part],
             )
 
-    def delete(self, doc_id: str) -> None:
-        self._collection.delete(where={"doc_id": doc_id})  # type: ignore[attr-defined]
+    def delete(self, doc_ids: Sequence[str]) -> None:
+        """Drop every vector of these articles."""
+        step = 500
+        for i in range(0, len(doc_ids), step):
+            self._collection.delete(where={"doc_id": {"$in": list(doc_ids[i : i + step])}})  # type: ignore[attr-defined]
 
     def count(self) -> int:
         return int(self._collection.count())  # type: ignore[attr-defined]

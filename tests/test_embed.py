@@ -62,7 +62,7 @@ def test_the_onnx_export_is_made_once_and_reused(tmp_path) -> None:
 
 
 def test_an_unknown_runtime_is_refused_with_the_choices() -> None:
-    with pytest.raises(ConfigError, match="onnx-int8, onnx, torch"):
+    with pytest.raises(ConfigError, match="onnx, onnx-int8, torch"):
         Settings.from_env({"RAG_EMBED_RUNTIME": "tensorflow"})
 
 
@@ -80,3 +80,10 @@ def test_rag_ask_never_imports_torch(seed_settings) -> None:
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stdout
     assert "[1]" in done.stdout  # a cited answer
+
+
+def test_a_text_gets_the_same_vector_whatever_is_embedded_beside_it() -> None:
+    embedder = load_embedder(Settings.from_env({}, embed_runtime="onnx-int8"))
+    alone = embedder.embed(["Hochstein warned Hezbollah."])[0]
+    crowded = embedder.embed(["x " * 200, "Hochstein warned Hezbollah.", "a much longer sentence " * 20])[1]
+    assert np.array_equal(alone, crowded)
