@@ -19,7 +19,7 @@ LLAMAINDEX_DEFAULT = "llamaindex-huggingface"  # LlamaIndex's HuggingFaceEmbeddi
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
-def cached_llama_embedding(cache: Path, model_cache: str | None) -> object:
+def cached_llama_embedding(cache: Path, model_cache: str | None, runtime: str) -> object:
     """A LlamaIndex embedding that reads chunk vectors from the benchmark's cache (and embeds any it lacks)."""
     from llama_index.core.embeddings import BaseEmbedding
     from pydantic import PrivateAttr
@@ -43,7 +43,7 @@ def cached_llama_embedding(cache: Path, model_cache: str | None) -> object:
         async def _aget_query_embedding(self, query: str) -> list[float]:
             return self._get_query_embedding(query)
 
-    settings = Settings.from_env({}, model_cache=model_cache)
+    settings = Settings.from_env({}, model_cache=model_cache, embed_runtime=runtime)
     return CachedEmbedding(CachedEmbedder(load_embedder(settings), cache))
 
 

@@ -71,7 +71,7 @@ def newsqa_settings(job: dict) -> object:
 
     return Settings.from_env(
         {}, corpus=job["corpus"], index_dir=job["index_dir"], mode="extractive", top_k=job["top_k"],
-        model_cache=job.get("model_cache"),
+        model_cache=job.get("model_cache"), embed_runtime=job["embed_runtime"],
     )
 
 
@@ -155,7 +155,7 @@ def llamaindex_index(job: dict) -> dict:
     from eval.bench.embedding import cached_llama_embedding
 
     texts = json.loads((Path(job["corpus"]) / "corpus.json").read_text())["chunk_texts"][: job["chunks"]]
-    embed_model = cached_llama_embedding(Path(job["cache"]), job.get("model_cache"))
+    embed_model = cached_llama_embedding(Path(job["cache"]), job.get("model_cache"), job["embed_runtime"])
     before = rss_mb()
     started = time.perf_counter()
     client = _chroma(job)

@@ -67,15 +67,16 @@ def run_bench(settings: Settings, sizes: Sequence[int], work: Path, *, n_queries
                 shutil.rmtree(index_dir, ignore_errors=True)
                 job = {"system": system, "corpus": str(corpus.folder), "index_dir": str(index_dir),
                        "cache": str(cache), "chunks": len(corpus.chunk_texts), "top_k": settings.top_k,
-                       "queries": qs, "ask_queries": ask_queries, "model_cache": model_cache}
+                       "queries": qs, "ask_queries": ask_queries, "model_cache": model_cache,
+                       "embed_runtime": settings.embed_runtime}
                 bar.set_postfix_str(f"{size} chunks: {system} index")
-                indexed = _job({**job, "step": "index"}, work)
+                indexed = _job({**job, "step": "index"}, work, settings)
                 bar.update()
                 bar.set_postfix_str(f"{size} chunks: {system} serve")
-                served = _job({**job, "step": "serve"}, work)
+                served = _job({**job, "step": "serve"}, work, settings)
                 bar.update()
                 bar.set_postfix_str(f"{size} chunks: {system} cold ask")
-                cold = cold_start(system, index_dir, cold_runs, model_cache)
+                cold = cold_start(system, index_dir, cold_runs, settings)
                 bar.update()
                 chunks = len(corpus.chunk_texts)
                 row[system] = {**indexed, **served, "cold_ask_s": cold, "index_chunks_per_s": chunks / indexed["index_s"],
@@ -107,21 +108,20 @@ def _fill(cache: Path, texts: Sequence[str], settings: Settings, progress: bool)
             bar.update(len(todo[i : i + FILL_BATCH]))
 
 
-def _job(job: dict, work: Path) -> dict:
+def _job(job: dict, work: Path, settings: Settings) -> dict:
     path = work / "job.json"
     path.write_text(json.dumps(job))
     done = subprocess.run([sys.executable, "-m", "eval.bench.measure", str(path)], capture_output=True, text=True,
-                          env=_env(job.get("model_cache")))
+                          env=_env(settings))
     if done.returncode != 0:
         raise BenchError(f"{job['system']} {job['step']} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _env(model_cache: str | None) -> dict[str, str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    if model_cache:
-        env["RAG_MODEL_CACHE"] = model_cache
-    return env
+def _env(settings: Settings) -> dict[str, str]:
+    """The environment of a measuring process: offline, with the run's model cache and embedding runtime."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+            "RAG_MODEL_CACHE": str(settings.model_cache_dir), "RAG_EMBED_RUNTIME": settings.embed_runtime}
 
 
 def _wall(command: Sequence[str], env: dict[str, str]) -> float:
@@ -133,9 +133,9 @@ def _wall(command: Sequence[str], env: dict[str, str]) -> float:
     return seconds
 
 
-def cold_start(system: str, index_dir: Path, runs: int, model_cache: str | None) -> float:
+def cold_start(system: str, index_dir: Path, runs: int, settings: Settings) -> float:
     """Median wall time of a new process that opens the index and answers one question."""
-    env = _env(model_cache)
+    env = _env(settings)
     if system == "newsqa":
         command = [sys.executable, "-m", "rag.cli", "--index-dir", str(index_dir), "ask", "--mode", "extractive",
                    COLD_QUESTION]
@@ -147,8 +147,8 @@ def cold_start(system: str, index_dir: Path, runs: int, model_cache: str | None)
 def cold_seeds(settings: Settings, work: Path, runs: int) -> dict[str, float]:
     """`rag ask` from a new process on an index of the seeds, as `make ask` runs it (index built first)."""
     index_dir = work / "index" / "seeds"
-    env = {**_env(str(settings.model_cache_dir)), "RAG_INDEX_DIR": str(index_dir), "RAG_CORPUS": str(SEEDS)}
-    subprocess.run([sys.executable, "-m", "rag.cli", "index"], check=True, capture_output=True, env=env)
+    env = {**_env(settings), "RAG_INDEX_DIR": str(index_dir), "RAG_CORPUS": str(SEEDS)}
+    subprocess.run([sys.executable, "-m", "rag.cli", "index", "--rebuild"], check=True, capture_output=True, env=env)
     times = [_wall([sys.executable, "-m", "rag.cli", "ask", "--mode", "extractive", COLD_QUESTION], env)
              for _ in range(runs)]
     return {"median_s": statistics.median(times), "max_s": max(times), "runs": runs}
