@@ -23,6 +23,14 @@ from rag.types import Answer, AnswerSentence, Citation, Passage, Span
 NAME = "llamaindex"
 
 
+def llamaindex_embedding() -> object:
+    """LlamaIndex's own `HuggingFaceEmbedding` (torch) of the bundled model, loaded offline."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    return HuggingFaceEmbedding(model_name=str(bundled_model_path()), device="cpu")
+
+
 class LlamaIndexBaseline:
     """Plain LlamaIndex over the Assistant's own Chroma collection; `originals` maps doc_id to article text."""
 
@@ -30,14 +38,11 @@ class LlamaIndexBaseline:
     CITED = f"{NAME}:citation-query-engine"
 
     def __init__(self, assistant: Assistant, top_k: int, originals: dict[str, str]) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from llama_index.core import VectorStoreIndex
-        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         store = ChromaVectorStore(chroma_collection=assistant.index.vectors.collection)
-        embed_model = HuggingFaceEmbedding(model_name=str(bundled_model_path()), device="cpu")
-        self._index = VectorStoreIndex.from_vector_store(store, embed_model=embed_model)
+        self._index = VectorStoreIndex.from_vector_store(store, embed_model=llamaindex_embedding())
         self._top_k = top_k
         self._retriever = self._index.as_retriever(similarity_top_k=top_k)
         self._articles = {a.doc_id: a for a in assistant.articles()}

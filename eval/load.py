@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eval.bench.measure import nearest_rank
 from eval.dataset import load
 from rag.settings import Settings
 
@@ -32,7 +33,8 @@ class UserLog:
     crosstalk: list[str] = field(default_factory=list)
 
 
-def _text(message: dict) -> str:
+def message_text(message: dict) -> str:
+    """A chat message's text, as gradio_client returns it (a string, or a list of typed parts)."""
     content = message["content"]
     return content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
 
@@ -57,10 +59,10 @@ def _conversation(url: str, questions: Sequence[str], offset: int, mode: str, to
         log.seconds.append(time.perf_counter() - started)
         log.asked.append(question)
         own.append(question)
-        users = [_text(m) for m in shown if m["role"] == "user"]
+        users = [message_text(m) for m in shown if m["role"] == "user"]
         if users != own:
             log.crosstalk.append(f"the session asked {own[-3:]} but shows {users[-3:]}")
-        reply = _text(shown[-1]) if shown else ""
+        reply = message_text(shown[-1]) if shown else ""
         if box != "" or 'class="answer final' not in reply:  # an error, or no finished answer
             log.errors.append(f"reply to {question!r}: {reply[:200]}")
 
@@ -104,11 +106,11 @@ def run(settings: Settings, users: int, seconds: float, mode: str = "extractive"
 
 
 def _percentiles(times: Sequence[float]) -> dict[str, float]:
+    """p50, p95, p99 and max of sorted seconds."""
     if not times:
         return {}
-    def pick(q: float) -> float:
-        return round(times[min(len(times) - 1, max(0, round(q * len(times)) - 1))], 3)
-    return {"p50": round(statistics.median(times), 3), "p95": pick(0.95), "p99": pick(0.99), "max": round(times[-1], 3)}
+    return {"p50": round(statistics.median(times), 3), "p95": round(nearest_rank(times, 0.95), 3),
+            "p99": round(nearest_rank(times, 0.99), 3), "max": round(times[-1], 3)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -123,7 +123,8 @@ class CitationChecker:
 
     def best_support(self, sentences: Sequence[str], pools: Sequence[Sequence[Passage]]) -> list[Support | None]:
         """For each sentence, the best span among its pool of passages (None for an empty pool)."""
-        spans = {(p.id, s): (p, s) for pool in pools for p in pool for s in _spans(p)}
+        candidates = {p.id: _spans(p) for pool in pools for p in pool}  # each passage's spans found once
+        spans = {(p.id, s): (p, s) for pool in pools for p in pool for s in candidates[p.id]}
         keys = list(spans)
         texts = [spans[k][0].quote(spans[k][1]) for k in keys]
         vectors = self._embedder.embed(list(sentences) + texts) if sentences else np.zeros((0, 1))
@@ -139,7 +140,7 @@ class CitationChecker:
             sentence_terms = list(dict.fromkeys(terms(sentence)))
             scored = [
                 ((float(claim_vecs[i] @ span_vecs[row[k]]) + _coverage(sentence_terms, span_terms[row[k]])) / 2, k)
-                for k in ((p.id, s) for p in pool for s in _spans(p))
+                for k in ((p.id, s) for p in pool for s in candidates[p.id])
             ]
             if not scored:  # the cited passages hold nothing but text addressed to the assistant
                 out.append(None)

@@ -114,6 +114,8 @@ class OnnxEmbedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         encodings = [e.ids for e in self._tokenizer.encode_batch(list(texts))]  # type: ignore[attr-defined]
+        if len(texts) == 1:  # a question: no hand-off to the pool
+            return self._run(sessions[0], encodings[0])[None, :].astype(np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i]))
         shares = [order[w :: len(sessions)] for w in range(len(sessions))]  # each worker gets long and short texts
         results = pool.map(lambda w: [self._run(sessions[w], encodings[i]) for i in shares[w]], range(len(sessions)))

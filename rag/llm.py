@@ -31,11 +31,8 @@ class Endpoint:
         """The endpoint for messages: scheme, host, port and path only (never a password or token in the URL)."""
         if not self.base_url:
             return "api.openai.com"
-        url = urllib.parse.urlsplit(self.base_url)
-        host = url.hostname or ""
-        netloc = f"[{host}]" if ":" in host else host
-        netloc += f":{url.port}" if url.port else ""
-        return urllib.parse.urlunsplit((url.scheme, netloc, url.path, "", ""))
+        url = urllib.parse.urlsplit(split_login(self.base_url)[0])
+        return urllib.parse.urlunsplit((url.scheme, url.netloc, url.path, "", ""))
 
 
 def openai_endpoint(settings: Settings) -> Endpoint:
@@ -60,7 +57,7 @@ class ChatModel:
 
         self.endpoint = endpoint
         self._settings = settings
-        base_url, login = _split_login(endpoint.base_url)
+        base_url, login = split_login(endpoint.base_url)
         self._client = OpenAI(
             api_key=endpoint.api_key,
             base_url=base_url,
@@ -171,7 +168,7 @@ class ChatModel:
         return LLMError(f"The model at {where} sent a reply that could not be read ({type(exc).__name__}). {FALLBACK}")
 
 
-def _split_login(url: str | None) -> tuple[str | None, tuple[str, str] | None]:
+def split_login(url: str | None) -> tuple[str | None, tuple[str, str] | None]:
     """`http://user:pass@host/v1` → (`http://host/v1`, (user, pass)); other URLs unchanged, with no login."""
     if not url:
         return url, None

@@ -16,6 +16,7 @@ import pytest
 from gradio_client import Client
 
 from conftest import HOCHSTEIN, ROOT, original
+from eval.load import message_text
 from fake_openai import FakeOpenAI, Response, passage_number, streamed
 from rag.settings import Settings
 from ui.app import serve
@@ -176,16 +177,10 @@ def test_gradio_client_chats_and_one_slow_user_does_not_block_another(url: str) 
     started = time.perf_counter()
     question_box, shown = client.predict(QUESTION, "extractive", 5, False, api_name="/chat")
     quick = time.perf_counter() - started
-    assert question_box == "" and 'class="cite"' in text_of(shown[-1])
+    assert question_box == "" and 'class="cite"' in message_text(shown[-1])
     assert quick < SLOW_SECONDS / 2 and not slow.done()
     _, slow_shown = slow.result(timeout=60)
-    assert "stand by Israel" in text_of(slow_shown[-1]) and len(slow_shown) == 2  # its own session only
-
-
-def text_of(message: dict) -> str:
-    """A chat message's text, as gradio_client returns it (a string, or a list of typed parts)."""
-    content = message["content"]
-    return content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
+    assert "stand by Israel" in message_text(slow_shown[-1]) and len(slow_shown) == 2  # its own session only
 
 
 def test_a_login_keeps_strangers_out(seed_settings: Settings) -> None:

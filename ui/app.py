@@ -22,6 +22,7 @@ import gradio as gr
 
 from rag.answer import resolve_mode
 from rag.errors import IndexBusyError, RagError
+from rag.llm import split_login
 from rag.pipeline import Assistant, assistant as open_assistant
 from rag.settings import Settings
 from ui.chat import Exchange, Message, respond
@@ -50,8 +51,8 @@ def mode_choices(settings: Settings) -> list[tuple[str, str]]:
         log.warning("mode local is not offered: %s", exc)
     if settings.endpoint_configured:
         # host and port only: a user:password in the URL is never shown
-        url = settings.openai_base_url
-        where = urllib.parse.urlsplit(url).netloc.rpartition("@")[2] if url else "api.openai.com"
+        url, _ = split_login(settings.openai_base_url)
+        where = urllib.parse.urlsplit(url).netloc if url else "api.openai.com"
         choices.append((f"endpoint: {settings.llm_model} at {where}", "openai"))
     return choices
 

@@ -1,16 +1,16 @@
 """Embedding speed per runtime, and what each runtime costs in retrieval quality on the eval set."""
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from eval.baseline import llamaindex_embedding
 from eval.cache import CachedEmbedder
 from eval.dataset import load
 from eval.metrics.retrieval import article_rank, gold_spans, passage_rank, recall_at
-from rag.embed import Embedder, bundled_model_path, load_embedder
+from rag.embed import Embedder, load_embedder
 from rag.index import build_index, open_index
 from rag.retrieve import Retriever
 from rag.settings import EMBED_RUNTIMES, Settings
@@ -48,10 +48,7 @@ def cached_llama_embedding(cache: Path, model_cache: str | None, runtime: str) -
 
 
 def _llamaindex_default() -> Embedder:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
-    model = HuggingFaceEmbedding(model_name=str(bundled_model_path()), device="cpu")
+    model = llamaindex_embedding()
 
     class Wrapped:
         name = LLAMAINDEX_DEFAULT

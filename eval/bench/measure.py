@@ -47,11 +47,15 @@ def disk_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1048576
 
 
+def nearest_rank(ordered: Sequence[float], q: float) -> float:
+    """The q-quantile (0 < q <= 1) of sorted values, by the nearest-rank method."""
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
 def percentiles(seconds: Sequence[float]) -> dict[str, float]:
     """p50 and p95 in milliseconds."""
     ms = sorted(s * 1000 for s in seconds)
-    p95 = ms[min(len(ms) - 1, max(0, round(0.95 * len(ms)) - 1))]
-    return {"p50_ms": round(statistics.median(ms), 2), "p95_ms": round(p95, 2)}
+    return {"p50_ms": round(statistics.median(ms), 2), "p95_ms": round(nearest_rank(ms, 0.95), 2)}
 
 
 def timed(fn: Callable[[str], object], queries: Sequence[str]) -> dict[str, float]:
@@ -172,20 +176,17 @@ def llamaindex_index(job: dict) -> dict:
 
 def llamaindex_open(index_dir: Path, top_k: int) -> tuple[object, object, object, object]:
     """The index, dense retriever, BM25 retriever and hybrid retriever, as plain LlamaIndex loads them."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from llama_index.core import VectorStoreIndex
     from llama_index.core.llms import MockLLM
     from llama_index.core.retrievers import QueryFusionRetriever
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from llama_index.retrievers.bm25 import BM25Retriever
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from rag.embed import bundled_model_path
+    from eval.baseline import llamaindex_embedding
 
     client = _chroma({"index_dir": index_dir})
     store = ChromaVectorStore(chroma_collection=client.get_collection(LLAMA_COLLECTION))
-    embed_model = HuggingFaceEmbedding(model_name=str(bundled_model_path()), device="cpu")
-    index = VectorStoreIndex.from_vector_store(store, embed_model=embed_model)
+    index = VectorStoreIndex.from_vector_store(store, embed_model=llamaindex_embedding())
     dense = index.as_retriever(similarity_top_k=top_k)
     bm25 = BM25Retriever.from_persist_dir(str(Path(index_dir) / "bm25"))
     bm25.similarity_top_k = top_k
