@@ -3,7 +3,8 @@
 | module            | measures                                                                   |
 |-------------------|----------------------------------------------------------------------------|
 | `retrieval.py`    | recall@k and MRR of the gold articles and the gold passages                 |
-| `correctness.py`  | key-fact coverage of the answer text                                        |
+| `correctness.py`  | key-fact coverage, correctness (false premises too), yes/no stated          |
+| `consistency.py`  | paraphrase groups whose phrasings all get the same verdict                  |
 | `refusal.py`      | refusal precision and recall (unanswerable questions are the positives)     |
 | `citations.py`    | citation validity (offsets reproduce quotes); ALCE citation recall/precision |
 | `faithfulness.py` | sentences supported by the retrieved passages: offline checker, or LLM judge |

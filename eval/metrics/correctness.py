@@ -1,5 +1,12 @@
-"""Correctness: how many of a question's key facts the answer states (each fact has accepted phrasings)."""
+"""Correctness: how many of a question's key facts the answer states (each fact has accepted phrasings).
+
+A false-premise question (unanswerable as asked) is answered right by a refusal, or by stating the fact that
+contradicts its premise (its key facts) with a citation to a supporting article. A yes-no question also
+reports whether the answer opens with the expected "yes" or "no" (`yes_no_stated`, not part of correctness).
+"""
 from __future__ import annotations
+
+import re
 
 from eval.dataset import Question
 from rag.types import Answer
@@ -22,9 +29,27 @@ def coverage(question: Question, answer: Answer) -> float:
     return facts_found(question, answer) / len(question.key_facts) if question.key_facts else 1.0
 
 
-def correct(question: Question, answer: Answer) -> bool:
-    """Answerable: answered, every key fact stated, and a citation to a supporting article. Else: refused."""
-    if not question.answerable:
-        return not answer.answered
+def _stated_with_source(question: Question, answer: Answer) -> bool:
     return (answer.answered and coverage(question, answer) == 1.0
             and any(c.doc_id in question.doc_ids for c in answer.citations))
+
+
+def correct(question: Question, answer: Answer) -> bool:
+    """Answerable: answered, every key fact stated, and a citation to a supporting article. Unanswerable:
+    refused; a false premise may also be corrected (every key fact stated, a supporting article cited)."""
+    if question.kind == "false-premise":
+        return not answer.answered or (bool(question.key_facts) and _stated_with_source(question, answer))
+    if not question.answerable:
+        return not answer.answered
+    return _stated_with_source(question, answer)
+
+
+def yes_no_stated(question: Question, answer: Answer) -> bool | None:
+    """For a yes-no question with an expected reply: does the answer's first word say it ("Yes, …", "No.")?
+    A refusal says neither. None for other questions."""
+    if question.kind != "yes-no" or question.expected not in ("yes", "no"):
+        return None
+    if not answer.answered:
+        return False
+    first = re.match(r"\W*([a-z]+)", _normal(answer.text))
+    return bool(first) and first.group(1) == question.expected
