@@ -14,6 +14,9 @@ HEADLINE = [  # (metric, what it means), in the order the table shows them
     ("refusal_precision", "refusals that were right"),
     ("refusal_recall", "unanswerable questions refused"),
     ("refusal_accuracy", "answered when answerable, refused when not"),
+    ("unanswerable_correct", "unanswerable questions refused, or their false premise corrected with a citation"),
+    ("paraphrase_consistency", "paraphrase groups (2+ phrasings) whose phrasings are all right or all wrong"),
+    ("yes_no_stated", "yes-no questions whose answer opens with the expected yes or no"),
     ("citation_validity", "citations whose quote is at their offsets (invalid markers count as wrong)"),
     ("citation_recall", "ALCE: sentences supported by their cited passages together"),
     ("citation_precision", "ALCE: citations needed by a supported sentence"),
@@ -21,6 +24,7 @@ HEADLINE = [  # (metric, what it means), in the order the table shows them
     ("faithfulness_llm", "statements the passages support (LLM judge, RAGAS-style)"),
     ("errors", "questions that failed with an error (shown as failures below)"),
     ("p50_seconds", "median seconds per question"),
+    ("p95_seconds", "95th percentile of seconds per question"),
 ]
 CHARTED = ["article_recall@{k}", "passage_recall@{k}", "answer_correct", "refusal_recall", "citation_validity",
            "citation_recall", "citation_precision", "faithfulness_offline"]
@@ -33,11 +37,18 @@ def markdown(results: dict, command: str) -> str:
     names = list(systems)
     d = results["dataset"]
     kinds = ", ".join(f"{n} {kind}" for kind, n in d["kinds"].items())
+    splits = d.get("splits", {})
+    corpus = results.get("corpus") or {}
+    where = (f"Corpus: `{corpus['name']}` (`{corpus['folder']}`), index `{corpus['index_dir']}`.  " if corpus.get("name")
+             else f"Corpus: the configured index `{corpus['index_dir']}`.  " if corpus else "")
     lines = [
         f"# newsqa evaluation, {results['created']}", "",
         f"Command: `{command}`  ",
         f"Questions: `{d['path']}`, {d['questions']} ({d['answerable']} answerable; {kinds}), "
         f"sha256 `{d['sha256'][:12]}`  ",
+        f"Split: {d.get('split', 'all')} ({', '.join(f'{n} {s}' for s, n in splits.items())}; a question's "
+        "paraphrase group decides its split, one group in three held out).  " if splits else "",
+        where,
         f"Top-k {k}; embedding model {results['settings']['embed_model']}. Machine: {results['machine']}.", "",
         "## Headline", "",
         "| metric | " + " | ".join(f"`{n}`" for n in names) + " | meaning |",
@@ -53,6 +64,7 @@ def markdown(results: dict, command: str) -> str:
     lines += ["", "`llamaindex:*` is the baseline: plain LlamaIndex on the same Chroma collection (dense top-k; "
               "the top chunk as the answer, or `CitationQueryEngine` with the same LLM). "
               "Citation recall/precision and offline faithfulness use the project's checker as the judge.", ""]
+    lines += _splits(results, k) + _kinds(systems)
     if results["checker_calibration"]:
         lines += _calibration(results["checker_calibration"])
     else:
@@ -61,6 +73,50 @@ def markdown(results: dict, command: str) -> str:
     for name in names:
         lines += _failures(name, systems[name]["questions"])
     return "\n".join(lines) + "\n"
+
+
+def _splits(results: dict, k: int) -> list[str]:
+    """Every headline metric again for each split, one table per system (all, tune, heldout)."""
+    lines = ["## By split", "", "The same metrics on the tuning split and on the held-out split (nothing is tuned "
+             "on it: its figures are the ones to trust).", ""]
+    for name, data in results["systems"].items():
+        parts = {"all": data, **data.get("splits", {})}
+        if len(parts) < 2:
+            continue
+        lines += [f"`{name}`", "", "| metric | " + " | ".join(f"{p} ({v['counts']['questions']})" if "counts" in v
+                                                           else p for p, v in parts.items()) + " |",
+                  "|---|" + "---|" * len(parts)]
+        for key, _ in HEADLINE:
+            metric = key.format(k=k)
+            values = [v["metrics"].get(metric) for v in parts.values()]
+            if all(v is None for v in values):
+                continue
+            lines.append(f"| {metric} | " + " | ".join("–" if v is None else f"{v:g}" for v in values) + " |")
+        lines.append("")
+    return lines
+
+
+def _kinds(systems: dict) -> list[str]:
+    """Answer correctness by kind of question (a refusal for the unanswerable kinds)."""
+    names = [n for n in systems if systems[n].get("kinds")]
+    if not names:
+        return []
+    kinds = sorted({kind for n in names for kind in systems[n]["kinds"]})
+    lines = ["## Answer correctness by kind", "",
+             "Right: every key fact stated and a supporting article cited; for the unanswerable kinds, a refusal "
+             "(a false premise may also be corrected, with a citation). Cells: all (tune / heldout).", "",
+             "| kind | questions | " + " | ".join(f"`{n}`" for n in names) + " |", "|---|---|" + "---|" * len(names)]
+    for kind in kinds:
+        entries = [systems[n]["kinds"].get(kind) for n in names]
+        first = next(e for e in entries if e)
+        cells = ["–" if e is None else f"{e['answer_correct']:g} ({_g(e['tune'])} / {_g(e['heldout'])})"
+                 for e in entries]
+        lines.append(f"| {kind} | {first['questions']} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _g(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
 
 
 def _calibration(c: dict) -> list[str]:
@@ -91,10 +147,13 @@ def _failures(name: str, rows: list[dict]) -> list[str]:
     lines = [f"## Failures: `{name}` ({len(wrong)} of {len(rows)})", ""]
     if not wrong:
         return lines + ["None.", ""]
-    lines += ["| id | kind | question | expected | answer given |", "|---|---|---|---|---|"]
+    lines += ["| id | kind | split | question | expected | answer given |", "|---|---|---|---|---|---|"]
     for r in wrong:
-        expected = "; ".join(r["expected"]) if r["answerable"] else "(a refusal)"
-        lines.append(f"| {r['id']} | {r['kind']} | {_cell(r['question'])} | {_cell(expected)} | {_cell(r['answer'], 300)} |")
+        expected = ("; ".join(r["expected"]) if r["answerable"] else
+                    "(a refusal, or the correction: " + "; ".join(r["expected"]) + ")" if r["kind"] == "false-premise"
+                    and r["expected"] else "(a refusal)")
+        lines.append(f"| {r['id']} | {r['kind']} | {r.get('split', '')} | {_cell(r['question'])} | {_cell(expected)} "
+                     f"| {_cell(r['answer'], 300)} |")
     return lines + [""]
 
 
