@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rag.types import Article, Chunk, Span
 
-CHUNK_VERSION = 2  # bump when chunking changes: the next `rag index` then re-chunks every article
+CHUNK_VERSION = 3  # bump when chunking or the searchable text changes: the next `rag index` then redoes every article
 TokenCounter = Callable[[str], list[int]]
 
 
@@ -24,6 +24,16 @@ def sentence_tokenizer() -> object:
     if cache not in nltk.data.path:
         nltk.data.path.append(cache)  # the same path llama-index itself registers
     return PunktTokenizer("english")
+
+
+def searchable_text(title: str, outlet: str | None, text: str) -> str:
+    """What search sees of a chunk: its article's title and outlet, then its text.
+
+    Both retrievers index this, so "Middle East Eye" or a headline word finds the article's chunks;
+    citations still point into the chunk's own text.
+    """
+    heading = f"{title} ({outlet})" if outlet else title
+    return f"{heading}\n{text}"
 
 
 def sentence_spans(article: Article) -> list[Span]:

@@ -235,7 +235,8 @@ def _type_bonus(question: str, candidates: Sequence[_Candidate]) -> np.ndarray:
 
 def _compose(question: str, passages: Sequence[Passage], picked: Sequence[_Candidate]) -> Answer:
     citations = tuple(
-        Citation(n, c.passage.doc_id, c.passage.title, c.passage.outlet, c.text, c.span.start, c.span.end)
+        Citation(n, c.passage.doc_id, c.passage.title, c.passage.outlet, c.text, c.span.start, c.span.end,
+                 also_in=c.passage.also_in)
         for n, c in enumerate(picked, 1)
     )
     # the quote stays verbatim in the citation; in the answer's text a "[2]" of the article's own reads "(2)"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.chunk import CHUNK_VERSION, TokenCounter, chunk_article
+from rag.chunk import CHUNK_VERSION, TokenCounter, chunk_article, searchable_text
 from rag.embed import Embedder, token_counter
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
 from rag.ingest import INGEST_VERSION, Scan, scan_folder
@@ -101,7 +101,8 @@ def _sync(
         store.begin_articles([article for article, _ in batch])
         vectors.delete([a.doc_id for a, _ in batch if a.doc_id in states])  # old or half-written vectors go first
         chunks = [c for _, article_chunks in batch for c in article_chunks]
-        vectors.add(chunks, embedder.embed([c.text for c in chunks]))
+        texts = [searchable_text(a.title, a.outlet, c.text) for a, article_chunks in batch for c in article_chunks]
+        vectors.add(chunks, embedder.embed(texts))
         store.finish_articles({article.doc_id: article_chunks for article, article_chunks in batch})
         embedded += len(chunks)
         done += len(batch)

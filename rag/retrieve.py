@@ -1,4 +1,12 @@
-"""Retrieve: dense (Chroma) and lexical (BM25) search fused by reciprocal rank fusion."""
+"""Retrieve: dense (Chroma) and lexical (BM25) search over deep candidate lists, fused by reciprocal rank.
+
+Three rules keep the evidence a reader needs:
+- both lists are deep (`DEPTH_PER_RESULT` × top-k, at least `MIN_DEPTH`), and fusion runs over their union;
+- the best `PROTECTED` hits of each list always reach the result, so an exact name that only BM25 finds
+  (or a paraphrase only the embedding finds) is never fused away by passages both lists rank middling;
+- near-duplicate passages (the same text saved under another name, a syndicated copy) are collapsed into
+  the best-ranked one, which lists the others' articles in `also_in`, so the top-k holds distinct evidence.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,8 +16,11 @@ from rag.index import Index
 from rag.types import Passage
 
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very top ranks
-CANDIDATES_PER_RESULT = 4
-MIN_CANDIDATES = 20
+DEPTH_PER_RESULT = 6
+MIN_DEPTH = 40
+PROTECTED = 2  # the best hits of each retriever that fusion may not drop
+SHINGLE = 3  # words per shingle when comparing passages
+DUPLICATE_JACCARD = 0.6  # shingle overlap from which two passages count as the same text
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
@@ -24,6 +35,50 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) ->
     return sorted(scores.items(), key=lambda pair: -pair[1])
 
 
+def protected_fusion(rankings: Sequence[Sequence[str]], keep: int, protected: int = PROTECTED) -> list[str]:
+    """The fused order, except that the first `protected` ids of every ranking are moved up into the first `keep`.
+
+    They replace the lowest fused ids of the first `keep`; the rest keep their fused order.
+    """
+    fused = [item for item, _ in reciprocal_rank_fusion(rankings)]
+    must = list(dict.fromkeys(item for ranking in rankings for item in ranking[:protected]))
+    head = fused[:keep]
+    missing = [item for item in must if item not in head]
+    for item in missing:
+        for i in range(len(head) - 1, -1, -1):  # drop the lowest-ranked id that is not protected itself
+            if head[i] not in must:
+                head.pop(i)
+                break
+    head = [item for item in fused if item in set(head) | set(missing)]
+    return head + [item for item in fused if item not in set(head)]
+
+
+def shingles(text: str, n: int = SHINGLE) -> frozenset[tuple[str, ...]]:
+    """The set of n-word shingles of a text, lower-cased, punctuation stripped."""
+    words = ["".join(ch for ch in w.lower() if ch.isalnum()) for w in text.split()]
+    words = [w for w in words if w]
+    return frozenset(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def collapse_duplicates(passages: Sequence[Passage], threshold: float = DUPLICATE_JACCARD) -> list[Passage]:
+    """Keep the first of each group of near-identical passages; it lists the others' articles in `also_in`."""
+    kept: list[tuple[Passage, frozenset]] = []
+    for passage in passages:
+        own = shingles(passage.text)
+        for i, (first, theirs) in enumerate(kept):
+            if jaccard(own, theirs) >= threshold:
+                if passage.doc_id != first.doc_id and passage.doc_id not in first.also_in:
+                    kept[i] = (first.with_also_in(passage.doc_id), theirs)
+                break
+        else:
+            kept.append((passage, own))
+    return [passage for passage, _ in kept]
+
+
 class Retriever:
     """Hybrid search over an open index."""
 
@@ -32,33 +87,27 @@ class Retriever:
         self._embedder = embedder
 
     def retrieve(self, query: str, top_k: int) -> list[Passage]:
-        """The `top_k` best passages for `query`, best first, with fused and per-retriever scores."""
-        n = max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * top_k)
-        dense = self._index.vectors.query(self._embedder.embed([query])[0], n)
-        lexical = self._index.lexical.query(query, n)
-        fused = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
+        """The `top_k` best distinct passages for `query`, best first, with fused and per-retriever scores."""
+        depth = max(MIN_DEPTH, DEPTH_PER_RESULT * top_k)
+        dense = self._index.vectors.query(self._embedder.embed([query])[0], depth)
+        lexical = self._index.lexical.query(query, depth)
+        order = protected_fusion([[i for i, _ in dense], [i for i, _ in lexical]], keep=top_k)
+        fused_scores = dict(reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]]))
         dense_scores, lexical_scores = dict(dense), dict(lexical)
-        stored = self._index.store.chunks(i for i, _ in fused[: top_k * 2])
-        passages = []
-        for chunk_id, score in fused:
-            chunk = stored.get(chunk_id)
-            if chunk is None:  # in Chroma but not complete in the store (an interrupted run)
-                continue
-            passages.append(
-                Passage(
-                    id=chunk.id,
-                    doc_id=chunk.doc_id,
-                    title=chunk.title,
-                    outlet=chunk.outlet,
-                    text=chunk.text,
-                    start=chunk.start,
-                    end=chunk.end,
-                    sentences=chunk.sentences,
-                    score=score,
-                    dense_score=dense_scores.get(chunk_id),
-                    lexical_score=lexical_scores.get(chunk_id),
-                )
-            )
-            if len(passages) == top_k:
+        passages: list[Passage] = []
+        for start in range(0, len(order), 2 * top_k):  # a few more each round, for duplicates and stale ids
+            ids = order[start : start + 2 * top_k]
+            stored = self._index.store.chunks(ids)
+            for chunk_id in ids:
+                chunk = stored.get(chunk_id)
+                if chunk is None:  # in Chroma but not complete in the store (an interrupted run)
+                    continue
+                passages.append(Passage(
+                    id=chunk.id, doc_id=chunk.doc_id, title=chunk.title, outlet=chunk.outlet, text=chunk.text,
+                    start=chunk.start, end=chunk.end, sentences=chunk.sentences, score=fused_scores[chunk_id],
+                    dense_score=dense_scores.get(chunk_id), lexical_score=lexical_scores.get(chunk_id),
+                ))
+            passages = collapse_duplicates(passages)
+            if len(passages) >= top_k:
                 break
-        return passages
+        return passages[:top_k]

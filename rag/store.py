@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.chunk import searchable_text
 from rag.types import Article, ArticleInfo, Chunk, Span
 
 STORE_FILE = "store.sqlite3"
@@ -112,12 +113,12 @@ class Store:
             self._bump()
 
     def all_chunks(self) -> tuple[list[str], list[str]]:
-        """Ids and texts of every chunk of every complete article, in a stable order."""
+        """Ids and searchable texts (`chunk.searchable_text`) of every chunk of every complete article, in a stable order."""
         rows = self._db.execute(
-            "SELECT c.id, c.text FROM chunks c JOIN articles a USING (doc_id) WHERE a.complete = 1 "
+            "SELECT c.id, a.title, a.outlet, c.text FROM chunks c JOIN articles a USING (doc_id) WHERE a.complete = 1 "
             "ORDER BY c.doc_id, c.ord"
         ).fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows]
+        return [r[0] for r in rows], [searchable_text(r[1], r[2], r[3]) for r in rows]
 
     def chunks(self, ids: Iterable[str]) -> dict[str, StoredChunk]:
         """The stored chunks with these ids (unknown ids are left out)."""

@@ -52,7 +52,8 @@ class Passage:
 
     `score` is the fused (reciprocal rank fusion) score; `dense_score` is the cosine
     similarity and `lexical_score` the BM25 score, each None when that retriever
-    did not return the passage.
+    did not return the passage. `also_in` names the articles whose near-identical
+    passage was collapsed into this one.
     """
 
     id: str
@@ -66,6 +67,11 @@ class Passage:
     score: float
     dense_score: float | None = None
     lexical_score: float | None = None
+    also_in: tuple[str, ...] = ()  # other articles that carry the same text (near-duplicates collapsed into this one)
+
+    def with_also_in(self, doc_id: str) -> Passage:
+        """This passage, also found (near-identical) in article `doc_id`."""
+        return dataclasses.replace(self, also_in=(*self.also_in, doc_id))
 
     def quote(self, span: Span) -> str:
         """The original text of `span`, which must lie inside this passage."""
@@ -85,6 +91,7 @@ class Citation:
     quote: str
     start: int
     end: int
+    also_in: tuple[str, ...] = ()  # articles that carry the same passage
 
 
 @dataclass(frozen=True)

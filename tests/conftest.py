@@ -104,6 +104,21 @@ def seed_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
 
 
 @pytest.fixture(scope="session")
+def lee_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    """An index of the seeds beside the 300 ABC articles of gensim's Lee corpus, built once for the session."""
+    from eval.bench.corpus import real_articles
+
+    tmp = tmp_path_factory.mktemp("seeds-lee")
+    folder = tmp / "articles"
+    folder.mkdir()
+    for stem, text in real_articles():
+        (folder / f"{stem}.txt").write_text(text, encoding="utf-8")
+    settings = make_settings(tmp, corpus=folder)
+    build_index(settings, embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
 def seed_assistant(seed_settings: Settings) -> Assistant:
     return Assistant(seed_settings)
 

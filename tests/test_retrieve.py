@@ -1,11 +1,18 @@
 """Hybrid retrieval: fusion arithmetic, and the right article for a list of questions (embedded Chroma and a server)."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from rag.index import build_index, open_index
-from rag.retrieve import Retriever, reciprocal_rank_fusion
-from tests.conftest import make_settings
+from rag.retrieve import Retriever, protected_fusion, reciprocal_rank_fusion
+from tests.conftest import HOCHSTEIN, SEEDS, make_settings
+
+
+@pytest.fixture(scope="module")
+def lee_retriever(lee_settings, embedder) -> Retriever:
+    return Retriever(open_index(lee_settings, embedder), embedder)
 
 
 @pytest.fixture(scope="module", params=["embedded", "server"])
@@ -57,3 +64,63 @@ def test_passages_carry_scores_offsets_and_no_furniture(retriever) -> None:
         assert "Sign up to get" not in p.text and "newsletter" not in p.text.lower()
         assert p.dense_score is not None or p.lexical_score is not None
         assert p.end - p.start == len(p.text)
+
+
+@pytest.mark.parametrize(
+    "rankings, keep, expected_head",
+    [
+        # both lists agree: plain fusion
+        ([["a", "b", "c"], ["a", "b", "c"]], 2, ["a", "b"]),
+        # 'x' is BM25's best hit and nowhere in the dense list; 'c', 'd' are middling in both and would win RRF
+        ([["a", "c", "d", "e"], ["x", "c", "d", "e"]], 3, ["a", "c", "x"]),
+        # a dense-only best hit survives the same way
+        ([["y", "c", "d"], ["b", "c", "d"]], 2, ["y", "b"]),
+    ],
+)
+def test_the_best_hit_of_either_list_survives_fusion(rankings, keep, expected_head) -> None:
+    order = protected_fusion(rankings, keep=keep, protected=1)
+    assert sorted(order[:keep]) == sorted(expected_head)
+    assert sorted(order) == sorted({i for r in rankings for i in r})  # nothing lost, nothing doubled
+
+
+def test_plain_rrf_would_have_dropped_the_single_list_hit() -> None:
+    fused = [i for i, _ in reciprocal_rank_fusion([["a", "c", "d", "e"], ["x", "c", "d", "e"]])]
+    assert "x" not in fused[:3]  # the failure protected_fusion exists for
+
+
+def test_near_duplicate_passages_collapse_into_one_that_names_the_others(tmp_path, embedder) -> None:
+    folder = tmp_path / "news"
+    shutil.copytree(SEEDS, folder)
+    text = (folder / f"{HOCHSTEIN}.txt").read_text(encoding="utf-8")
+    (folder / "copy-of-mee.txt").write_text(text, encoding="utf-8")
+    (folder / "syndicated-mee.txt").write_text(text.replace("Hochstein warned", "Hochstein cautioned"), encoding="utf-8")
+    settings = make_settings(tmp_path, corpus=folder)
+    build_index(settings, embedder)
+    index = open_index(settings, embedder)
+    passages = Retriever(index, embedder).retrieve("What did Hochstein warn Hezbollah?", 5)
+    copies = {HOCHSTEIN, "copy-of-mee", "syndicated-mee"}
+    texts = [p.text for p in passages]
+    assert len(set(texts)) == len(texts)
+    first = next(p for p in passages if p.doc_id in copies)
+    assert set(first.also_in) | {first.doc_id} == copies
+    assert sum(p.doc_id in copies for p in passages) <= 2  # at most the two distinct chunks of the same story
+
+
+def test_the_outlet_and_title_are_searchable(retriever) -> None:
+    passages = retriever.retrieve("Middle East Eye", 3)
+    assert passages[0].outlet == "Middle East Eye"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question, doc_ids",
+    [
+        ("Who is the national secretary of the AMWU?", {"lee_117", "lee_120", "lee_135"}),
+        ("What did Claire Richards say about the rain?", {"lee_000"}),
+        ("Which chief did Pakistan arrest, Hafiz Mohammed Saeed?", {"lee_001"}),
+        ("Doug Cameron Qantas", {"lee_117", "lee_120", "lee_135", "lee_195"}),
+    ],
+)
+def test_exact_names_are_found_among_300_unrelated_articles(lee_retriever, question, doc_ids) -> None:
+    passages = lee_retriever.retrieve(question, 5)
+    assert {p.doc_id for p in passages} & doc_ids
