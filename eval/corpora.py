@@ -31,7 +31,8 @@ class EvalCorpus:
     def settings(self, settings: Settings) -> Settings:
         """`settings` pointed at this corpus and its own index (a collection of its own on a Chroma server)."""
         slug = re.sub(r"[^a-zA-Z0-9]+", "-", self.name).strip("-")
-        return settings.replace(corpus=self.folder, index_dir=self.index_dir, collection=f"{settings.collection}-eval-{slug}")
+        return settings.replace(corpus=self.folder, index_dir=self.index_dir,
+                                collection=f"{settings.collection}-eval-{slug}")
 
 
 def materialise(name: str, home: Path | None = None) -> EvalCorpus:

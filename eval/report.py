@@ -39,21 +39,22 @@ def markdown(results: dict, command: str) -> str:
     kinds = ", ".join(f"{n} {kind}" for kind, n in d["kinds"].items())
     splits = d.get("splits", {})
     corpus = results.get("corpus") or {}
-    where = (f"Corpus: `{corpus['name']}` (`{corpus['folder']}`), index `{corpus['index_dir']}`.  " if corpus.get("name")
-             else f"Corpus: the configured index `{corpus['index_dir']}`.  " if corpus else "")
+    where = (f"Corpus: `{corpus['name']}` (`{corpus['folder']}`), index `{corpus['index_dir']}`.  "
+             if corpus.get("name") else f"Corpus: the configured index `{corpus['index_dir']}`.  " if corpus else None)
     lines = [
         f"# newsqa evaluation, {results['created']}", "",
         f"Command: `{command}`  ",
         f"Questions: `{d['path']}`, {d['questions']} ({d['answerable']} answerable; {kinds}), "
         f"sha256 `{d['sha256'][:12]}`  ",
         f"Split: {d.get('split', 'all')} ({', '.join(f'{n} {s}' for s, n in splits.items())}; a question's "
-        "paraphrase group decides its split, one group in three held out).  " if splits else "",
+        "paraphrase group decides its split, one group in three held out).  " if splits else None,
         where,
         f"Top-k {k}; embedding model {results['settings']['embed_model']}. Machine: {results['machine']}.", "",
         "## Headline", "",
         "| metric | " + " | ".join(f"`{n}`" for n in names) + " | meaning |",
         "|---|" + "---|" * len(names) + "---|",
     ]
+    lines = [line for line in lines if line is not None]  # no line for what an older results file lacks
     for key, meaning in HEADLINE:
         metric = key.format(k=k)
         values = [systems[n]["metrics"].get(metric) for n in names]

@@ -33,7 +33,8 @@ RESULTS = Path("eval") / "results"  # relative to the working folder
 FIGURES = (
     ("answer_correct", "answerable: right, right source", ("answerable_correct", "answerable")),
     ("refusal_recall", "unanswerable: refused", ("unanswerable_refused", "unanswerable")),
-    ("unanswerable_correct", "unanswerable: right (refused, or premise corrected)", ("unanswerable_correct", "unanswerable")),
+    ("unanswerable_correct", "unanswerable: right (refused, or premise corrected)",
+     ("unanswerable_correct", "unanswerable")),
     ("paraphrase_consistency", "paraphrase consistency (groups)", ("paraphrase_consistent", "paraphrase_groups")),
     ("yes_no_stated", "yes/no stated", ("yes_no_stated", "yes_no")),
     ("p50_seconds", "p50 s", None),

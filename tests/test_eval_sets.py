@@ -5,6 +5,8 @@ import argparse
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -206,7 +208,8 @@ def test_the_seeds_plus_lee_corpus_is_written_once_in_the_working_folder(tmp_pat
     changed.write_text("edited", encoding="utf-8")
     (named.folder / "stray.txt").write_text("x", encoding="utf-8")
     assert materialise("seeds+lee") == named
-    assert kept.stat().st_mtime == 1 and changed.read_text(encoding="utf-8").startswith("ABC news, Lee corpus article 2")
+    assert kept.stat().st_mtime == 1
+    assert changed.read_text(encoding="utf-8").startswith("ABC news, Lee corpus article 2")
     assert len(list(named.folder.iterdir())) == 305
     seeds = materialise("seeds")
     assert seeds.folder == SEEDS and seeds.index_dir == tmp_path / ".rag" / "eval-corpora" / "seeds.index"
@@ -229,7 +232,8 @@ def test_the_command_line_reads_sets_corpus_and_split() -> None:
     args = parse("--sets", "--split", "tune", "--mode", "extractive", "local")
     assert args.sets and args.split == "tune" and args.modes == ["extractive", "local"] and args.corpus is None
     args = parse("--questions", "eval/sets/lee.jsonl", "--corpus", "seeds+lee", "--split", "heldout")
-    assert (args.questions, args.corpus, args.split, args.sets) == ("eval/sets/lee.jsonl", "seeds+lee", "heldout", False)
+    assert (args.questions, args.corpus, args.split) == ("eval/sets/lee.jsonl", "seeds+lee", "heldout")
+    assert not args.sets
     assert parse().split == "all" and parse().modes == ["extractive"] and not parse().sets
     for wrong in (["--corpus", "lee"], ["--split", "test"]):
         with pytest.raises(SystemExit):
@@ -255,7 +259,8 @@ def test_sets_skips_a_missing_set_and_still_writes_its_summary(tmp_path: Path, c
                                 home=tmp_path / "corpora", argv=["eval", "--sets"])
     assert code == 0 and "skipping the set absent" in capsys.readouterr().out
     summary = json.loads(next((tmp_path / "out").glob("*-sets.json")).read_text())
-    assert summary["skipped"][0]["set"] == "absent" and summary["rows"] == [] and summary["command"] == "rag eval --sets"
+    assert summary["skipped"][0]["set"] == "absent" and summary["rows"] == []
+    assert summary["command"] == "rag eval --sets"
     assert "Skipped the set `absent`" in next((tmp_path / "out").glob("*-sets.md")).read_text()
     assert not (tmp_path / "corpora").exists()  # nothing to run: no corpus written, no model loaded
 
@@ -304,3 +309,21 @@ def test_sets_runs_a_set_on_its_corpus_end_to_end(tmp_path: Path) -> None:
     alls = [r for r in summary["rows"] if r["split"] == "all"]
     assert [(r["mode"], r["set"], r["corpus"], r["counts"]["questions"]) for r in alls] == [
         ("extractive", "first-four", "seeds", 4)]
+
+
+@pytest.mark.slow
+def test_a_set_on_a_named_corpus_and_one_split_through_the_command(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()][:6]
+    subset = write_set(tmp_path / "q.jsonl", rows)
+    held = [r["id"] for r in rows if split_of(r.get("group") or r["id"]) == "heldout"]
+    assert 0 < len(held) < len(rows)
+    env = {**os.environ, "RAG_INDEX_DIR": str(tmp_path / "users-own"), "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    run = subprocess.run([sys.executable, "-m", "eval", "--questions", str(subset), "--corpus", "seeds",
+                          "--split", "heldout", "--no-baseline", "--out", "out"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    data = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
+    assert [r["id"] for r in data["systems"]["newsqa:extractive"]["questions"]] == held
+    assert data["corpus"]["name"] == "seeds" and data["dataset"]["split"] == "heldout"
+    assert (tmp_path / ".rag" / "eval-corpora" / "seeds.index").is_dir() and not (tmp_path / "users-own").exists()
+    assert "## By split" in next((tmp_path / "out").glob("*.md")).read_text()
