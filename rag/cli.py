@@ -79,17 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     ui.set_defaults(run=_ui)
 
     ev = sub.add_parser("eval", help="measure answers, citations, retrieval and refusals on a question set")
-    ev.add_argument("--mode", nargs="+", choices=[m for m in MODES if m != "auto"], default=["extractive"],
-                    dest="modes", help="modes to evaluate, side by side (default: extractive)")
-    ev.add_argument("--top-k", type=int, help="passages to retrieve (RAG_TOP_K, default 5)")
-    ev.add_argument("--strict", action="store_true", help="evaluate with strict checking (RAG_STRICT)")
-    ev.add_argument("--questions", help="the question set (default eval/questions.jsonl)")
-    ev.add_argument("--no-baseline", action="store_true", help="skip the plain-LlamaIndex baseline")
-    ev.add_argument("--judge", action="store_true", help="also judge faithfulness with the configured endpoint's LLM")
-    ev.add_argument("--out", help="where results go (default eval/results/)")
-    ev.add_argument("--gate", action="store_true", help="exit 1 if a metric is below eval/thresholds.toml")
-    ev.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"),
-                    help="compare two results files instead of running (exit 1 on regressions)")
+    from eval.cli import add_arguments  # the options live with the code that reads them (light import)
+
+    add_arguments(ev)
     ev.set_defaults(run=_eval)
 
     bench = sub.add_parser("bench", help="indexing and query speed and memory beside plain LlamaIndex, by corpus size")
@@ -156,12 +148,9 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.cli import compare_files, run_eval
+    from eval.cli import dispatch
 
-    if args.compare:
-        return compare_files(*args.compare)
-    return run_eval(settings, args.modes, questions=args.questions, baseline=not args.no_baseline,
-                    judge=args.judge, out=args.out, gate=args.gate, argv=sys.argv[1:])
+    return dispatch(args, settings)
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
