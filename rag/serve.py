@@ -41,13 +41,29 @@ def bundled_gguf() -> Path:
     return files[0]
 
 
+def default_gguf(settings: Settings) -> Path:
+    """Qwen2.5-Coder-1.5B-Instruct once `rag models install` has put it in the model cache; else the bundled
+    SmolLM2-135M, which only shows that the path works (a warning says how to get the better model)."""
+    from rag.models import INSTALL_HINT, qwen_path
+
+    qwen = qwen_path(settings)
+    if qwen.is_file():
+        return qwen
+    try:
+        small = bundled_gguf()
+    except ConfigError:
+        raise ConfigError(f"No local model is installed. {INSTALL_HINT}, or set RAG_LOCAL_MODEL to a GGUF file.") from None
+    log.warning("mode local is using the tiny bundled SmolLM2-135M, whose answers are rarely right. %s.", INSTALL_HINT)
+    return small
+
+
 def local_model_path(settings: Settings) -> Path:
-    """The GGUF file mode `local` runs: RAG_LOCAL_MODEL, else the bundled model.
+    """The GGUF file mode `local` runs: RAG_LOCAL_MODEL, else the installed Qwen, else the bundled SmolLM2.
 
     Raises:
         ConfigError: the file is missing or is not a GGUF model.
     """
-    path = Path(settings.local_model).expanduser() if settings.local_model else bundled_gguf()
+    path = Path(settings.local_model).expanduser() if settings.local_model else default_gguf(settings)
     try:
         with path.open("rb") as f:
             magic = f.read(4)
