@@ -199,6 +199,8 @@ def format_answer(answer: Answer) -> str:
         for c in answer.citations:
             outlet = f", {c.outlet}" if c.outlet else ""
             lines.append(f"  [{c.n}] {c.title}{outlet} ({c.doc_id}, characters {c.start}-{c.end})")
+            if c.also_in:
+                lines.append(f"      the same text is also in: {', '.join(c.also_in)}")
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "))
     elif answer.passages:
         lines.append("Closest articles: " + ", ".join(dict.fromkeys(p.doc_id for p in answer.passages[:3])))

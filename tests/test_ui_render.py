@@ -115,3 +115,15 @@ def test_the_article_list_opens_each_article_and_escapes_titles() -> None:
     assert 'href="#article=a%26b"' in html and "&lt;i&gt;T&lt;/i&gt;" in html
     assert parse_ref("#article=a%26b") == SourceRef("a&b")
     assert "No articles are indexed" in articles_html([])
+
+
+def test_a_source_names_the_other_articles_with_the_same_text() -> None:
+    from rag.cli import format_answer
+
+    c = Citation(1, "mee", "Title", "Middle East Eye", "The quote.", 0, 10, also_in=("mee-copy", "syndicated"))
+    answer = Answer("q", "The quote. [1]", True, "extractive", (c,), (AnswerSentence("The quote.", (1,), True),), ())
+    assert "also in mee-copy, syndicated" in answer_html(answer)
+    assert "the same text is also in: mee-copy, syndicated" in format_answer(answer)
+    plain = Answer("q", "The quote. [1]", True, "extractive", (Citation(1, "mee", "T", None, "The quote.", 0, 10),),
+                   (AnswerSentence("The quote.", (1,), True),), ())
+    assert "also in" not in answer_html(plain) and "also in" not in format_answer(plain)

@@ -134,9 +134,14 @@ def _checked(answer: Answer) -> str:
 def _sources(citations: Sequence[Citation]) -> str:
     if not citations:
         return ""
-    items = "".join(f"<li>{_cite_link(c)} <strong>{_source_line(c.title, c.outlet)}</strong>"
+    items = "".join(f"<li>{_cite_link(c)} <strong>{_source_line(c.title, c.outlet)}</strong>{_also_in(c)}"
                     f'<br><q class="quote">{_esc(c.quote)}</q></li>' for c in citations)
     return f'<ol class="sources">{items}</ol>'
+
+
+def _also_in(c: Citation) -> str:
+    """The other articles that carry the same passage (near-duplicates collapsed at retrieval)."""
+    return f' <span class="also-in">also in {_esc(", ".join(c.also_in))}</span>' if c.also_in else ""
 
 
 def _footer(answer: Answer, seconds: float | None) -> str:
