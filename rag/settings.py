@@ -69,8 +69,12 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read `RAG_*` variables (and `OPENAI_*`), then apply keyword overrides.
 
+        Each layer overrides the one below only where it gives a value: defaults, then the
+        environment, then `overrides`. An override of None is not given (a CLI flag left out,
+        an option not passed), so it never resets what the environment set.
+
         Raises:
-            ConfigError: a variable or override has a value of the wrong type.
+            ConfigError: a variable or override has a value of the wrong type, or names no setting.
         """
         env = os.environ if env is None else env
         values: dict[str, object] = {}
@@ -79,20 +83,32 @@ class Settings:
             raw = env.get(name)
             if raw not in (None, ""):
                 values[f.name] = _parse(f.name, name, raw, f.type)
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            if key not in values and not any(f.name == key for f in dataclasses.fields(cls)):
-                raise ConfigError(f"Unknown option {key!r}. Known options: {', '.join(_field_names())}.")
-            ftype = next(f.type for f in dataclasses.fields(cls) if f.name == key)
-            values[key] = _parse(key, key, value, ftype) if isinstance(value, str) else _coerce(key, value, ftype)
-        settings = cls(**values)  # type: ignore[arg-type]
-        settings.validate()
-        return settings
+        return cls._layered(values, overrides)
 
     def replace(self, **changes: object) -> Settings:
-        """A copy with some fields changed (None leaves a field as it is)."""
-        return Settings.from_env({}, **{**dataclasses.asdict(self), **changes})
+        """A copy with some fields changed (None leaves a field as it is).
+
+        The copy starts from this object's values, not from the defaults or the environment,
+        so `replace(mode=m, strict=None)` keeps `strict` whatever it was.
+        """
+        current = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return type(self)._layered(current, changes)
+
+    @classmethod
+    def _layered(cls, values: dict[str, object], overrides: Mapping[str, object]) -> Settings:
+        """`values` with every override that is not None laid over it, checked; the one place layers meet."""
+        types = {f.name: f.type for f in dataclasses.fields(cls)}
+        merged = dict(values)
+        for key, value in overrides.items():
+            if key not in types:  # a misspelt option is an error even when its value is None
+                raise ConfigError(f"Unknown option {key!r}. Known options: {', '.join(_field_names())}.")
+            if value is None:  # not given: the layer below stands
+                continue
+            ftype = types[key]
+            merged[key] = _parse(key, key, value, ftype) if isinstance(value, str) else _coerce(key, value, ftype)
+        settings = cls(**merged)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
 
     def validate(self) -> None:
         """Raise ConfigError for values no pipeline can run with."""

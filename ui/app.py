@@ -92,8 +92,11 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
         skipped = "".join(f"\n- skipped {s.path.name}: {s.reason}" for s in report.skipped)
         return articles_html(assistant.articles()), report.summary() + skipped
 
-    def ask_api(question: str, mode: str = "", top_k: int = 0, strict: bool = False) -> dict[str, Any]:
-        """Answer one question; returns the whole Answer (text, citations with quotes and offsets, sentences)."""
+    def ask_api(question: str, mode: str = "", top_k: int = 0, strict: bool | None = None) -> dict[str, Any]:
+        """Answer one question; returns the whole Answer (text, citations with quotes and offsets, sentences).
+
+        An option left out (empty mode, top_k 0, strict None) keeps the configured setting (RAG_MODE, …).
+        """
         try:
             answer = assistant.ask(question, top_k=top_k or None, mode=mode or None, strict=strict)
         except RagError as exc:
