@@ -1,63 +1,138 @@
-"""Calibrate the extractive answerer's refusal thresholds on the question set.
+"""Calibrate the refusal threshold (`min_answer_score`) on the tuning questions, by cross-validation.
 
-Retrieval and embeddings are computed once per question; then every (min_similarity,
-min_coverage) pair on a grid is scored by accuracy (answerable: answered with the key
-facts and a right source; unanswerable: refused). Two-fold: thresholds chosen on the odd
-questions are reported on the even ones and vice versa, so the figure is not fitted to
-itself.
+For every tuning question of every set, on the seeds and on the seeds beside the 300 Lee articles,
+the passages are retrieved and the reader scores their sentences once. The answer given at threshold
+0 (always answering) is scored for correctness; at a threshold t the system answers exactly when the
+best sentence scores at least t. So each t gives, without re-running anything, the share of
+answerable questions answered right and of unanswerable ones refused; the threshold maximises the mean
+of the two (balanced accuracy), taking the middle of the best plateau. Five folds over paraphrase
+groups report how well a threshold fitted on four fifths does on the fifth. Held-out questions
+(`eval.dataset.split_of`) are never read.
 
-    python -m eval.calibrate
+    python -m eval.calibrate [--out eval/results]
 """
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
+import argparse
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from eval.dataset import Question, load
-from eval.cache import CachedEmbedder
+from eval.corpora import materialise
+from eval.dataset import DEFAULT_PATH, Question, load
 from eval.metrics.correctness import correct
+from rag.embed import load_embedder
 from rag.extractive import ExtractiveAnswerer
-from rag.pipeline import assistant
+from rag.index import build_index
+from rag.pipeline import Assistant
+from rag.read import Reader
 from rag.settings import Settings
+from rag.types import Answer
 
-SIMILARITY_GRID = [round(x, 2) for x in np.arange(0.20, 0.61, 0.05)]
-COVERAGE_GRID = [round(x, 2) for x in np.arange(0.20, 0.81, 0.05)]
-
-
-def accuracy(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list) -> float:
-    answerer = ExtractiveAnswerer(settings, embedder, lexical)  # type: ignore[arg-type]
-    return float(np.mean([correct(q, answerer.answer(q.question, ps)) for q, ps in cases]))
-
-
-def best(settings: Settings, embedder: CachedEmbedder, lexical: object, cases: list) -> tuple:
-    grid = itertools.product(SIMILARITY_GRID, COVERAGE_GRID)
-    scored = [(accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, cases), s, c)
-              for s, c in grid]
-    top = max(a for a, _, _ in scored)
-    # Among the best pairs, take the one in the middle of the plateau (least sensitive to the exact values).
-    ties = [(s, c) for a, s, c in scored if a == top]
-    return top, ties[len(ties) // 2]
+SETS = Path(__file__).with_name("sets")
+PLAN = (("seeds", (DEFAULT_PATH, SETS / "seeds-fresh.jsonl")),
+        ("seeds+lee", (DEFAULT_PATH, SETS / "seeds-fresh.jsonl", SETS / "lee.jsonl")))
+GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
+FOLDS = 5
 
 
-def main() -> None:
+@dataclass(frozen=True)
+class Case:
+    """One tuning question on one corpus: its best sentence score and whether always answering is right."""
+
+    question: Question
+    corpus: str
+    best: float
+    right_if_answered: bool
+    right_if_refused: bool
+
+
+def cases(settings: Settings) -> list[Case]:
+    out: list[Case] = []
+    for corpus_name, sets in PLAN:
+        corpus = materialise(corpus_name).settings(settings)
+        build_index(corpus, load_embedder(corpus))
+        assistant = Assistant(corpus)
+        always = ExtractiveAnswerer(corpus.replace(min_answer_score=0.0), Reader(assistant.embedder))
+        for path in sets:
+            if not path.is_file():
+                continue
+            for q in load(path, split="tune"):
+                passages = assistant.retriever.retrieve(q.question, corpus.top_k)
+                answer = always.answer(q.question, passages)
+                refusal = Answer(q.question, "", False, "extractive", (), (), tuple(passages))
+                out.append(Case(q, corpus_name, always.best_score(q.question, passages),
+                                correct(q, answer), correct(q, refusal)))
+    return out
+
+
+def balanced_accuracy(cases: list[Case], threshold: float) -> float:
+    answerable = [c.right_if_answered and c.best >= threshold for c in cases if c.question.answerable]
+    unanswerable = [(c.right_if_answered if c.best >= threshold else c.right_if_refused)
+                    for c in cases if not c.question.answerable]
+    parts = [np.mean(x) for x in (answerable, unanswerable) if x]
+    return float(np.mean(parts)) if parts else 0.0
+
+
+def fit(cases: list[Case]) -> float:
+    """The threshold with the best balanced accuracy (the middle of the plateau of equal best)."""
+    scores = np.array([balanced_accuracy(cases, t) for t in GRID])
+    best = np.flatnonzero(scores >= scores.max() - 1e-9)
+    return float(GRID[best[len(best) // 2]])
+
+
+def fold_of(question: Question) -> int:
+    return int(hashlib.sha256(f"fold:{question.group}".encode()).hexdigest(), 16) % FOLDS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("eval") / "results")
+    parser.add_argument("--show", action="store_true", help="list every tuning case with its best score and verdict")
+    args = parser.parse_args(argv)
     settings = Settings.from_env()
-    helper = assistant(settings)
-    embedder = CachedEmbedder(helper.embedder)
-    lexical = helper.index.lexical
-    questions: list[Question] = load()
-    cases = [(q, helper.retriever.retrieve(q.question, settings.top_k)) for q in questions]
-    odd, even = cases[0::2], cases[1::2]
-    for name, fit, held_out in (("odd", odd, even), ("even", even, odd)):
-        acc, (s, c) = best(settings, embedder, lexical, fit)
-        held = accuracy(settings.replace(min_similarity=s, min_coverage=c), embedder, lexical, held_out)
-        print(f"fit on {name}: min_similarity={s} min_coverage={c} accuracy {acc:.3f}; held-out accuracy {held:.3f}")
-    acc, (s, c) = best(settings, embedder, lexical, cases)
-    current = accuracy(settings, embedder, lexical, cases)
-    print(f"all {len(cases)}: best min_similarity={s} min_coverage={c} accuracy {acc:.3f} "
-          f"(current settings {settings.min_similarity}/{settings.min_coverage}: {current:.3f})")
+    data = cases(settings)
+    folds = []
+    for k in range(FOLDS):
+        train = [c for c in data if fold_of(c.question) != k]
+        test = [c for c in data if fold_of(c.question) == k]
+        t = fit(train)
+        folds.append({"fold": k, "threshold": t, "fit": balanced_accuracy(train, t), "held": balanced_accuracy(test, t),
+                      "held_questions": len(test)})
+        print(f"fold {k}: threshold {t:.2f}, balanced accuracy {folds[-1]['fit']:.3f} on the other folds, "
+              f"{folds[-1]['held']:.3f} on this one ({len(test)} cases)")
+    chosen = fit(data)
+    per_corpus = {name: {"balanced_accuracy": balanced_accuracy([c for c in data if c.corpus == name], chosen),
+                         **breakdown([c for c in data if c.corpus == name], chosen)} for name, _ in PLAN}
+    result = {"threshold": chosen, "cases": len(data), "cross_validated": float(np.mean([f["held"] for f in folds])),
+              "folds": folds, "per_corpus_at_threshold": per_corpus,
+              "answerable_ceiling": float(np.mean([c.right_if_answered for c in data if c.question.answerable]))}
+    print(f"threshold {chosen:.2f} on all {len(data)} tuning cases; cross-validated balanced accuracy "
+          f"{result['cross_validated']:.3f}; at {chosen:.2f}: " +
+          ", ".join(f"{n} {v['balanced_accuracy']:.3f} (answerable {v['answerable_right']:.3f}, "
+                    f"unanswerable {v['unanswerable_right']:.3f})" for n, v in per_corpus.items()) +
+          f"; answerable right when always answering: {result['answerable_ceiling']:.3f}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")
+    if args.show:
+        for c in sorted(data, key=lambda c: -c.best):
+            verdict = "right" if (c.right_if_answered if c.best >= chosen else c.right_if_refused) else "WRONG"
+            print(f"{c.best:.2f} {verdict:5} {c.corpus:9} {c.question.kind:13} {c.question.question}")
+    return 0
+
+
+
+def breakdown(cases: list[Case], threshold: float) -> dict[str, float]:
+    """Share of answerable questions answered right, and of unanswerable ones refused or corrected, at `threshold`."""
+    answerable = [c.right_if_answered and c.best >= threshold for c in cases if c.question.answerable]
+    unanswerable = [(c.right_if_answered if c.best >= threshold else c.right_if_refused)
+                    for c in cases if not c.question.answerable]
+    return {"answerable_right": float(np.mean(answerable)) if answerable else None,
+            "unanswerable_right": float(np.mean(unanswerable)) if unanswerable else None}
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

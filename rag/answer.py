@@ -18,6 +18,7 @@ from rag.extractive import ExtractiveAnswerer
 from rag.generate import LLMAnswerer
 from rag.lexical import LexicalIndex
 from rag.llm import ChatModel, openai_endpoint
+from rag.read import Reader
 from rag.settings import Settings
 from rag.types import Answer, Passage
 
@@ -59,6 +60,6 @@ def make_answerer(settings: Settings, embedder: Embedder, lexical: LexicalIndex,
     """The answerer for the settings' mode; `chat` is `make_chat_model(settings)`."""
     mode = resolve_mode(settings)
     if mode == "extractive":
-        return ExtractiveAnswerer(settings, embedder, lexical)
+        return ExtractiveAnswerer(settings, Reader(embedder))
     assert chat is not None, f"mode {mode!r} needs a chat model"
     return LLMAnswerer(mode, chat, CitationChecker(embedder), settings)

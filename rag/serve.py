@@ -77,7 +77,7 @@ def local_model_path(settings: Settings) -> Path:
 class LocalServer:
     """llama.cpp's HTTP server for one GGUF file, on a free port of 127.0.0.1, inside this process."""
 
-    def __init__(self, model_path: Path, context_tokens: int, threads: int | None = None) -> None:
+    def __init__(self, model_path: Path, context_tokens: int, threads: int | None = None, parallel: int = 1) -> None:
         import xllamacpp
 
         params = xllamacpp.CommonParams()
@@ -86,7 +86,7 @@ class LocalServer:
         params.n_ctx = context_tokens
         params.hostnames = [HOST]
         params.port = 0  # any free port
-        params.n_parallel = 1  # one request at a time gets the whole context; others queue
+        params.n_parallel = parallel  # 1: one request at a time gets the whole context; others queue
         params.cache_prompt = False  # reusing a cached prefix changes the numerics: same question, same answer
         params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads or os.cpu_count() or 2
         params.verbosity = -1  # llama.cpp's own log would flood the terminal

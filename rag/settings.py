@@ -43,10 +43,10 @@ class Settings:
     chunk_overlap: int = 40
     max_answer_sentences: int = 3
     max_question_chars: int = 2000
-    # Refusal thresholds of the extractive answerer; calibrated on eval/questions.jsonl
-    # with `python -m eval.calibrate` (README, "Evaluation").
-    min_similarity: float = 0.30
-    min_coverage: float = 0.25
+    # The extractive answerer refuses when no sentence's reader score (the probability that it answers
+    # the question) reaches this; chosen by cross-validation on the tuning questions with
+    # `python -m eval.calibrate` (README, "Evaluation").
+    min_answer_score: float = 0.37
     # Answers written by an LLM (modes `openai` and `local`); see README, "Answer modes".
     strict: bool = False  # drop sentences the cited passages do not support
     llm_model: str = DEFAULT_OPENAI_MODEL  # the model name sent to the endpoint in mode `openai`
@@ -124,6 +124,9 @@ class Settings:
             raise ConfigError(
                 f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens ({self.chunk_tokens})."
             )
+        if not 0 <= self.min_answer_score <= 1:
+            raise ConfigError(f"min_answer_score is a probability between 0 and 1, got {self.min_answer_score} "
+                              "(RAG_MIN_ANSWER_SCORE).")
         if self.max_file_mb <= 0:
             raise ConfigError(f"max_file_mb must be positive, got {self.max_file_mb} (RAG_MAX_FILE_MB).")
         if self.llm_timeout <= 0:

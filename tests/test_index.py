@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.chunk import searchable_text
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError
 from rag.index import LOCK_FILE, build_index, open_index
 from rag.retrieve import Retriever
@@ -35,7 +36,7 @@ def test_reindexing_embeds_only_the_changed_article_and_drops_deleted_ones(
     assert report.added == ()
     index = open_index(settings, embedder)
     changed_chunks = [c for c in index.store.chunks(index.lexical.ids).values() if c.doc_id == CHANGED]
-    assert sorted(counting.texts) == sorted(c.text for c in changed_chunks)
+    assert sorted(counting.texts) == sorted(searchable_text(c.title, c.outlet, c.text) for c in changed_chunks)
     assert index.vectors.count() == len(index.lexical.ids)
 
     passages = Retriever(index, embedder).retrieve("French proposal Hezbollah would study", 3)

@@ -80,8 +80,13 @@ def test_the_login_and_its_secret_stay_out_of_reprs() -> None:
     assert settings.ui_login == ("reader", "s3cret") and "s3cret" not in repr(settings)
 
 
-def test_the_mode_menu_names_the_models() -> None:
-    offline = dict((v, label) for label, v in mode_choices(Settings.from_env({})))
+def test_the_mode_menu_names_the_models(tmp_path) -> None:
+    bare = Settings.from_env({}, model_cache=str(tmp_path))  # no `rag models install` here: the bundled model
+    offline = dict((v, label) for label, v in mode_choices(bare))
     assert list(offline) == ["extractive", "local"] and "SmolLM2-135M-Instruct" in offline["local"]
+    installed = tmp_path / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    installed.parent.mkdir()
+    installed.write_bytes(b"GGUF")
+    assert "qwen2.5-coder-1.5b-instruct" in dict((v, label) for label, v in mode_choices(bare))["local"]
     configured = Settings.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:8000/v1", "RAG_LLM_MODEL": "qwen2.5"})
     assert dict((v, label) for label, v in mode_choices(configured))["openai"] == "endpoint: qwen2.5 at 127.0.0.1:8000"

@@ -122,13 +122,13 @@ def _preload() -> None:
 
 def newsqa_serve(job: dict) -> dict:
     from rag.pipeline import Assistant
-    from rag.retrieve import CANDIDATES_PER_RESULT, MIN_CANDIDATES
+    from rag.retrieve import DEPTH_PER_RESULT, MIN_DEPTH
 
     settings = newsqa_settings(job)
     before = rss_mb()
     assistant = Assistant(settings)
     queries, k = job["queries"], job["top_k"]
-    n = max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * k)  # what the hybrid retriever asks of each side
+    n = max(MIN_DEPTH, DEPTH_PER_RESULT * k)  # what the hybrid retriever asks of each side
     index, embedder = assistant.index, assistant.embedder
     return {
         "dense": timed(lambda q: index.vectors.query(embedder.embed([q])[0], n), queries),

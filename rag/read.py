@@ -1,0 +1,111 @@
+"""Read: a trained model scores how well each sentence answers the question, as a probability.
+
+The score is a logistic regression, fitted by `python -m train.fit` on (question, sentence) pairs the
+project wrote itself (train/), over features that mean the same in any folder:
+- `similarity`: cosine of the question's and the sentence's embeddings (the bundled MiniLM);
+- `coverage`: the share of the question's words found in the sentence, each word weighted by how rare it
+  is in English at large (wordfreq's Zipf scale, not the indexed folder's statistics);
+- `context_gain`: what the sentence before it and the article's title add to that share (a "he said"
+  sentence whose speaker is named just before);
+- `missing`: the weight of the most telling question word found in none of them ("Hamas" in "What did
+  Hochstein warn Hamas?" asked of a sentence about Hezbollah), on the same scale;
+- `length`: the sentence's length in words (log).
+No feature depends on what else was retrieved or on how many articles are indexed, so one threshold
+on the probability decides refusals for a folder of five articles or of thousands. The weights live in
+`rag/weights/reader.json`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.embed import Embedder
+from rag.errors import ConfigError
+from rag.lexical import terms
+
+WEIGHTS = Path(__file__).with_name("weights") / "reader.json"
+FEATURES = ("similarity", "coverage", "context_gain", "missing", "length")
+TOP_ZIPF = 7.0  # a word's weight is TOP_ZIPF minus its Zipf frequency ("the" ≈ 7.7 weighs 0, "Hochstein" ≈ 1.5 weighs 5.5)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A candidate sentence and what surrounds it: the sentence before it and its article's title."""
+
+    text: str
+    context: str = ""
+
+
+@functools.cache
+def word_weight(word: str) -> float:
+    """How much a word tells: TOP_ZIPF minus its Zipf frequency in English (0 for the commonest words)."""
+    from wordfreq import zipf_frequency
+
+    return max(0.0, TOP_ZIPF - zipf_frequency(word, "en"))
+
+
+@functools.cache
+def _question_terms(question: str) -> tuple[tuple[str, float], ...]:
+    """The question's content terms (stemmed, stop words out), each with its word's weight."""
+    out: dict[str, float] = {}
+    for word in question.split():
+        for term in terms(word):
+            out[term] = max(out.get(term, 0.0), word_weight(word.strip("?!.,;:\"'“”‘’()").lower()))
+    return tuple(out.items())
+
+
+def _coverage(question: tuple[tuple[str, float], ...], present: set[str]) -> float:
+    total = sum(w for _, w in question)
+    return sum(w for t, w in question if t in present) / total if total else 0.0
+
+
+class Reader:
+    """Scores candidate sentences for a question with the fitted logistic regression."""
+
+    def __init__(self, embedder: Embedder, weights: Path = WEIGHTS) -> None:
+        try:
+            fitted = json.loads(Path(weights).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ConfigError(f"The reader's weights are missing or unreadable at {weights}. Reinstall newsqa, "
+                              "or refit them with `python -m train.fit`.") from None
+        if tuple(fitted.get("features", ())) != FEATURES:
+            raise ConfigError(f"The reader's weights at {weights} were fitted for other features. "
+                              "Refit them with `python -m train.fit`.")
+        self._embedder = embedder
+        self._mean = np.array(fitted["mean"])
+        self._scale = np.array(fitted["scale"])
+        self._coef = np.array(fitted["coef"])
+        self._intercept = float(fitted["intercept"])
+
+    def features(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
+        """The (len(sentences), len(FEATURES)) feature matrix."""
+        if not sentences:
+            return np.zeros((0, len(FEATURES)))
+        vectors = self._embedder.embed([question] + [s.text for s in sentences])
+        similarity = vectors[1:] @ vectors[0]
+        q = _question_terms(question)
+        rows = []
+        for s, sim in zip(sentences, similarity):
+            own = set(terms(s.text))
+            around = own | set(terms(s.context)) if s.context else own
+            coverage = _coverage(q, own)
+            missing = max((w for t, w in q if t not in around), default=0.0) / TOP_ZIPF
+            rows.append((float(sim), coverage, _coverage(q, around) - coverage, missing,
+                         math.log(1 + len(s.text.split()))))
+        return np.array(rows)
+
+    def score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
+        """The probability that each sentence answers `question`, in the order given."""
+        if not sentences:
+            return np.zeros(0)
+        return self.probability(self.features(question, sentences))
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        z = ((features - self._mean) / self._scale) @ self._coef + self._intercept
+        return 1.0 / (1.0 + np.exp(-z))

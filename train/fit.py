@@ -1,0 +1,178 @@
+"""Fit the reader: a logistic regression over the features of `rag.read`, on (question, sentence) pairs.
+
+The score is the probability that the sentence answers the question. Pairs come from
+`train/data/lee-questions.jsonl` (written by `train.questions`):
+- positive: a question and the sentence it was written from;
+- negative: the same question and other sentences of its article (same topic, not the answer), the
+  sentences of other articles that BM25 finds closest to the question (the distractors a large folder
+  brings), and the answer sentence with one of the question's names swapped for a name from another
+  question ("What did Hochstein warn Hamas?" is not answered by what he told Hezbollah).
+A fifth of the articles is held out and reported (and the embedding similarity alone beside it); the
+weights are then refitted on every pair and written to `rag/weights/reader.json`.
+
+    python -m train.fit
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunk import sentence_tokenizer
+from rag.embed import load_embedder
+from rag.read import FEATURES, WEIGHTS, Reader, Sentence
+from rag.settings import Settings
+from train.questions import OUT as QUESTIONS
+from train.questions import TRAIN_ARTICLES, lee_articles
+
+IN_ARTICLE_NEGATIVES = 4
+BM25_NEGATIVES = 3
+HELD_OUT_SHARE = 0.2
+# Questions about the text rather than the news, which the question writer sometimes produces.
+ABOUT_THE_TEXT = re.compile(r"\b(previous|sentence|article|mentioned|statement|passage|text)\b", re.I)
+ROUND_TRIP_RANK = 3  # a question is kept only if its sentence is among the article's 3 closest to it
+NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")  # only to make swapped-name negatives for training
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    sentence: Sentence
+    label: int
+    doc_id: str
+
+
+def _round_trip(question: str, answer: Sentence, article: list[Sentence], similar) -> bool:
+    """Whether the answer sentence is among the article's ROUND_TRIP_RANK sentences closest to the question
+    (round-trip consistency, as used to filter generated QA data): drops questions about another sentence."""
+    scores = similar(question, [s.text for s in article])
+    rank = sorted(range(len(article)), key=lambda i: -scores[i])
+    return any(article[i].text == answer.text for i in rank[:ROUND_TRIP_RANK])
+
+
+def make_pairs(rows: list[dict], similar, seed: int = 7) -> list[Pair]:
+    """Positive and negative (question, sentence) pairs from the generated questions.
+
+    `similar(question, texts)` gives embedding similarities, for the round-trip filter.
+    """
+    import bm25s
+
+    rng = random.Random(seed)
+    tokenizer = sentence_tokenizer()
+    articles = lee_articles()
+    sentences: dict[str, list[Sentence]] = {}
+    for i in TRAIN_ARTICLES:
+        title = f"ABC news, Lee corpus article {i}"  # as the indexed file's first line reads
+        split = list(tokenizer.tokenize(articles[i]))  # type: ignore[attr-defined]
+        sentences[f"lee_{i:03d}"] = [Sentence(s, f"{title}\n{split[n - 1] if n else ''}") for n, s in enumerate(split)]
+    corpus = [(d, s) for d, ss in sentences.items() for s in ss]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize([s.text for _, s in corpus], stopwords="en", show_progress=False), show_progress=False)
+    names = sorted({m for r in rows for q in r["questions"] for m in NAME.findall(q[1:]) if len(m) > 3})
+    pairs: list[Pair] = []
+    for row in rows:
+        doc = row["doc_id"]
+        answer = sentences[doc][row["sentence"]]
+        own = [s for s in sentences[doc] if s.text != answer.text and len(s.text.split()) >= 4]
+        for question in row["questions"]:
+            if ABOUT_THE_TEXT.search(question) or not _round_trip(question, answer, sentences[doc], similar):
+                continue
+            pairs.append(Pair(question, answer, 1, doc))
+            pairs.extend(Pair(question, s, 0, doc) for s in rng.sample(own, min(IN_ARTICLE_NEGATIVES, len(own))))
+            hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False), k=12,
+                                         show_progress=False)
+            others = [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc][:BM25_NEGATIVES]
+            pairs.extend(Pair(question, s, 0, doc) for s in others)
+            asked = [m for m in NAME.findall(question[1:]) if len(m) > 3 and m in answer.text]
+            if asked and names:
+                other = rng.choice(names)
+                if other not in answer.text and other not in answer.context and other not in question:
+                    pairs.append(Pair(question.replace(asked[0], other), answer, 0, doc))
+    return pairs
+
+
+def split(pairs: list[Pair], seed: int = 7) -> tuple[list[Pair], list[Pair]]:
+    """Pairs of four fifths of the articles, and of the rest (held out)."""
+    docs = sorted({p.doc_id for p in pairs})
+    random.Random(seed).shuffle(docs)
+    held = set(docs[: max(1, int(len(docs) * HELD_OUT_SHARE))])
+    return [p for p in pairs if p.doc_id not in held], [p for p in pairs if p.doc_id in held]
+
+
+def features(reader: Reader, pairs: list[Pair]) -> np.ndarray:
+    by_question: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        by_question.setdefault(p.question, []).append(i)
+    out = np.zeros((len(pairs), len(FEATURES)))
+    for question, idx in by_question.items():
+        out[idx] = reader.features(question, [pairs[i].sentence for i in idx])
+    return out
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> dict[str, object]:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(0), x.std(0) + 1e-9
+    model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
+    return {"features": list(FEATURES), "mean": mean.tolist(), "scale": scale.tolist(),
+            "coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0])}
+
+
+def report(pairs: list[Pair], probs: np.ndarray) -> dict[str, float]:
+    """ROC AUC of the pairs, and how often a question's answer sentence outranks all its negatives."""
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.array([p.label for p in pairs])
+    groups: dict[str, list[tuple[float, int]]] = {}
+    for p, prob in zip(pairs, probs):
+        groups.setdefault(p.question, []).append((float(prob), p.label))
+    first = [max(g)[1] == 1 for g in groups.values() if any(label for _, label in g)]
+    return {"pairs": len(pairs), "auc": round(float(roc_auc_score(labels, probs)), 4),
+            "answer_ranked_first": round(float(np.mean(first)), 4), "questions": len(first)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--out", type=Path, default=WEIGHTS)
+    args = parser.parse_args(argv)
+    rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    embedder = load_embedder(Settings.from_env({}))
+
+    def similar(question: str, texts: list[str]) -> np.ndarray:
+        vectors = embedder.embed([question, *texts])
+        return vectors[1:] @ vectors[0]
+
+    pairs = make_pairs(rows, similar)
+    train, held = split(pairs)
+    print(f"{len(rows)} sentences, {sum(len(r['questions']) for r in rows)} questions, {len(pairs)} pairs "
+          f"({sum(p.label for p in pairs)} positive); {len(train)} to fit, {len(held)} held out", file=sys.stderr)
+    placeholder = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES),
+                   "coef": [0.0] * len(FEATURES), "intercept": 0.0}
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    tmp.write_text(json.dumps(placeholder))
+    reader = Reader(embedder, tmp)  # only its features are used here
+    x_train, x_held = features(reader, train), features(reader, held)
+    y_train = np.array([p.label for p in train])
+    weights = fit(x_train, y_train)
+    tmp.write_text(json.dumps(weights))
+    held_report = report(held, Reader(embedder, tmp).probability(x_held))
+    similarity_only = report(held, x_held[:, FEATURES.index("similarity")])
+    print(json.dumps({"held_out_articles": held_report, "similarity_alone": similarity_only}), file=sys.stderr)
+    weights = fit(np.vstack([x_train, x_held]), np.array([p.label for p in train + held]))
+    weights["training"] = {"questions_file": args.questions.name, "sentences": len(rows), "pairs": len(pairs),
+                           "held_out_articles": held_report, "similarity_alone_held_out": similarity_only}
+    args.out.write_text(json.dumps(weights, indent=1) + "\n")
+    tmp.unlink()
+    print(f"wrote {args.out}: " + ", ".join(f"{f} {c:+.2f}" for f, c in zip(FEATURES, weights["coef"])), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

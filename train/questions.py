@@ -1,0 +1,113 @@
+"""Write training questions: a local LLM reads one sentence of a news article and asks what it answers.
+
+For each sampled sentence (with the sentence before it as context) the model writes two questions
+that the sentence answers, naming who or what they are about. The sentence is the positive for its
+questions; `train.pairs` adds the negatives. The articles are the Lee corpus's ABC news articles
+0-149; 150-299 are kept for evaluation questions (eval/sets/lee.jsonl), and the seed articles are
+never used.
+
+    python -m train.questions --model ~/.cache/newsqa/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from openai import OpenAI
+
+from rag.chunk import sentence_tokenizer
+from rag.serve import LocalServer
+
+TRAIN_ARTICLES = range(0, 150)  # Lee articles kept for training; 150-299 are for evaluation
+OUT = Path(__file__).with_name("data") / "lee-questions.jsonl"
+SENTENCES_PER_ARTICLE = 3
+MIN_WORDS = 8
+
+QUESTION_PROMPT = """News article "{title}".
+Previous sentence: {previous}
+Sentence: {sentence}
+
+Write two different questions that a news reader might ask and that the Sentence answers. Name the people,
+places or organisations the question is about (never "he", "she", "they", "it" or "the article"); if the
+Sentence says "he said", use the name from the previous sentence. Word them in your own words, not copying
+the Sentence. Make one a what/who/where/when/how many/why question and the other of a different kind.
+Reply with JSON only: {{"questions": ["...", "..."]}}"""
+
+
+REPLY_FORMAT = {"type": "json_schema", "json_schema": {"name": "questions", "schema": {
+    "type": "object", "required": ["questions"], "properties": {
+        "questions": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "maxLength": 200}}}}}}
+PARALLEL = 4  # requests decoded together: on a CPU, generation is bound by memory bandwidth, so batching is nearly free
+
+
+def lee_articles() -> list[str]:
+    """The Lee corpus's ABC news articles (gensim ships them)."""
+    from gensim.test.utils import datapath
+
+    with open(datapath("lee_background.cor"), encoding="utf-8") as handle:
+        return [line.strip() for line in handle if line.strip()]
+
+
+def ask_llm(client: OpenAI, model: str, title: str, previous: str, sentence: str) -> list[str]:
+    """The model's questions for one sentence."""
+    reply = client.chat.completions.create(
+        model=model, temperature=0.7, max_tokens=160, response_format=REPLY_FORMAT,
+        messages=[{"role": "user", "content": QUESTION_PROMPT.format(title=title, previous=previous or "(none)",
+                                                                     sentence=sentence)}],
+    )
+    questions = json.loads(reply.choices[0].message.content or "{}").get("questions", [])
+    return [q.strip() for q in questions if isinstance(q, str) and q.strip().endswith("?")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, required=True, help="a chat GGUF (the local Qwen2.5-Coder-1.5B)")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--limit", type=int, default=len(TRAIN_ARTICLES))
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args(argv)
+    tokenizer = sentence_tokenizer()
+    articles = lee_articles()
+    rng = random.Random(args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    done = set()
+    if args.out.exists():
+        done = {(r["doc_id"], r["sentence"]) for r in map(json.loads, args.out.read_text().splitlines())}
+    server = LocalServer(args.model, context_tokens=1024 * PARALLEL, parallel=PARALLEL)
+    client = OpenAI(base_url=server.base_url, api_key="local", timeout=600)
+    todo = []
+    for i in list(TRAIN_ARTICLES)[: args.limit]:
+        doc_id = f"lee_{i:03d}"
+        sentences = list(tokenizer.tokenize(articles[i]))  # type: ignore[attr-defined]
+        eligible = [n for n, s in enumerate(sentences) if len(s.split()) >= MIN_WORDS]
+        for n in sorted(rng.sample(eligible, min(SENTENCES_PER_ARTICLE, len(eligible)))):
+            if (doc_id, n) not in done:
+                todo.append((doc_id, n, sentences[0][:120], sentences[n - 1] if n else "", sentences[n]))
+
+    def work(item: tuple[str, int, str, str, str]) -> dict | None:
+        doc_id, n, title, previous, sentence = item
+        started = time.perf_counter()
+        try:
+            questions = ask_llm(client, server.endpoint.model, title, previous, sentence)
+        except (ValueError, KeyError, AttributeError) as exc:
+            print(f"{doc_id}#{n}: unusable reply ({exc})", file=sys.stderr)
+            return None
+        print(f"{doc_id}#{n}: {len(questions)} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        return {"doc_id": doc_id, "sentence": n, "text": sentence, "questions": questions}
+
+    with args.out.open("a", encoding="utf-8") as out, ThreadPoolExecutor(PARALLEL) as pool:
+        for row in pool.map(work, todo):
+            if row is not None:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.flush()
+    server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
