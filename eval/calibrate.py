@@ -24,10 +24,8 @@ import numpy as np
 from eval.corpora import materialise
 from eval.dataset import DEFAULT_PATH, Question, load
 from eval.metrics.correctness import correct
-from rag.embed import load_embedder
+from eval.suite import open_assistant
 from rag.extractive import ExtractiveAnswerer
-from rag.index import build_index
-from rag.pipeline import Assistant
 from rag.read import Reader
 from rag.settings import Settings
 from rag.types import Answer
@@ -53,27 +51,23 @@ class Case:
 def cases(settings: Settings) -> list[Case]:
     out: list[Case] = []
     for corpus_name, sets in PLAN:
-        corpus = materialise(corpus_name).settings(settings)
-        build_index(corpus, load_embedder(corpus))
-        assistant = Assistant(corpus)
+        corpus = materialise(corpus_name).settings(settings).replace(mode="extractive")
+        assistant = open_assistant(corpus, sync=True)
         always = ExtractiveAnswerer(corpus.replace(min_answer_score=0.0), Reader(assistant.embedder))
         for path in sets:
             if not path.is_file():
                 continue
             for q in load(path, split="tune"):
                 passages = assistant.retriever.retrieve(q.question, corpus.top_k)
-                answer = always.answer(q.question, passages)
+                answer, best = always.answer_and_score(q.question, passages)
                 refusal = Answer(q.question, "", False, "extractive", (), (), tuple(passages))
-                out.append(Case(q, corpus_name, always.best_score(q.question, passages),
-                                correct(q, answer), correct(q, refusal)))
+                out.append(Case(q, corpus_name, best, correct(q, answer), correct(q, refusal)))
     return out
 
 
 def balanced_accuracy(cases: list[Case], threshold: float) -> float:
-    answerable = [c.right_if_answered and c.best >= threshold for c in cases if c.question.answerable]
-    unanswerable = [(c.right_if_answered if c.best >= threshold else c.right_if_refused)
-                    for c in cases if not c.question.answerable]
-    parts = [np.mean(x) for x in (answerable, unanswerable) if x]
+    """The mean of the answerable-right and unanswerable-right shares at `threshold`."""
+    parts = [x for x in breakdown(cases, threshold).values() if x is not None]
     return float(np.mean(parts)) if parts else 0.0
 
 
@@ -112,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
               "answerable_ceiling": float(np.mean([c.right_if_answered for c in data if c.question.answerable]))}
     print(f"threshold {chosen:.2f} on all {len(data)} tuning cases; cross-validated balanced accuracy "
           f"{result['cross_validated']:.3f}; at {chosen:.2f}: " +
-          ", ".join(f"{n} {v['balanced_accuracy']:.3f} (answerable {v['answerable_right']:.3f}, "
-                    f"unanswerable {v['unanswerable_right']:.3f})" for n, v in per_corpus.items()) +
+          ", ".join(f"{n} {v['balanced_accuracy']:.3f} (answerable {v['answerable_right']}, "
+                    f"unanswerable {v['unanswerable_right']})" for n, v in per_corpus.items()) +
           f"; answerable right when always answering: {result['answerable_ceiling']:.3f}")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")

@@ -16,7 +16,6 @@ from rag.cite import CitationChecker
 from rag.embed import Embedder
 from rag.extractive import ExtractiveAnswerer
 from rag.generate import LLMAnswerer
-from rag.lexical import LexicalIndex
 from rag.llm import ChatModel, openai_endpoint
 from rag.read import Reader
 from rag.settings import Settings
@@ -56,7 +55,7 @@ def make_chat_model(settings: Settings) -> ChatModel | None:
     return None
 
 
-def make_answerer(settings: Settings, embedder: Embedder, lexical: LexicalIndex, chat: ChatModel | None) -> Answerer:
+def make_answerer(settings: Settings, embedder: Embedder, chat: ChatModel | None) -> Answerer:
     """The answerer for the settings' mode; `chat` is `make_chat_model(settings)`."""
     mode = resolve_mode(settings)
     if mode == "extractive":

@@ -19,13 +19,12 @@ import numpy as np
 from rag.guard import is_injection, without_markers
 from rag.prompts import REFUSAL_EMPTY_INDEX, REFUSAL_WEAK_EVIDENCE
 from rag.read import Reader, Sentence
-from rag.retrieve import jaccard, shingles
+from rag.retrieve import DUPLICATE_JACCARD, jaccard, shingles
 from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation, Passage, Span
 
 MODE = "extractive"
 ALSO_CITE_RATIO = 0.8  # further sentences must score this share of the best one
-DUPLICATE_JACCARD = 0.6  # a further sentence this close to one already cited adds nothing
 MIN_SENTENCE_WORDS = 4
 # A quote that ends "…, he said" names its speaker in the sentence before, which is then cited first.
 PRONOUN_ATTRIBUTION = re.compile(r"[,”\"]\s*(he|she|they)\s+(said|says|added|wrote|warned|told)\b")
@@ -50,32 +49,31 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """Answer `question` from `passages` (best first)."""
+        return self.answer_and_score(question, passages)[0]
+
+    def answer_and_score(self, question: str, passages: Sequence[Passage]) -> tuple[Answer, float]:
+        """The Answer, and the reader's score for the best sentence (0 with none), which decided a refusal."""
         candidates = _candidates(passages)
         if not candidates:
-            return _refusal(question, passages, REFUSAL_EMPTY_INDEX if not passages else REFUSAL_WEAK_EVIDENCE)
+            return _refusal(question, passages, REFUSAL_EMPTY_INDEX if not passages else REFUSAL_WEAK_EVIDENCE), 0.0
         scores = self._reader.score(question, [_sentence(c) for c in candidates])
         order = np.argsort(-scores, kind="stable")
         best = float(scores[order[0]])
         if best < self._settings.min_answer_score:
-            return _refusal(question, passages, REFUSAL_WEAK_EVIDENCE)
+            return _refusal(question, passages, REFUSAL_WEAK_EVIDENCE), best
         picked: list[_Candidate] = []
-        for i in order:
-            if len(picked) >= self._settings.max_answer_sentences:
-                break
-            if scores[i] < max(self._settings.min_answer_score, ALSO_CITE_RATIO * best):
+        for i in order:  # the best sentence, then those within ALSO_CITE_RATIO of it (so the threshold only refuses)
+            if picked and (len(picked) >= self._settings.max_answer_sentences or scores[i] < ALSO_CITE_RATIO * best):
                 break
             own = shingles(candidates[i].text)
             if all(jaccard(own, shingles(c.text)) < DUPLICATE_JACCARD for c in picked):
                 picked.append(candidates[i])
         first = picked[0]
-        if PRONOUN_ATTRIBUTION.search(first.text) and first.previous and all(c.span != first.previous for c in picked):
+        if PRONOUN_ATTRIBUTION.search(first.text) and first.previous is not None and all(
+            (c.passage.doc_id, c.span) != (first.passage.doc_id, first.previous) for c in picked
+        ):  # the speaker of "…, he said" is named in the sentence before, which is cited with it
             picked.insert(0, _Candidate(first.passage, first.previous, first.passage.quote(first.previous), None))
-        return _compose(question, passages, picked)
-
-    def best_score(self, question: str, passages: Sequence[Passage]) -> float:
-        """The reader's score for the best candidate sentence (0 when there is none): what refusals are decided on."""
-        candidates = _candidates(passages)
-        return float(self._reader.score(question, [_sentence(c) for c in candidates]).max()) if candidates else 0.0
+        return _compose(question, passages, picked), best
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """The whole answer's text at once (nothing is generated), then the Answer."""
@@ -93,8 +91,10 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
         for span in p.sentences:
             text = p.quote(span)
             key = (p.doc_id, span.start)
-            # a sentence addressed to an AI assistant is never an answer (rag/guard.py)
-            if key not in seen and len(text.split()) >= MIN_SENTENCE_WORDS and not is_injection(text):
+            if is_injection(text):  # addressed to an AI assistant: never an answer, nor its context (rag/guard.py)
+                previous = None
+                continue
+            if key not in seen and len(text.split()) >= MIN_SENTENCE_WORDS:
                 seen.add(key)
                 out.append(_Candidate(p, span, text, previous))
             previous = span

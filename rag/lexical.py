@@ -56,7 +56,6 @@ class LexicalIndex:
             for t, i in vocab.items()
             if t and i < len(doc_freq)  # bm25s adds an empty placeholder token
         }
-        self._max_idf = math.log(1 + (n + 0.5) / 0.5)
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str], generation: int) -> LexicalIndex:
@@ -93,10 +92,6 @@ class LexicalIndex:
         except (OSError, ValueError):
             return None
         return cls(retriever, list(meta["ids"]), int(meta["generation"]))
-
-    def idf(self, term: str) -> float:
-        """Inverse document frequency of a stemmed term; unseen terms get the highest."""
-        return self._idf.get(term, self._max_idf)
 
     def query(self, text: str, n: int) -> list[tuple[str, float]]:
         """The `n` best chunks for `text` as (id, BM25 score), best first; only positive scores."""

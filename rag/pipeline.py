@@ -74,7 +74,7 @@ class Assistant:
         with self._lock:
             if key not in self._answerers:
                 chat = self._chat(settings)
-                self._answerers[key] = make_answerer(settings, self.embedder, self.index.lexical, chat)
+                self._answerers[key] = make_answerer(settings, self.embedder, chat)
             return self._answerers[key]
 
     def ask(

@@ -42,7 +42,7 @@ class Sentence:
     context: str = ""
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1 << 16)
 def word_weight(word: str) -> float:
     """How much a word tells: TOP_ZIPF minus its Zipf frequency in English (0 for the commonest words)."""
     from wordfreq import zipf_frequency
@@ -50,7 +50,6 @@ def word_weight(word: str) -> float:
     return max(0.0, TOP_ZIPF - zipf_frequency(word, "en"))
 
 
-@functools.cache
 def _question_terms(question: str) -> tuple[tuple[str, float], ...]:
     """The question's content terms (stemmed, stop words out), each with its word's weight."""
     out: dict[str, float] = {}

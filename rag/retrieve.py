@@ -20,7 +20,7 @@ DEPTH_PER_RESULT = 6
 MIN_DEPTH = 40
 PROTECTED = 2  # the best hits of each retriever that fusion may not drop
 SHINGLE = 3  # words per shingle when comparing passages
-DUPLICATE_JACCARD = 0.6  # shingle overlap from which two passages count as the same text
+DUPLICATE_JACCARD = 0.9  # shingle overlap from which two passages count as the same text (a few words edited)
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
@@ -41,7 +41,8 @@ def protected_fusion(rankings: Sequence[Sequence[str]], keep: int, protected: in
     They replace the lowest fused ids of the first `keep`; the rest keep their fused order.
     """
     fused = [item for item, _ in reciprocal_rank_fusion(rankings)]
-    must = list(dict.fromkeys(item for ranking in rankings for item in ranking[:protected]))
+    # every list's best hit first, then every list's second, …: with a small `keep` the best ones win
+    must = list(dict.fromkeys(r[level] for level in range(protected) for r in rankings if level < len(r)))[:keep]
     head = fused[:keep]
     missing = [item for item in must if item not in head]
     for item in missing:

@@ -124,6 +124,9 @@ class Settings:
             raise ConfigError(
                 f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens ({self.chunk_tokens})."
             )
+        if self.max_answer_sentences < 1:
+            raise ConfigError(f"max_answer_sentences must be at least 1, got {self.max_answer_sentences} "
+                              "(RAG_MAX_ANSWER_SENTENCES).")
         if not 0 <= self.min_answer_score <= 1:
             raise ConfigError(f"min_answer_score is a probability between 0 and 1, got {self.min_answer_score} "
                               "(RAG_MIN_ANSWER_SCORE).")

@@ -124,3 +124,9 @@ def test_the_outlet_and_title_are_searchable(retriever) -> None:
 def test_exact_names_are_found_among_300_unrelated_articles(lee_retriever, question, doc_ids) -> None:
     passages = lee_retriever.retrieve(question, 5)
     assert {p.doc_id for p in passages} & doc_ids
+
+
+def test_with_a_small_top_k_the_best_hits_of_each_list_come_first() -> None:
+    rankings = [["a", "c", "d", "e"], ["x", "y", "c", "d"]]
+    assert protected_fusion(rankings, keep=1)[:1] == ["a"] or protected_fusion(rankings, keep=1)[:1] == ["x"]
+    assert sorted(protected_fusion(rankings, keep=2)[:2]) == ["a", "x"]  # each list's best, before any second

@@ -2,7 +2,7 @@
 
 For each sampled sentence (with the sentence before it as context) the model writes two questions
 that the sentence answers, naming who or what they are about. The sentence is the positive for its
-questions; `train.pairs` adds the negatives. The articles are the Lee corpus's ABC news articles
+questions; `train.fit` adds the negatives. The articles are the Lee corpus's ABC news articles
 0-149; 150-299 are kept for evaluation questions (eval/sets/lee.jsonl), and the seed articles are
 never used.
 
@@ -18,8 +18,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from openai import OpenAI
+from openai import OpenAI, OpenAIError
 
+from eval.bench.corpus import lee_articles
 from rag.chunk import sentence_tokenizer
 from rag.serve import LocalServer
 
@@ -43,14 +44,6 @@ REPLY_FORMAT = {"type": "json_schema", "json_schema": {"name": "questions", "sch
     "type": "object", "required": ["questions"], "properties": {
         "questions": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "maxLength": 200}}}}}}
 PARALLEL = 4  # requests decoded together: on a CPU, generation is bound by memory bandwidth, so batching is nearly free
-
-
-def lee_articles() -> list[str]:
-    """The Lee corpus's ABC news articles (gensim ships them)."""
-    from gensim.test.utils import datapath
-
-    with open(datapath("lee_background.cor"), encoding="utf-8") as handle:
-        return [line.strip() for line in handle if line.strip()]
 
 
 def ask_llm(client: OpenAI, model: str, title: str, previous: str, sentence: str) -> list[str]:
@@ -77,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     done = set()
     if args.out.exists():
-        done = {(r["doc_id"], r["sentence"]) for r in map(json.loads, args.out.read_text().splitlines())}
+        done = {(r["doc_id"], r["sentence"]) for r in map(json.loads, filter(str.strip, args.out.read_text().splitlines()))}
     server = LocalServer(args.model, context_tokens=1024 * PARALLEL, parallel=PARALLEL)
     client = OpenAI(base_url=server.base_url, api_key="local", timeout=600)
     todo = []
@@ -94,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         try:
             questions = ask_llm(client, server.endpoint.model, title, previous, sentence)
-        except (ValueError, KeyError, AttributeError) as exc:
+        except (ValueError, KeyError, AttributeError, OpenAIError) as exc:
             print(f"{doc_id}#{n}: unusable reply ({exc})", file=sys.stderr)
             return None
         print(f"{doc_id}#{n}: {len(questions)} in {time.perf_counter() - started:.1f} s", file=sys.stderr)

@@ -23,12 +23,16 @@ document.addEventListener("click", async (event) => {
   document.querySelectorAll("a.cite.active, a.article-link.active").forEach((a) => a.classList.remove("active"));
   link.classList.add("active");
   panel.dataset.state = "loading";
+  const before = panel.innerHTML;  // the last article, until the new one renders
   try {
     props.value = await server.open_source(link.getAttribute("href"));
   } catch (err) {
     props.value = '<div class="source missing"><p>The server did not answer; is it still running?</p></div>';
   }
   // The template re-renders on the next frames; scroll once the highlighted span is there.
+  for (let frame = 0; frame < 30 && panel.innerHTML === before; frame++) {
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
   for (let frame = 0; frame < 30 && !scrollToMark(); frame++) {
     await new Promise((resolve) => requestAnimationFrame(resolve));
   }
