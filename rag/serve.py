@@ -50,11 +50,9 @@ def default_gguf(settings: Settings) -> Path:
     if qwen.is_file():
         return qwen
     try:
-        small = bundled_gguf()
+        return bundled_gguf()
     except ConfigError:
         raise ConfigError(f"No local model is installed. {INSTALL_HINT}, or set RAG_LOCAL_MODEL to a GGUF file.") from None
-    log.warning("mode local is using the tiny bundled SmolLM2-135M, whose answers are rarely right. %s.", INSTALL_HINT)
-    return small
 
 
 def local_model_path(settings: Settings) -> Path:
@@ -131,7 +129,13 @@ class LocalServer:
 
 def local_server(settings: Settings) -> LocalServer:
     """The running server for the settings' local model, started on first use and stopped at exit."""
-    return _server(local_model_path(settings), settings.local_ctx)
+    from rag.models import INSTALL_HINT, qwen_path
+
+    path = local_model_path(settings)
+    if not settings.local_model and path != qwen_path(settings):  # the bundled fallback, not an installed model
+        log.warning("mode local is using the tiny bundled SmolLM2-135M, whose answers are rarely right. %s.",
+                    INSTALL_HINT)
+    return _server(path, settings.local_ctx)
 
 
 @functools.cache
