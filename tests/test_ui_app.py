@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -25,16 +26,21 @@ def test_rag_ui_serves_on_loopback_and_stops_on_ctrl_c(seed_settings: Settings) 
            "RAG_MODE": "extractive", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    rest: list[str] = []
     try:
         line = proc.stdout.readline()  # printed once the page is served
         assert re.fullmatch(rf"The chat is on http://127\.0\.0\.1:{port}/ \(Ctrl-C stops it\)\.\n", line), line
+        # keep reading what it prints, so that a full pipe can never stop it from exiting
+        drain = threading.Thread(target=lambda: rest.extend(proc.stdout), daemon=True)
+        drain.start()
         assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/config").json()["title"] == "newsqa"
         listeners = _listening(port)
         assert listeners and all(addr == "127.0.0.1" for addr in listeners)
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
-        assert "Traceback" not in proc.stdout.read()
+        assert proc.wait(timeout=30) == 0, "".join(rest)[-3000:]
+        drain.join(timeout=5)
+        assert "Traceback" not in "".join(rest)
     finally:
         proc.kill()
     time.sleep(0.2)
