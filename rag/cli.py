@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import sys
-import threading
 from pathlib import Path
 import textwrap
 from collections.abc import Sequence
@@ -50,9 +49,6 @@ def _log_warnings_to_stderr() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING)
     logger.propagate = False
-
-
-UI_CLOSE_SECONDS = 10
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -168,14 +164,7 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
     try:
         app.block_thread()  # returns on Ctrl-C
     finally:
-        # Ctrl-C must stop the chat within seconds: closing gets a bounded wait, and no library thread left
-        # behind may keep the process alive after it (seen under load in CI).
-        closer = threading.Thread(target=app.close, daemon=True)
-        closer.start()
-        closer.join(timeout=UI_CLOSE_SECONDS)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        app.close()
     return 0
 
 

@@ -24,8 +24,11 @@ def test_rag_ui_serves_on_loopback_and_stops_on_ctrl_c(seed_settings: Settings) 
     port = free_port()
     env = {**os.environ, "RAG_INDEX_DIR": str(seed_settings.index_dir), "RAG_CORPUS": str(seed_settings.corpus),
            "RAG_MODE": "extractive", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    # Ctrl-C as a terminal delivers it: a suite started in the background (`cmd &`) ignores SIGINT, and the child
+    # would inherit that and never see the signal
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     rest: list[str] = []
     try:
         line = proc.stdout.readline()  # printed once the page is served
