@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.decompose import Part, decompose
 from rag.guard import is_injection, without_markers
+from rag.polar import is_polar, reply, settles
 from rag.prompts import REFUSAL_EMPTY_INDEX, REFUSAL_WEAK_EVIDENCE
 from rag.read import Reader, Sentence
 from rag.retrieve import DUPLICATE_JACCARD, jaccard, shingles
@@ -52,28 +54,58 @@ class ExtractiveAnswerer:
         return self.answer_and_score(question, passages)[0]
 
     def answer_and_score(self, question: str, passages: Sequence[Passage]) -> tuple[Answer, float]:
-        """The Answer, and the reader's score for the best sentence (0 with none), which decided a refusal."""
+        """The Answer, and the score that decided a refusal: the reader's for the best sentence (0 with none),
+        or, when the question's parts were each answered, the weakest part's if that is higher."""
         candidates = _candidates(passages)
         if not candidates:
             return _refusal(question, passages, REFUSAL_EMPTY_INDEX if not passages else REFUSAL_WEAK_EVIDENCE), 0.0
         scores = self._reader.score(question, [_sentence(c) for c in candidates])
-        order = np.argsort(-scores, kind="stable")
-        best = float(scores[order[0]])
+        best = float(scores.max())
+        parts = decompose(question, (p.outlet for p in passages))
+        by_parts = self._answer_parts(parts, candidates) if parts else None
+        if by_parts is not None:
+            picked, weakest = by_parts
+            return _compose(question, passages, _with_speaker(picked)), max(best, weakest)
         if best < self._settings.min_answer_score:
             return _refusal(question, passages, REFUSAL_WEAK_EVIDENCE), best
         picked: list[_Candidate] = []
-        for i in order:  # the best sentence, then those within ALSO_CITE_RATIO of it (so the threshold only refuses)
+        for i in np.argsort(-scores, kind="stable"):  # the best, then those within ALSO_CITE_RATIO of it
             if picked and (len(picked) >= self._settings.max_answer_sentences or scores[i] < ALSO_CITE_RATIO * best):
                 break
-            own = shingles(candidates[i].text)
-            if all(jaccard(own, shingles(c.text)) < DUPLICATE_JACCARD for c in picked):
+            if _distinct(candidates[i], picked):
                 picked.append(candidates[i])
-        first = picked[0]
-        if PRONOUN_ATTRIBUTION.search(first.text) and first.previous is not None and all(
-            (c.passage.doc_id, c.span) != (first.passage.doc_id, first.previous) for c in picked
-        ):  # the speaker of "…, he said" is named in the sentence before, which is cited with it
-            picked.insert(0, _Candidate(first.passage, first.previous, first.passage.quote(first.previous), None))
-        return _compose(question, passages, picked), best
+        verdict = None
+        if is_polar(question):  # the first sentence that settles a yes-no question leads, with its yes or no
+            for n, c in enumerate(picked):
+                verdict = reply(question, c.text, c.passage.title)  # the sentence itself must say it
+                if verdict is not None:
+                    picked.insert(0, picked.pop(n))
+                    break
+        return _compose(question, passages, _with_speaker(picked), verdict), best
+
+    def _answer_parts(
+        self, parts: Sequence[Part], candidates: Sequence[_Candidate]
+    ) -> tuple[list[_Candidate], float] | None:
+        """The best sentence for each part of the question, and the weakest part's score; None if a part
+        has no sentence that answers it (then the question is answered whole)."""
+        picked: list[_Candidate] = []
+        weakest = 1.0
+        for part in parts:
+            pool = [c for c in candidates if part.outlet is None or c.passage.outlet == part.outlet]
+            if not pool:
+                return None
+            scores = self._reader.score(part.question, [_sentence(c) for c in pool])
+            top = int(np.argmax(scores))
+            # a part is often vaguer than a whole question ("…about Nasrallah"): its sentence may also qualify
+            # by naming every telling word of it
+            if scores[top] < self._settings.min_answer_score and not settles(
+                part.question, pool[top].text, _sentence(pool[top]).context
+            ):
+                return None
+            weakest = min(weakest, float(scores[top]))
+            if _distinct(pool[top], picked):
+                picked.append(pool[top])
+        return picked, weakest
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """The whole answer's text at once (nothing is generated), then the Answer."""
@@ -101,22 +133,42 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
     return out
 
 
+def _distinct(candidate: _Candidate, picked: Sequence[_Candidate]) -> bool:
+    """Is `candidate` no near-copy of a sentence already picked?"""
+    own = shingles(candidate.text)
+    return all(jaccard(own, shingles(c.text)) < DUPLICATE_JACCARD for c in picked)
+
+
+def _with_speaker(picked: list[_Candidate]) -> list[_Candidate]:
+    """The speaker of a first sentence "…, he said" is named in the sentence before, which is cited with it."""
+    first = picked[0]
+    if PRONOUN_ATTRIBUTION.search(first.text) and first.previous is not None and all(
+        (c.passage.doc_id, c.span) != (first.passage.doc_id, first.previous) for c in picked
+    ):
+        return [_Candidate(first.passage, first.previous, first.passage.quote(first.previous), None), *picked]
+    return picked
+
+
 def _sentence(c: _Candidate) -> Sentence:
     """What the reader reads: the sentence, with its article's title and the sentence before it as context."""
     previous = c.passage.quote(c.previous) if c.previous else ""
     return Sentence(c.text, f"{c.passage.title}\n{previous}")
 
 
-def _compose(question: str, passages: Sequence[Passage], picked: Sequence[_Candidate]) -> Answer:
+def _compose(
+    question: str, passages: Sequence[Passage], picked: Sequence[_Candidate], verdict: str | None = None
+) -> Answer:
     citations = tuple(
         Citation(n, c.passage.doc_id, c.passage.title, c.passage.outlet, c.text, c.span.start, c.span.end,
                  also_in=c.passage.also_in)
         for n, c in enumerate(picked, 1)
     )
     # the quote stays verbatim in the citation; in the answer's text a "[2]" of the article's own reads "(2)"
-    sentences = tuple(AnswerSentence(without_markers(c.text), (n,), True) for n, c in enumerate(picked, 1))
+    sentences = [AnswerSentence(without_markers(c.text), (n,), True) for n, c in enumerate(picked, 1)]
+    if verdict is not None:  # "Yes: <the sentence that settles it>"
+        sentences[0] = AnswerSentence(f"{verdict.capitalize()}: {sentences[0].text}", (1,), True)
     text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
-    return Answer(question, text, True, MODE, citations, sentences, tuple(passages))
+    return Answer(question, text, True, MODE, citations, tuple(sentences), tuple(passages))
 
 
 def _refusal(question: str, passages: Sequence[Passage], text: str) -> Answer:
