@@ -61,4 +61,4 @@ def make_answerer(settings: Settings, embedder: Embedder, chat: ChatModel | None
     if mode == "extractive":
         return ExtractiveAnswerer(settings, Reader(embedder))
     assert chat is not None, f"mode {mode!r} needs a chat model"
-    return LLMAnswerer(mode, chat, CitationChecker(embedder), settings)
+    return LLMAnswerer(mode, chat, CitationChecker(embedder), settings, Reader(embedder))

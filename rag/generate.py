@@ -1,6 +1,9 @@
 """Generate: answers written by an LLM from numbered passages, then checked sentence by sentence.
 
-The prompt numbers the retrieved passages [1], [2], …; the model's reply goes through
+The prompt numbers the retrieved passages [1], [2], …, each cut to the sentences the reader
+(`rag.read`) scores best for the question (`settings.llm_passage_sentences`, in article order, a gap
+shown as "…"): a shorter prompt is read sooner, and a small model is less led astray by the rest of
+the passage. The model's reply goes through
 `rag.cite.CitationChecker`, which keeps the exact article offsets of each sentence's
 evidence. When the passages overflow the model's context, the answer is retried with
 half as many (best first) before giving up with a clear message.
@@ -14,6 +17,7 @@ from rag.cite import CitationChecker
 from rag.errors import ContextTooLongError
 from rag.guard import as_data
 from rag.llm import ChatModel, Message
+from rag.read import Reader, Sentence
 from rag.prompts import (
     ANSWER_SYSTEM_PROMPT,
     ANSWER_USER_PROMPT,
@@ -22,18 +26,26 @@ from rag.prompts import (
     REFUSAL_EMPTY_INDEX,
 )
 from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, Passage, Span
 
 T = TypeVar("T")
 
 
-def answer_messages(question: str, passages: Sequence[Passage], max_sentences: int) -> list[Message]:
-    """The chat messages for one question: the rules, then the numbered passages and the question."""
+GAP = "…"
+
+
+def answer_messages(
+    question: str, passages: Sequence[Passage], max_sentences: int, shown: Sequence[str] | None = None
+) -> list[Message]:
+    """The chat messages for one question: the rules, then the numbered passages and the question.
+
+    `shown` is the text shown for each passage (default: the whole passage)."""
+    texts = shown if shown is not None else [p.text for p in passages]
     blocks = [
         PASSAGE_TEMPLATE.format(
-            n=n, title=p.title, outlet=f" ({p.outlet})" if p.outlet else "", text=as_data(p.text)
+            n=n, title=p.title, outlet=f" ({p.outlet})" if p.outlet else "", text=as_data(text)
         )
-        for n, p in enumerate(passages, 1)
+        for n, (p, text) in enumerate(zip(passages, texts), 1)
     ]
     system = ANSWER_SYSTEM_PROMPT.format(max_sentences=max_sentences, cannot_answer=CANNOT_ANSWER + ".")
     user = ANSWER_USER_PROMPT.format(passages="\n\n".join(blocks), question=question)
@@ -43,11 +55,14 @@ def answer_messages(question: str, passages: Sequence[Passage], max_sentences: i
 class LLMAnswerer:
     """Answers with an LLM behind an OpenAI-compatible endpoint; every sentence checked against its citations."""
 
-    def __init__(self, mode: str, chat: ChatModel, checker: CitationChecker, settings: Settings) -> None:
+    def __init__(
+        self, mode: str, chat: ChatModel, checker: CitationChecker, settings: Settings, reader: Reader | None = None
+    ) -> None:
         self.mode = mode
         self.chat = chat
         self._checker = checker
         self._settings = settings
+        self._reader = reader  # None: whole passages are shown
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """The checked answer (see `rag.cite`)."""
@@ -78,7 +93,9 @@ class LLMAnswerer:
         yield self._checker.check(question, "".join(pieces), used, mode=self.mode, strict=self._settings.strict)
 
     def _messages(self, question: str, passages: Sequence[Passage]) -> list[Message]:
-        return answer_messages(question, passages, self._settings.max_answer_sentences)
+        keep = self._settings.llm_passage_sentences
+        shown = focus(question, passages, self._reader, keep) if self._reader is not None and keep else None
+        return answer_messages(question, passages, self._settings.max_answer_sentences, shown)
 
     def _fitting(self, passages: Sequence[Passage], call: Callable[[Sequence[Passage]], T]) -> tuple[T, Sequence[Passage]]:
         """`call` with all passages; on a context overflow, again with half as many, down to one."""
@@ -90,6 +107,35 @@ class LLMAnswerer:
                 if count == 1:
                     raise
                 count //= 2
+
+
+def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int) -> list[str]:
+    """Each passage's text cut to its `keep` sentences the reader scores best, in order, "…" for a gap.
+
+    Sentences stay verbatim, so what the model copies is still found in the passage by the checker."""
+    spans = [(n, span) for n, p in enumerate(passages) for span in p.sentences]
+    if not spans:
+        return [p.text for p in passages]
+    scores = reader.score(question, [Sentence(passages[n].quote(s), passages[n].title) for n, s in spans])
+    best: dict[int, list[tuple[float, Span]]] = {}
+    for (n, span), score in zip(spans, scores):
+        best.setdefault(n, []).append((float(score), span))
+    shown = []
+    for n, p in enumerate(passages):
+        ranked = sorted(best.get(n, []), key=lambda pair: -pair[0])[:keep]
+        chosen = sorted((p.sentences.index(span) for _, span in ranked))
+        if not chosen or len(chosen) == len(p.sentences):
+            shown.append(p.text)
+            continue
+        pieces: list[str] = []
+        for k, i in enumerate(chosen):
+            if (k == 0 and i > 0) or (k > 0 and i != chosen[k - 1] + 1):
+                pieces.append(GAP)
+            pieces.append(p.quote(p.sentences[i]))
+        if chosen[-1] != len(p.sentences) - 1:
+            pieces.append(GAP)
+        shown.append(" ".join(pieces))
+    return shown
 
 
 def _refusal(question: str, mode: str) -> Answer:

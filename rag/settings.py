@@ -42,6 +42,7 @@ class Settings:
     chunk_tokens: int = 200
     chunk_overlap: int = 40
     max_answer_sentences: int = 3
+    llm_passage_sentences: int = 3  # an LLM is shown each passage's best sentences only (0: whole passages)
     max_question_chars: int = 2000
     # The extractive answerer refuses when no sentence's reader score (the probability that it answers
     # the question) reaches this; chosen by cross-validation on the tuning questions with
@@ -132,6 +133,9 @@ class Settings:
                               "(RAG_MIN_ANSWER_SCORE).")
         if self.max_file_mb <= 0:
             raise ConfigError(f"max_file_mb must be positive, got {self.max_file_mb} (RAG_MAX_FILE_MB).")
+        if self.llm_passage_sentences < 0:
+            raise ConfigError(f"llm_passage_sentences must be 0 (whole passages) or more, got "
+                              f"{self.llm_passage_sentences} (RAG_LLM_PASSAGE_SENTENCES).")
         if self.llm_timeout <= 0:
             raise ConfigError(f"llm_timeout must be positive, got {self.llm_timeout} (RAG_LLM_TIMEOUT, seconds).")
         if not 0 <= self.llm_retries <= 10:

@@ -1,0 +1,48 @@
+"""What an LLM is shown: each passage cut to the sentences the reader scores best, verbatim, gaps marked."""
+from __future__ import annotations
+
+import pytest
+
+from rag.generate import GAP, answer_messages, focus
+from rag.read import Reader
+from rag.retrieve import Retriever
+from rag.index import open_index
+
+
+@pytest.fixture(scope="module")
+def passages_and_reader(seed_settings, embedder):
+    retriever = Retriever(open_index(seed_settings, embedder), embedder)
+    question = "What did Hochstein warn Hezbollah?"
+    return question, retriever.retrieve(question, 5), Reader(embedder)
+
+
+@pytest.mark.parametrize("keep", [1, 2, 3])
+def test_each_passage_shows_at_most_keep_of_its_own_sentences_in_order(passages_and_reader, keep) -> None:
+    question, passages, reader = passages_and_reader
+    shown = focus(question, passages, reader, keep)
+    assert len(shown) == len(passages)
+    for p, text in zip(passages, shown):
+        sentences = [p.quote(s) for s in p.sentences]
+        kept = [s for s in sentences if s in text]
+        assert 1 <= len(kept) <= keep
+        assert [text.index(s) for s in kept] == sorted(text.index(s) for s in kept)  # article order
+        rest = text
+        for s in kept:
+            rest = rest.replace(s, "")
+        assert set(rest.split()) <= {GAP}  # nothing but the sentences and the gap marks
+        if len(kept) < len(sentences):
+            assert GAP in text
+
+
+def test_the_answering_sentence_is_kept(passages_and_reader) -> None:
+    question, passages, reader = passages_and_reader
+    shown = "\n".join(focus(question, passages, reader, 2))
+    assert "The US will stand by Israel and not condemn them publicly" in shown
+
+
+def test_shown_texts_replace_the_passages_in_the_prompt_and_whole_passages_are_the_default(passages_and_reader) -> None:
+    question, passages, reader = passages_and_reader
+    whole = answer_messages(question, passages, 3)[1]["content"]
+    short = answer_messages(question, passages, 3, focus(question, passages, reader, 1))[1]["content"]
+    assert all(p.text in whole for p in passages)
+    assert len(short) < len(whole) / 2
