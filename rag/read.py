@@ -9,7 +9,9 @@ project wrote itself (train/), over features that mean the same in any folder:
   sentence whose speaker is named just before);
 - `missing`: the weight of the most telling question word found in none of them ("Hamas" in "What did
   Hochstein warn Hamas?" asked of a sentence about Hezbollah), on the same scale;
-- `length`: the sentence's length in words (log).
+- `length`: the sentence's length in words (log);
+- `role`: +1 when the question's subject is a subject of the sentence ("Hochstein warned…"), -1 when it
+  is only an object there ("He warned Hochstein…"), else 0 (`rag.analyse`: spaCy's trained parser).
 No feature depends on what else was retrieved or on how many articles are indexed, so one threshold
 on the probability decides refusals for a folder of five articles or of thousands. The weights live in
 `rag/weights/reader.json`.
@@ -25,12 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.analyse import Analyser
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.lexical import terms
 
 WEIGHTS = Path(__file__).with_name("weights") / "reader.json"
-FEATURES = ("similarity", "coverage", "context_gain", "missing", "length")
+FEATURES = ("similarity", "coverage", "context_gain", "missing", "length", "role")
 TOP_ZIPF = 7.0  # a word's weight is TOP_ZIPF minus its Zipf frequency ("the" ≈ 7.7 weighs 0, "Hochstein" ≈ 1.5 weighs 5.5)
 
 
@@ -64,10 +67,38 @@ def _coverage(question: tuple[tuple[str, float], ...], present: set[str]) -> flo
     return sum(w for t, w in question if t in present) / total if total else 0.0
 
 
-class Reader:
-    """Scores candidate sentences for a question with the fitted logistic regression."""
+def features(question: str, sentences: Sequence[Sentence], embedder: Embedder, analyser: Analyser) -> np.ndarray:
+    """The (len(sentences), len(FEATURES)) feature matrix of each (question, sentence) pair."""
+    if not sentences:
+        return np.zeros((0, len(FEATURES)))
+    vectors = embedder.embed([question] + [s.text for s in sentences])
+    similarity = vectors[1:] @ vectors[0]
+    q = _question_terms(question)
+    asked = {t for t, _ in q}
+    facts = analyser.facts([question] + [s.text for s in sentences])
+    subject = facts[0].subjects & asked
+    rows = []
+    for s, sim, found in zip(sentences, similarity, facts[1:]):
+        own = set(terms(s.text))
+        around = own | set(terms(s.context)) if s.context else own
+        coverage = _coverage(q, own)
+        missing = max((w for t, w in q if t not in around), default=0.0) / TOP_ZIPF
+        role = 0.0
+        if subject & found.subjects:
+            role = 1.0
+        elif subject & found.objects:
+            role = -1.0
+        rows.append((float(sim), coverage, _coverage(q, around) - coverage, missing,
+                     math.log(1 + len(s.text.split())), role))
+    return np.array(rows)
 
-    def __init__(self, embedder: Embedder, weights: Path = WEIGHTS) -> None:
+
+class Reader:
+    """Scores candidate sentences for a question with the fitted logistic regression.
+
+    `analyser` is the parser (`rag.analyse.Analyser`); one is loaded when none is passed."""
+
+    def __init__(self, embedder: Embedder, analyser: Analyser | None = None, weights: Path = WEIGHTS) -> None:
         try:
             fitted = json.loads(Path(weights).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -77,6 +108,7 @@ class Reader:
             raise ConfigError(f"The reader's weights at {weights} were fitted for other features. "
                               "Refit them with `python -m train.fit`.")
         self._embedder = embedder
+        self._analyser = analyser if analyser is not None else Analyser()
         self._mean = np.array(fitted["mean"])
         self._scale = np.array(fitted["scale"])
         self._coef = np.array(fitted["coef"])
@@ -84,20 +116,7 @@ class Reader:
 
     def features(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The (len(sentences), len(FEATURES)) feature matrix."""
-        if not sentences:
-            return np.zeros((0, len(FEATURES)))
-        vectors = self._embedder.embed([question] + [s.text for s in sentences])
-        similarity = vectors[1:] @ vectors[0]
-        q = _question_terms(question)
-        rows = []
-        for s, sim in zip(sentences, similarity):
-            own = set(terms(s.text))
-            around = own | set(terms(s.context)) if s.context else own
-            coverage = _coverage(q, own)
-            missing = max((w for t, w in q if t not in around), default=0.0) / TOP_ZIPF
-            rows.append((float(sim), coverage, _coverage(q, around) - coverage, missing,
-                         math.log(1 + len(s.text.split()))))
-        return np.array(rows)
+        return features(question, sentences, self._embedder, self._analyser)
 
     def score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The probability that each sentence answers `question`, in the order given."""

@@ -20,8 +20,6 @@ def test_hochstein_question_cites_the_middle_east_eye_warning(seed_settings) -> 
     assert warning.quote in original(HOCHSTEIN)
 
 
-@pytest.mark.xfail(strict=True, reason="the reader reads words, not roles: 'He warned Hochstein…' (Gallant warning "
-                                       "Hochstein) scores as high as Hochstein's own warning (README, 'The offline answerer')")
 def test_hochstein_question_is_answered_first_from_the_middle_east_eye_article(seed_settings) -> None:
     answer = ask("What did Hochstein warn Hezbollah?", settings=seed_settings)
     assert answer.answered and answer.mode == "extractive"

@@ -54,9 +54,35 @@ def test_nothing_to_score_gives_nothing(reader) -> None:
 
 def test_missing_or_mismatched_weights_say_how_to_refit(tmp_path, embedder) -> None:
     with pytest.raises(ConfigError, match="python -m train.fit"):
-        Reader(embedder, tmp_path / "none.json")
+        Reader(embedder, weights=tmp_path / "none.json")
     other = json.loads(WEIGHTS.read_text())
     other["features"] = [*FEATURES, "something else"]
     (tmp_path / "other.json").write_text(json.dumps(other))
     with pytest.raises(ConfigError, match="other features"):
-        Reader(embedder, tmp_path / "other.json")
+        Reader(embedder, weights=tmp_path / "other.json")
+
+
+@pytest.mark.parametrize(("question", "actor", "acted_on"), [
+    ("What did Hochstein warn Hezbollah?",
+     "Hochstein warned Hezbollah that the US would back an Israeli offensive.",
+     "Gallant warned Hochstein that Hezbollah would not stop its attacks."),
+    ("Who did the minister fire on Tuesday?",
+     "The minister fired the harbour master on Tuesday after the audit.",
+     "The harbour master fired the minister's adviser on Tuesday after the audit."),
+    pytest.param(
+        "What did Mira Oduya tell the council about the flood defences?",
+        "Mira Oduya told the council that the flood defences would not hold another winter.",
+        "The council told Mira Oduya that the flood defences would hold another winter.",
+        marks=pytest.mark.xfail(strict=True, reason="the role feature's fitted weight is small (the training pairs "
+                                "rarely contrast roles): here the other features outweigh it")),
+])
+def test_the_question_s_subject_acting_outscores_it_being_acted_on(reader, question, actor, acted_on) -> None:
+    scores = reader.score(question, [Sentence(actor), Sentence(acted_on)])
+    assert scores[0] > scores[1]
+
+
+def test_the_role_feature_comes_from_the_parse(reader) -> None:
+    role = FEATURES.index("role")
+    x = reader.features("What did Hochstein warn Hezbollah?", [
+        Sentence("Hochstein warned Hezbollah."), Sentence("He warned Hochstein."), Sentence("It rained in Beirut.")])
+    assert list(x[:, role]) == [1.0, -1.0, 0.0]

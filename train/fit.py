@@ -28,7 +28,8 @@ import numpy as np
 
 from rag.chunk import sentence_tokenizer
 from rag.embed import load_embedder
-from rag.read import FEATURES, WEIGHTS, Reader, Sentence
+from rag.analyse import Analyser
+from rag.read import FEATURES, WEIGHTS, Reader, Sentence, features
 from rag.settings import Settings
 from train.questions import OUT as QUESTIONS
 from eval.bench.corpus import lee_articles
@@ -114,13 +115,13 @@ def split(pairs: list[Pair], seed: int = 7) -> tuple[list[Pair], list[Pair]]:
     return [p for p in pairs if p.doc_id not in held], [p for p in pairs if p.doc_id in held]
 
 
-def features(reader: Reader, pairs: list[Pair]) -> np.ndarray:
+def pair_features(embedder, analyser: Analyser, pairs: list[Pair]) -> np.ndarray:
     by_question: dict[str, list[int]] = {}
     for i, p in enumerate(pairs):
         by_question.setdefault(p.question, []).append(i)
     out = np.zeros((len(pairs), len(FEATURES)))
     for question, idx in by_question.items():
-        out[idx] = reader.features(question, [pairs[i].sentence for i in idx])
+        out[idx] = features(question, [pairs[i].sentence for i in idx], embedder, analyser)
     return out
 
 
@@ -164,16 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     train, held = split(pairs)
     print(f"{len(rows)} sentences, {sum(len(r['questions']) for r in rows)} questions, {len(pairs)} pairs "
           f"({sum(p.label for p in pairs)} positive); {len(train)} to fit, {len(held)} held out", file=sys.stderr)
-    placeholder = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES),
-                   "coef": [0.0] * len(FEATURES), "intercept": 0.0}
-    tmp = Path(tempfile.mkdtemp(prefix="newsqa-fit-")) / "reader.json"
-    tmp.write_text(json.dumps(placeholder))
-    reader = Reader(embedder, tmp)  # only its features are used here
-    x_train, x_held = features(reader, train), features(reader, held)
+    analyser = Analyser()
+    x_train, x_held = pair_features(embedder, analyser, train), pair_features(embedder, analyser, held)
     y_train = np.array([p.label for p in train])
     weights = fit(x_train, y_train)
+    tmp = Path(tempfile.mkdtemp(prefix="newsqa-fit-")) / "reader.json"
     tmp.write_text(json.dumps(weights))
-    held_report = report(held, Reader(embedder, tmp).probability(x_held))
+    held_report = report(held, Reader(embedder, analyser, tmp).probability(x_held))
     shutil.rmtree(tmp.parent)
     similarity_only = report(held, x_held[:, FEATURES.index("similarity")])
     print(json.dumps({"held_out_articles": held_report, "similarity_alone": similarity_only}), file=sys.stderr)
