@@ -75,18 +75,20 @@ def features(question: str, sentences: Sequence[Sentence], embedder: Embedder, a
     similarity = vectors[1:] @ vectors[0]
     q = _question_terms(question)
     asked = {t for t, _ in q}
-    facts = analyser.facts([question] + [s.text for s in sentences])
-    subject = facts[0].subjects & asked
+    subject = analyser.facts([question])[0].subjects & asked
+    words = [set(terms(s.text)) for s in sentences]
+    # only a sentence that names the question's subject can have it as subject or object: only those are parsed
+    parse = [i for i, own in enumerate(words) if subject & own]
+    found = dict(zip(parse, analyser.facts([sentences[i].text for i in parse])))
     rows = []
-    for s, sim, found in zip(sentences, similarity, facts[1:]):
-        own = set(terms(s.text))
+    for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):
         around = own | set(terms(s.context)) if s.context else own
         coverage = _coverage(q, own)
         missing = max((w for t, w in q if t not in around), default=0.0) / TOP_ZIPF
         role = 0.0
-        if subject & found.subjects:
+        if i in found and subject & found[i].subjects:
             role = 1.0
-        elif subject & found.objects:
+        elif i in found and subject & found[i].objects:
             role = -1.0
         rows.append((float(sim), coverage, _coverage(q, around) - coverage, missing,
                      math.log(1 + len(s.text.split())), role))
