@@ -204,6 +204,10 @@ def format_answer(answer: Answer) -> str:
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "))
     elif answer.passages:
         lines.append("Closest articles: " + ", ".join(dict.fromkeys(p.doc_id for p in answer.passages[:3])))
+    if answer.timing is not None:
+        t = answer.timing
+        lines += ["", f"Time: first words after {t.first_words:.1f} s, checked answer after {t.answer:.1f} s."
+                  if t.first_words < t.answer else f"Time: {t.answer:.1f} s."]
     return "\n".join(lines).rstrip()
 
 

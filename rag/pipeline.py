@@ -1,9 +1,11 @@
 """The pipeline: question → hybrid retrieval → answerer → Answer. `ask()` is the public entry point."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
+import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -16,7 +18,7 @@ from rag.index import build_index, index_exists, open_index
 from rag.llm import ChatModel
 from rag.retrieve import Retriever
 from rag.settings import Settings, check_top_k
-from rag.types import Answer, ArticleInfo, IndexReport, Passage
+from rag.types import Answer, ArticleInfo, IndexReport, Passage, Timing
 
 log = logging.getLogger("rag")
 
@@ -82,16 +84,28 @@ class Assistant:
         mode: str | None = None, strict: bool | None = None,
     ) -> Answer:
         """Answer one question; see `rag.ask` for the details."""
+        started = time.perf_counter()
         answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict)
-        return answerer.answer(standalone, passages)
+        answer = answerer.answer(standalone, passages)
+        took = time.perf_counter() - started
+        return dataclasses.replace(answer, timing=Timing(took, took))  # no words before the whole answer
 
     def ask_stream(
         self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
         mode: str | None = None, strict: bool | None = None,
     ) -> Iterator[str | Answer]:
         """The answer's text as it is written, then the checked Answer; see `rag.ask_stream`."""
+        started = time.perf_counter()
         answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict)
-        yield from answerer.stream(standalone, passages)
+        first_words = None
+        for piece in answerer.stream(standalone, passages):
+            if isinstance(piece, Answer):
+                took = time.perf_counter() - started
+                yield dataclasses.replace(piece, timing=Timing(took if first_words is None else first_words, took))
+                return
+            if first_words is None and piece.strip():
+                first_words = time.perf_counter() - started
+            yield piece
 
     def articles(self) -> list[ArticleInfo]:
         """Every indexed article (title, outlet, file, chunks), by doc_id."""

@@ -109,6 +109,14 @@ class AnswerSentence:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """How long an answer took, in seconds from the question: its first words, and the checked answer."""
+
+    first_words: float
+    answer: float
+
+
+@dataclass(frozen=True)
 class Answer:
     """What `ask()` returns. A refusal is an Answer with `answered=False`, never an exception.
 
@@ -127,6 +135,7 @@ class Answer:
     passages: tuple[Passage, ...]
     reason: str = ""
     invalid_citations: int = 0
+    timing: Timing | None = None  # set by `ask()` / `ask_stream()`
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (what `rag ask --json` prints)."""

@@ -5,6 +5,7 @@ its retries, streaming, the citation checker, Chroma and the embedding model are
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from conftest import HOCHSTEIN, ROOT, free_port, original
 from fake_openai import FakeOpenAI, Response, completion, error, passage_count, passage_number, streamed
+from rag.cli import format_answer
 from rag.errors import ConfigError, ContextTooLongError, LLMError
 from rag.pipeline import Assistant
 from rag.settings import Settings
@@ -57,8 +59,24 @@ def test_streaming_yields_the_words_then_the_same_answer_as_ask(seed_settings: S
         pieces = list(assistant.ask_stream(QUESTION))
     texts, final = pieces[:-1], pieces[-1]
     assert len(texts) > 5 and all(isinstance(t, str) for t in texts)
-    assert isinstance(final, Answer) and final == plain
+    assert isinstance(final, Answer) and dataclasses.replace(final, timing=None) == dataclasses.replace(plain, timing=None)
     assert "".join(texts).startswith("Hochstein warned that the US")
+
+
+def test_the_answer_says_when_its_first_words_came_and_when_it_was_checked(seed_settings: Settings) -> None:
+    def slow_stream(request: dict) -> Response:
+        words = json.loads(cites_the_warning(request).body)["choices"][0]["message"]["content"].split(" ")
+        return streamed([w + " " for w in words[:-1]] + [words[-1]], gap=0.1)
+
+    with FakeOpenAI(slow_stream, cites_the_warning) as server:
+        assistant = openai_assistant(seed_settings, server)
+        streamed_answer = list(assistant.ask_stream(QUESTION))[-1]
+        plain = assistant.ask(QUESTION)
+    words = len(streamed_answer.text.split())
+    assert streamed_answer.timing.answer - streamed_answer.timing.first_words >= 0.1 * (words - 2)
+    assert plain.timing.first_words == plain.timing.answer > 0  # nothing is shown before the whole answer
+    assert "Time: first words after" in format_answer(streamed_answer)
+    assert json.loads(json.dumps(streamed_answer.to_dict()))["timing"]["first_words"] > 0
 
 
 def test_rate_limits_are_retried_with_backoff(seed_settings: Settings) -> None:

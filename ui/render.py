@@ -146,6 +146,8 @@ def _also_in(c: Citation) -> str:
 
 def _footer(answer: Answer, seconds: float | None) -> str:
     parts = [answer.mode, f"{len(answer.passages)} passages"]
+    if answer.timing is not None and answer.timing.first_words < answer.timing.answer:
+        parts.append(f"first words {answer.timing.first_words:.1f} s")
     if seconds is not None:
         parts.append(f"{seconds:.1f} s")
     return f'<p class="meta">{html.escape(" · ".join(parts))}</p>'
