@@ -15,12 +15,29 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Metadata:
+    """What a file says about its article besides the text: from an HTML page's tags or a Markdown front matter.
+
+    `date` is the publication date as ISO 8601 (`YYYY-MM-DD`); any field may be unknown (None).
+    """
+
+    title: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class Article:
     """One news article as read from disk.
 
-    `text` is the file exactly as on disk (decoded as UTF-8): every offset refers to it.
+    `text` is the article text every offset refers to: for a .txt/.md file, the file exactly as on
+    disk (decoded as UTF-8) after its front matter, if it has one; for an HTML page, the article text
+    extracted from it (no navigation, ads or comments). `sha256` is the hash of the whole file.
     `body` lists the line spans that are article text; page furniture (newsletter
     sign-ups, "Read more" links, footers) is left out of `body` but kept in `text`.
+    `date` (ISO 8601, `YYYY-MM-DD`), `author` and `url` come from the page or the front matter.
     """
 
     doc_id: str
@@ -31,6 +48,9 @@ class Article:
     sha256: str
     body: tuple[Span, ...]
     furniture: tuple[tuple[Span, str], ...] = ()
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ def _file_name(path: str) -> str:
 def articles_html(articles: Sequence[ArticleInfo]) -> str:
     """The sources view: every indexed article, each opening in the side panel."""
     if not articles:
-        return '<p class="articles-empty">No articles are indexed. Put .txt or .md files in the folder and re-index.</p>'
+        return '<p class="articles-empty">No articles are indexed. Put .txt, .md or .html files in the folder and re-index.</p>'
     rows = "".join(
         f'<tr><td><a class="article-link" href="{html.escape(article_href(a.doc_id))}">{html.escape(a.title)}</a></td>'
         f"<td>{html.escape(a.outlet or '')}</td><td>{html.escape(_file_name(a.path))}</td><td>{a.chunks}</td></tr>"
