@@ -73,7 +73,8 @@ class Passage:
     `score` is the fused (reciprocal rank fusion) score; `dense_score` is the cosine
     similarity and `lexical_score` the BM25 score, each None when that retriever
     did not return the passage. `also_in` names the articles whose near-identical
-    passage was collapsed into this one.
+    passage was collapsed into this one. `date` (ISO 8601), `author` and `url` are the
+    article's, where known.
     """
 
     id: str
@@ -88,6 +89,9 @@ class Passage:
     dense_score: float | None = None
     lexical_score: float | None = None
     also_in: tuple[str, ...] = ()  # other articles that carry the same text (near-duplicates collapsed into this one)
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
 
     def with_also_in(self, doc_id: str) -> Passage:
         """This passage, also found (near-identical) in article `doc_id`."""
@@ -102,7 +106,12 @@ class Passage:
 
 @dataclass(frozen=True)
 class Citation:
-    """A source the answer cites: `original_text[start:end] == quote` for article `doc_id`."""
+    """A source the answer cites: `original_text[start:end] == quote` for article `doc_id`.
+
+    `original_text` is the article's text as stored by the index (`Assistant.article_text`); for a
+    .txt file without front matter it is the file itself. `date` (ISO 8601), `author` and `url`
+    are the article's, where known.
+    """
 
     n: int
     doc_id: str
@@ -112,6 +121,9 @@ class Citation:
     start: int
     end: int
     also_in: tuple[str, ...] = ()  # articles that carry the same passage
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,9 @@ class ArticleInfo:
     title: str
     outlet: str | None
     chunks: int
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)

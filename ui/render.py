@@ -156,7 +156,7 @@ def article_html(info: ArticleInfo | None, text: str | None, ref: SourceRef) -> 
     if info is None or text is None:
         return ('<div class="source missing"><p>This article is no longer in the index (it was removed or '
                 "re-indexed). Ask the question again to get fresh citations.</p></div>")
-    meta = " · ".join(x for x in (info.outlet, _file_name(info.path)) if x)
+    meta = " · ".join(x for x in (info.outlet, info.date, info.author, _file_name(info.path)) if x)
     head = (f'<div class="source-head"><div class="source-title">{html.escape(info.title)}</div>'
             f'<div class="source-meta">{html.escape(meta)}</div></div>')
     if ref.start is None or ref.end is None:
