@@ -188,7 +188,8 @@ class CitationChecker:
             key = (support.passage.doc_id, support.span.start, support.span.end)
             if key not in cited:
                 p = support.passage
-                cited[key] = Citation(len(cited) + 1, p.doc_id, p.title, p.outlet, support.quote, *key[1:], also_in=p.also_in)
+                cited[key] = Citation(len(cited) + 1, p.doc_id, p.title, p.outlet, support.quote, *key[1:], also_in=p.also_in,
+                                      date=p.date, author=p.author, url=p.url)
             sentences.append(AnswerSentence(m.text, (cited[key].n,), ok))
 
         if strict:

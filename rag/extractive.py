@@ -160,7 +160,7 @@ def _compose(
 ) -> Answer:
     citations = tuple(
         Citation(n, c.passage.doc_id, c.passage.title, c.passage.outlet, c.text, c.span.start, c.span.end,
-                 also_in=c.passage.also_in)
+                 also_in=c.passage.also_in, date=c.passage.date, author=c.passage.author, url=c.passage.url)
         for n, c in enumerate(picked, 1)
     )
     # the quote stays verbatim in the citation; in the answer's text a "[2]" of the article's own reads "(2)"

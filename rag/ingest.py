@@ -1,4 +1,4 @@
-"""Ingest: read every .txt/.md article under a folder, find its title, outlet and page furniture."""
+"""Ingest: read every article under a folder (.txt/.md, saved .html pages), find its text, metadata and page furniture."""
 from __future__ import annotations
 
 import hashlib
@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import CorpusError
-from rag.types import Article, SkippedFile, Span
+from rag.extract import NO_ARTICLE, extract_page
+from rag.frontmatter import split_front_matter
+from rag.types import Article, Metadata, SkippedFile, Span
 
 log = logging.getLogger("rag")
 
-INGEST_VERSION = 1  # bump when parsing changes: the next `rag index` then re-reads every article
-SUFFIXES = (".txt", ".md")
+INGEST_VERSION = 2  # bump when parsing changes: the next `rag index` then re-reads every article
+HTML_SUFFIXES = (".html", ".htm")
+SUFFIXES = (".txt", ".md", *HTML_SUFFIXES)
 TITLE_MAX_CHARS = 200
 DERIVED_TITLE_WORDS = 12
 
@@ -26,9 +29,12 @@ FURNITURE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("outlet footer", re.compile(r"^[A-Z][\w&.' -]{1,60}? delivers independent\b")),
     ("social prompt", re.compile(r"^(follow us on|share this (article|story)|click here to)\b", re.I)),
     ("advertisement", re.compile(r"^advertisement$", re.I)),
+    ("cookie notice", re.compile(r"^(we|this (web)?site|our (web)?site) uses? cookies\b", re.I)),
 )
 NEWSLETTER = re.compile(r"\bnewsletters?\b", re.I)
 NEWSLETTER_MAX_WORDS = 12
+COOKIE_BUTTON = re.compile(r"\b(accept|allow|manage|reject) (all )?cookies\b|\bcookie (settings|preferences)\b", re.I)
+MIN_PROSE_WORDS = 8  # a page counts as an article only if some extracted line is a sentence at least this long
 OUTLET_FOOTER = re.compile(r"^(?P<outlet>[A-Z][\w&.' -]{1,60}?) delivers\b")
 OUTLET_LINE = re.compile(r"^(The )?([A-Z][\w&.'-]*)( [A-Z][\w&.'-]*){0,5}$")
 SENTENCE_END = re.compile(r"[.!?\"”’')]$")
@@ -43,7 +49,7 @@ class Scan:
 
 
 def scan_folder(folder: Path, max_bytes: int) -> Scan:
-    """Read every .txt/.md file under `folder` (recursively, hidden entries skipped).
+    """Read every .txt/.md/.html/.htm file under `folder` (recursively, hidden entries skipped).
 
     Args:
         folder: the corpus folder.
@@ -107,8 +113,13 @@ def read_article(path: Path, max_bytes: int) -> Article | str:
         return f"cannot be read ({exc.strerror or exc})"
     if not raw.strip():
         return "is empty"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "is UTF-16 text; convert it to UTF-8, e.g. `iconv -f utf-16 -t utf-8`"
     if b"\x00" in raw[:8192]:
-        return "looks binary (it contains NUL bytes); only plain-text .txt/.md articles can be indexed"
+        return ("looks binary (it contains NUL bytes); only plain-text .txt/.md articles and saved .html/.htm "
+                "pages can be indexed")
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return parse_page(path, raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -120,14 +131,72 @@ def read_article(path: Path, max_bytes: int) -> Article | str:
 
 
 def parse_article(path: Path, text: str) -> Article | str:
-    """Split `text` into body lines and furniture, and find the title and outlet."""
-    lines = _lines(text)
+    """A .txt/.md article: its front matter (if any), then body lines and furniture, and its title and outlet.
+
+    The article's text is `text` after the front matter; the front matter's fields win over
+    what the text itself suggests (the headline line, an outlet sign-off).
+    """
+    front = split_front_matter(text)
+    if isinstance(front, str):
+        return front
+    meta, start = (front.meta, front.end) if front else (Metadata(), 0)
+    article_text = text[start:]
+    lines = _lines(article_text)
     if not lines:
-        return "is empty"
+        return "is empty" if front is None else "has no article text after its front matter"
+    body, furniture, outlet = _classify(article_text, lines)
+    if not body:
+        return "has no article text once page furniture is removed"
+    return Article(
+        doc_id=path.stem,
+        path=path,
+        title=meta.title or _title(article_text, body),
+        outlet=meta.outlet or outlet,
+        text=article_text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        body=tuple(body),
+        furniture=tuple(furniture),
+        date=meta.date,
+        author=meta.author,
+        url=meta.url,
+    )
+
+
+def parse_page(path: Path, raw: bytes) -> Article | str:
+    """A saved web page: the article text trafilatura extracts, less any furniture lines it kept, and its metadata.
+
+    The article's text is those lines alone, one paragraph a line, so that the chat shows a clean
+    article and every offset points into it.
+    """
+    page = extract_page(raw)
+    if isinstance(page, str):
+        return page
+    body, _, outlet = _classify(page.text, _lines(page.text))
+    kept = [page.text[span.start : span.end] for span in body]
+    if not any(_is_prose(line) for line in kept):
+        return NO_ARTICLE
+    text = "\n".join(kept)
+    spans = _lines(text)
+    return Article(
+        doc_id=path.stem,
+        path=path,
+        title=page.meta.title or _title(text, spans),
+        outlet=page.meta.outlet or outlet,
+        text=text,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        body=tuple(spans),
+        date=page.meta.date,
+        author=page.meta.author,
+        url=page.meta.url,
+    )
+
+
+def _classify(text: str, lines: list[Span]) -> tuple[list[Span], list[tuple[Span, str]], str | None]:
+    """The body lines, the furniture lines with their labels, and the outlet a sign-off or footer names."""
     furniture: list[tuple[Span, str]] = []
     body: list[Span] = []
     outlet: str | None = None
-    last = lines[-1]
+    last = lines[-1] if lines else None
     for span in lines:
         line = text[span.start : span.end]
         label = furniture_label(line)
@@ -140,19 +209,7 @@ def parse_article(path: Path, text: str) -> Article | str:
             furniture.append((span, label))
         else:
             body.append(span)
-    if not body:
-        return "has no article text once page furniture is removed"
-    title = _title(text, body)
-    return Article(
-        doc_id=path.stem,
-        path=path,
-        title=title,
-        outlet=outlet,
-        text=text,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        body=tuple(body),
-        furniture=tuple(furniture),
-    )
+    return body, furniture, outlet
 
 
 def furniture_label(line: str) -> str | None:
@@ -163,7 +220,14 @@ def furniture_label(line: str) -> str | None:
             return label
     if NEWSLETTER.search(stripped) and len(stripped.split()) <= NEWSLETTER_MAX_WORDS:
         return "newsletter sign-up"
+    if COOKIE_BUTTON.search(stripped) and len(stripped.split()) <= NEWSLETTER_MAX_WORDS:
+        return "cookie notice"
     return None
+
+
+def _is_prose(line: str) -> bool:
+    """A line that reads as a sentence of reporting, not a menu entry or a link."""
+    return len(line.split()) >= MIN_PROSE_WORDS and bool(SENTENCE_END.search(line.strip()))
 
 
 def _is_outlet_line(line: str) -> bool:

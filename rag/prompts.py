@@ -5,7 +5,7 @@ from __future__ import annotations
 CANNOT_ANSWER = "The articles don't say"
 
 REFUSAL_WEAK_EVIDENCE = CANNOT_ANSWER + ". The closest passages do not answer this question."
-REFUSAL_EMPTY_INDEX = CANNOT_ANSWER + ": no articles are indexed. Add .txt or .md files and run `rag index`."
+REFUSAL_EMPTY_INDEX = CANNOT_ANSWER + ": no articles are indexed. Add .txt, .md or .html files and run `rag index`."
 REFUSAL_UNSUPPORTED = CANNOT_ANSWER + " this: none of the answer's sentences is supported by the passages it cites."
 
 # Answers written by an LLM. The passages go in the user message, numbered [1], [2], …;

@@ -107,6 +107,7 @@ class Retriever:
                     id=chunk.id, doc_id=chunk.doc_id, title=chunk.title, outlet=chunk.outlet, text=chunk.text,
                     start=chunk.start, end=chunk.end, sentences=chunk.sentences, score=fused_scores[chunk_id],
                     dense_score=dense_scores.get(chunk_id), lexical_score=lexical_scores.get(chunk_id),
+                    date=chunk.date, author=chunk.author, url=chunk.url,
                 ))
             passages = collapse_duplicates(passages)
             if len(passages) >= top_k:

@@ -3,6 +3,10 @@
 An article counts as indexed only once its row says `complete = 1`, which is written in
 the same transaction as its chunks, after its vectors are in Chroma. A run that dies
 half-way leaves `complete = 0`, and the next run redoes that article.
+
+`text` is the article text every offset points into (for an HTML page, the extracted article, not the
+page). An index written before articles had a date, author and URL gets those columns, empty, when it is
+opened; the next `rag index` fills them (a new INGEST_VERSION makes it re-read every article).
 """
 from __future__ import annotations
 
@@ -21,17 +25,19 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT,
-    sha256 TEXT NOT NULL, text TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0);
+    sha256 TEXT NOT NULL, text TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0,
+    date TEXT, author TEXT, url TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, sentences TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
 """
+ADDED_COLUMNS = ("date", "author", "url")  # articles columns newer than the first schema: added to old stores on open
 
 
 @dataclass(frozen=True)
 class StoredChunk:
-    """A chunk as stored, with its article's title and outlet."""
+    """A chunk as stored, with its article's title, outlet, date (ISO 8601), author and URL."""
 
     id: str
     doc_id: str
@@ -41,6 +47,9 @@ class StoredChunk:
     end: int
     text: str
     sentences: tuple[Span, ...]
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
 
 
 class Store:
@@ -51,6 +60,7 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
         self._lock = threading.Lock()
 
     @classmethod
@@ -87,8 +97,9 @@ class Store:
         with self._lock, self._transaction():
             self._db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(a.doc_id,) for a in articles])
             self._db.executemany(
-                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, 0)",
-                [(a.doc_id, str(a.path), a.title, a.outlet, a.sha256, a.text) for a in articles],
+                "INSERT OR REPLACE INTO articles (doc_id, path, title, outlet, sha256, text, complete, date, author, url) "
+                "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                [(a.doc_id, str(a.path), a.title, a.outlet, a.sha256, a.text, a.date, a.author, a.url) for a in articles],
             )
             self._bump()
 
@@ -127,26 +138,38 @@ class Store:
             return {}
         marks = ",".join("?" * len(wanted))
         rows = self._db.execute(
-            f'SELECT c.id, c.doc_id, a.title, a.outlet, c.start, c."end", c.text, c.sentences '
+            f'SELECT c.id, c.doc_id, a.title, a.outlet, c.start, c."end", c.text, c.sentences, a.date, a.author, a.url '
             f"FROM chunks c JOIN articles a USING (doc_id) WHERE a.complete = 1 AND c.id IN ({marks})",
             wanted,
         ).fetchall()
         return {
-            r[0]: StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(Span(a, b) for a, b in json.loads(r[7])))
+            r[0]: StoredChunk(*r[:7], tuple(Span(a, b) for a, b in json.loads(r[7])), *r[8:])  # type: ignore[arg-type]
             for r in rows
         }
 
     def article_text(self, doc_id: str) -> str | None:
+        """The article's text as indexed (what citations point into), or None if the store does not have it."""
         row = self._db.execute("SELECT text FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
         return None if row is None else row[0]
 
     def articles(self) -> list[ArticleInfo]:
         """Every completely indexed article, by doc_id."""
         rows = self._db.execute(
-            "SELECT a.doc_id, a.path, a.title, a.outlet, COUNT(c.id) FROM articles a "
+            "SELECT a.doc_id, a.path, a.title, a.outlet, COUNT(c.id), a.date, a.author, a.url FROM articles a "
             "LEFT JOIN chunks c USING (doc_id) WHERE a.complete = 1 GROUP BY a.doc_id ORDER BY a.doc_id"
         ).fetchall()
         return [ArticleInfo(*row) for row in rows]
+
+    def _add_missing_columns(self) -> None:
+        """Bring a store written by an older version up to the current schema (new columns start empty)."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
+        for column in ADDED_COLUMNS:
+            if column not in present:
+                try:
+                    self._db.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
+                except sqlite3.OperationalError as exc:  # another process opening the same old store added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def _bump(self) -> None:
         self._db.execute(

@@ -15,12 +15,29 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Metadata:
+    """What a file says about its article besides the text: from an HTML page's tags or a Markdown front matter.
+
+    `date` is the publication date as ISO 8601 (`YYYY-MM-DD`); any field may be unknown (None).
+    """
+
+    title: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class Article:
     """One news article as read from disk.
 
-    `text` is the file exactly as on disk (decoded as UTF-8): every offset refers to it.
+    `text` is the article text every offset refers to: for a .txt/.md file, the file exactly as on
+    disk (decoded as UTF-8) after its front matter, if it has one; for an HTML page, the article text
+    extracted from it (no navigation, ads or comments). `sha256` is the hash of the whole file.
     `body` lists the line spans that are article text; page furniture (newsletter
     sign-ups, "Read more" links, footers) is left out of `body` but kept in `text`.
+    `date` (ISO 8601, `YYYY-MM-DD`), `author` and `url` come from the page or the front matter.
     """
 
     doc_id: str
@@ -31,6 +48,9 @@ class Article:
     sha256: str
     body: tuple[Span, ...]
     furniture: tuple[tuple[Span, str], ...] = ()
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +73,8 @@ class Passage:
     `score` is the fused (reciprocal rank fusion) score; `dense_score` is the cosine
     similarity and `lexical_score` the BM25 score, each None when that retriever
     did not return the passage. `also_in` names the articles whose near-identical
-    passage was collapsed into this one.
+    passage was collapsed into this one. `date` (ISO 8601), `author` and `url` are the
+    article's, where known.
     """
 
     id: str
@@ -68,6 +89,9 @@ class Passage:
     dense_score: float | None = None
     lexical_score: float | None = None
     also_in: tuple[str, ...] = ()  # other articles that carry the same text (near-duplicates collapsed into this one)
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
 
     def with_also_in(self, doc_id: str) -> Passage:
         """This passage, also found (near-identical) in article `doc_id`."""
@@ -82,7 +106,12 @@ class Passage:
 
 @dataclass(frozen=True)
 class Citation:
-    """A source the answer cites: `original_text[start:end] == quote` for article `doc_id`."""
+    """A source the answer cites: `original_text[start:end] == quote` for article `doc_id`.
+
+    `original_text` is the article's text as stored by the index (`Assistant.article_text`); for a
+    .txt file without front matter it is the file itself. `date` (ISO 8601), `author` and `url`
+    are the article's, where known.
+    """
 
     n: int
     doc_id: str
@@ -92,6 +121,9 @@ class Citation:
     start: int
     end: int
     also_in: tuple[str, ...] = ()  # articles that carry the same passage
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +183,9 @@ class ArticleInfo:
     title: str
     outlet: str | None
     chunks: int
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,17 @@
 
 Each example is a folder of generated files: articles in odd encodings and line endings, with
 zero-width, right-to-left and combining characters and very long lines, among random bytes,
-empty and whitespace-only files, files over the size limit, and links out of the folder. The
+empty and whitespace-only files, files over the size limit, and links out of the folder; and
+saved web pages (.html/.htm) of generated text wrapped in a cookie banner, navigation, ads, a
+share bar, related links and comments, some cut off mid-tag, in several encodings. The
 properties: every file is either indexed or reported as skipped with a reason (never both,
-never neither); an indexed article's text is exactly its file's text; every chunk and
-sentence points at exactly its text; and, through the real index, the good files can be found.
+never neither); a text article's text is exactly its file's text (after any front matter);
+no page furniture reaches a page's text; every chunk and sentence points at exactly its text;
+and, through the real index, the good files can be found.
 """
 from __future__ import annotations
 
+import html
 import os
 import shutil
 from pathlib import Path
@@ -19,7 +23,7 @@ from conftest import make_settings
 from rag.chunk import chunk_article, sentence_spans
 from rag.embed import token_counter
 from rag.index import build_index, open_index
-from rag.ingest import scan_folder
+from rag.ingest import HTML_SUFFIXES, SUFFIXES, scan_folder
 from rag.retrieve import Retriever
 
 LIMIT = 64 * 1024  # the size limit for these folders: "huge" files are just over it
@@ -43,11 +47,51 @@ def article_text(draw: st.DrawFn) -> str:
     return draw(st.sampled_from(["", "\ufeff"])) + text + draw(st.sampled_from(["", newline]))
 
 
+# Words that only page furniture carries: none may reach an indexed page's text.
+FURNITURE_WORDS = ("Cookiezq", "Navzq", "Advertzq", "Sharezq", "Relatedzq", "Commentzq", "Footerzq")
+
+
+@st.composite
+def html_page(draw: st.DrawFn) -> bytes:
+    """A saved news page: generated paragraphs (maybe none) inside realistic furniture, maybe cut off."""
+    paragraphs = draw(st.lists(st.one_of(paragraph, long_line), min_size=0, max_size=5))
+    title = draw(st.text(max_size=60))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "cp1252", "latin-1"]))
+    head = draw(st.sampled_from([
+        "", '<meta property="article:published_time" content="2024-03-14T07:30:00Z">',
+        '<meta property="article:published_time" content="not a date">', '<meta name="date" content="2024-13-45">',
+        '<link rel="canonical" href="https://news.example/a?b=1">', '<link rel="canonical" href="/relative">',
+        '<meta property="og:site_name" content="">',
+    ]))
+    esc = html.escape
+    article = "".join(f"<p>{esc(p)}</p>" for p in paragraphs)
+    page = (
+        f'<!DOCTYPE html><html><head><meta charset="{encoding}"><title>{esc(title)}</title>{head}</head><body>'
+        '<div class="cookie-banner"><p>Cookiezq: we use cookies to show you personalised advertising on this '
+        'site.</p><button>Accept all cookies</button></div>'
+        f'<header><nav>{"".join(f"<a href=/s{i}>Navzq {i}</a> " for i in range(draw(st.integers(0, 12))))}</nav></header>'
+        '<div class="ad-slot"><p>Advertzq: luxury flats from £199,000, book a viewing today and save.</p></div>'
+        f'<main><article><h1>{esc(title)}</h1><div class="share-bar"><a href="#">Sharezq on Facebook</a></div>'
+        f'{article}</article><aside class="related"><a href="/r">Relatedzq: another story that happened this '
+        'week in town.</a></aside><section class="comments"><div class="comment"><p>Commentzq: this is a disgrace '
+        'and the council should resign at once over it.</p></div></section></main>'
+        '<footer><p>Footerzq Media Ltd. Registered office in town, all content is ours.</p></footer></body></html>'
+    )
+    data = page.encode(encoding, errors="replace")
+    if draw(st.booleans()):  # broken HTML: the download stopped part-way
+        data = data[: draw(st.integers(0, len(data)))]
+    return data
+
+
 @st.composite
 def a_file(draw: st.DrawFn) -> tuple[str, bytes | None]:
     """(kind, content): content None for a link out of the folder."""
     kind = draw(st.sampled_from(["utf-8", "utf-8", "utf-8", "latin-1", "utf-16", "cp1252", "bytes", "empty",
-                                 "blank", "huge", "link-out"]))
+                                 "blank", "huge", "link-out", "page", "page", "page-bytes"]))
+    if kind == "page":
+        return kind, draw(html_page())
+    if kind == "page-bytes":
+        return kind, draw(st.binary(min_size=1, max_size=4000))
     if kind == "bytes":
         return kind, draw(st.binary(min_size=1, max_size=4000))
     if kind == "empty":
@@ -69,7 +113,8 @@ def write_folder(root: Path, files: list[tuple[str, bytes | None]]) -> Path:
     outside = root / "outside.txt"
     outside.write_text("A secret file outside the corpus folder.\n")
     for i, (kind, content) in enumerate(files):
-        path = folder / ("sub" if i % 3 == 0 else "") / f"f{i:02d}_{kind}{'.md' if i % 4 == 0 else '.txt'}"
+        suffix = (".htm" if i % 2 else ".html") if kind.startswith("page") else (".md" if i % 4 == 0 else ".txt")
+        path = folder / ("sub" if i % 3 == 0 else "") / f"f{i:02d}_{kind}{suffix}"
         if content is None:
             os.symlink(outside, path)
         else:
@@ -79,7 +124,7 @@ def write_folder(root: Path, files: list[tuple[str, bytes | None]]) -> Path:
 
 def check_scan(folder: Path) -> list:
     scan = scan_folder(folder, LIMIT)
-    files = {p for p in folder.rglob("*") if p.suffix in (".txt", ".md")}
+    files = {p for p in folder.rglob("*") if p.suffix in SUFFIXES}
     indexed = {a.path for a in scan.articles}
     skipped = {s.path for s in scan.skipped}
     assert indexed | skipped == files and not indexed & skipped, "every file is indexed or reported, once"
@@ -91,7 +136,12 @@ def check_scan(folder: Path) -> list:
             assert "over the" in s.reason
     count = token_counter()
     for article in scan.articles:
-        assert article.text == article.path.read_bytes().decode("utf-8"), "the text is the file's, unchanged"
+        if article.path.suffix in HTML_SUFFIXES:
+            assert not any(word in article.text for word in FURNITURE_WORDS), article.text
+        else:
+            original = article.path.read_bytes().decode("utf-8")
+            assert article.text == original or (original.lstrip("\ufeff").startswith("---") and original.endswith(
+                article.text)), "the text is the file's, unchanged (after any front matter)"
         assert "link-out" not in article.path.name and "huge" not in article.path.name
         spans = sentence_spans(article)
         for span in spans:
@@ -124,7 +174,7 @@ def test_good_files_index_and_can_be_found_among_bad_ones(tmp_path_factory, embe
     config = make_settings(root, folder, max_file_mb=LIMIT / 1048576)
     report = build_index(config, embedder)
     assert set(report.added) == {a.doc_id for a in articles}
-    assert {s.path for s in report.skipped} == {p for p in folder.rglob("*") if p.suffix in (".txt", ".md")} - {
+    assert {s.path for s in report.skipped} == {p for p in folder.rglob("*") if p.suffix in SUFFIXES} - {
         a.path for a in articles}
     index = open_index(config, embedder)
     assert index.vectors.count() == len(index.lexical.ids) == len(index.store.all_chunks()[0])

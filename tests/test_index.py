@@ -121,3 +121,36 @@ def test_an_open_assistant_sees_articles_indexed_after_it_opened(tmp_path, corpu
     build_index(settings, embedder)
     answer = helper.ask("What did the mayor of Springfield announce about the bridge?")
     assert answer.answered and answer.citations[0].doc_id == "bridge"
+
+
+def test_an_index_from_before_article_dates_opens_and_the_next_run_fills_them_in(tmp_path, embedder) -> None:
+    import sqlite3
+
+    from rag.chunk import CHUNK_VERSION
+    from rag.store import STORE_FILE
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "carpark.md").write_text("---\ndate: 2024-03-20\noutlet: Kingsbridge Gazette\n---\n"
+                                       "Quay car park to close\nThe quay car park will close for three weeks from 8 April.\n")
+    settings = make_settings(tmp_path, folder)
+    build_index(settings, embedder)
+    # what the previous version left: no date, author or url columns, and its own parsing version in the layout
+    with sqlite3.connect(Path(settings.index_dir) / STORE_FILE) as db:
+        for column in ("date", "author", "url"):
+            db.execute(f"ALTER TABLE articles DROP COLUMN {column}")
+        db.execute("UPDATE meta SET value = ? WHERE key = 'layout'",
+                   (f"1/{CHUNK_VERSION}/{settings.chunk_tokens}/{settings.chunk_overlap}",))
+
+    index = open_index(settings, embedder)  # still answers, without dates
+    [passage] = Retriever(index, embedder).retrieve("When will the quay car park close?", 1)
+    assert (passage.doc_id, passage.date) == ("carpark", None)
+    index.store.close()
+
+    report = build_index(settings, embedder)  # parsing changed: every article is read again
+    assert report.updated == ("carpark",)
+    index = open_index(settings, embedder)
+    [info] = index.store.articles()
+    assert (info.date, info.outlet) == ("2024-03-20", "Kingsbridge Gazette")
+    [passage] = Retriever(index, embedder).retrieve("When will the quay car park close?", 1)
+    assert passage.date == "2024-03-20"

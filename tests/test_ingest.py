@@ -12,6 +12,7 @@ from rag.embed import token_counter
 from rag.errors import CorpusError
 from rag.ingest import scan_folder
 from tests.conftest import SEEDS
+from tests.pages import DATA, FURNITURE, PARAGRAPHS
 
 MB = 1024 * 1024
 
@@ -143,3 +144,175 @@ def test_sentences_with_two_spaces_between_them_chunk_to_exact_offsets(tmp_path:
     for c in chunks:
         assert article.text[c.start : c.end] == c.text
         assert "Top.A" not in c.text
+
+
+# --- Saved web pages (.html/.htm) and Markdown front matter ---
+
+@pytest.fixture(scope="module")
+def pages() -> dict:
+    scan = scan_folder(DATA, 5 * MB)
+    assert not scan.skipped
+    return {a.path.name: a for a in scan.articles}
+
+
+@pytest.mark.parametrize("name", sorted(PARAGRAPHS))
+def test_a_saved_page_gives_exactly_its_article_paragraphs_and_no_furniture(pages, name) -> None:
+    article = pages[name]
+    assert article.text.split("\n") == PARAGRAPHS[name]  # entities decoded (&pound; is £), no tags, nothing else
+    chunks = chunk_article(article, token_counter(), 60, 10)
+    for piece in FURNITURE[name]:
+        assert piece not in article.text, f"{piece!r} leaked into the text"
+    assert all(article.text[c.start : c.end] == c.text for c in chunks)
+    assert [article.text[s.start : s.end] for s in article.body] == PARAGRAPHS[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("harbour.html", ("Harbour wall repairs to cost £4.2m after winter storms", "The Coastal Courier",
+                          "Eleanor Marsh", "2024-03-14", "https://www.coastalcourier.example/news/2024/03/harbour-wall-repairs")),
+        ("brief.html", ("Lifeboat crew rescue two kayakers off Bolt Head", "South Hams Today", "Priya Natarajan",
+                        "2024-03-16", "https://southhamstoday.example/news/lifeboat-kayakers-bolt-head")),
+        # windows-1252 bytes, the date from <meta name="date">, the title without its " - Valley Gazette" tail
+        ("ferry.htm", ("Island ferry fares to rise by 8% from April", "Valley Gazette", "Owen Price", "2024-02-27",
+                       "https://valleygazette.example/2024/02/27/ferry-fares")),
+    ],
+)
+def test_a_saved_page_gives_its_title_outlet_author_date_and_canonical_url(pages, name, expected) -> None:
+    article = pages[name]
+    # the canonical link wins over og:url, which carries a tracking parameter; the date is the published one,
+    # not article:modified_time
+    assert (article.title, article.outlet, article.author, article.date, article.url) == expected
+    assert article.doc_id == Path(name).stem
+
+
+def test_a_page_without_a_date_has_none_rather_than_its_copyright_year(tmp_path: Path) -> None:
+    (tmp_path / "fair.html").write_text(
+        "<html><head><title>Town fair returns</title></head><body><nav><a href='/'>Home</a></nav><article>"
+        "<h1>Town fair returns</h1><p>The town fair returned to the green on Saturday after a five-year break, "
+        "drawing more than three thousand people.</p></article><footer>© 2021 Example Media.</footer></body></html>"
+    )
+    article = scan_folder(tmp_path, MB).articles[0]
+    assert (article.title, article.date, article.url) == ("Town fair returns", None, None)
+    assert "2021" not in article.text and "Home" not in article.text
+
+
+def test_an_article_in_a_wrapper_with_a_furniture_sounding_class_is_kept(tmp_path: Path) -> None:
+    paragraphs = [f"The harbour commission said on {day} that the new breakwater would be finished by the autumn, "
+                  "two years later than planned, after tenders for the stone came in far above the budget set in 2021."
+                  for day in ("Monday", "Tuesday", "Friday")]
+    (tmp_path / "breakwater.html").write_text(
+        "<html><head><title>Breakwater delayed</title></head><body><h1>Breakwater delayed</h1>"
+        f"<div class='story-body ad-free'>{''.join(f'<p>{p}</p>' for p in paragraphs)}</div>"
+        "<div class='ad-slot'><p>Advertisement: cheap flights to Spain this weekend only.</p></div></body></html>"
+    )
+    article = scan_folder(tmp_path, MB).articles[0]
+    assert article.text.split("\n")[-3:] == paragraphs and "cheap flights" not in article.text
+
+
+FRONT = "---\ntitle: Storm closes the coast road\ndate: 2024-03-14\noutlet: The Coastal Courier\n" \
+        "url: https://coastalcourier.example/storm\nauthor: [Eleanor Marsh, Tom Reed]\n---\n"
+BODY = "Storm closes the coast road\n\nThe coast road closed on Monday after the storm.\nIt reopens in May.\n"
+
+
+@pytest.mark.parametrize(
+    ("front", "meta"),
+    [
+        (FRONT, ("Storm closes the coast road", "The Coastal Courier", "2024-03-14",
+                 "https://coastalcourier.example/storm", "Eleanor Marsh, Tom Reed")),
+        # CRLF line ends, a timestamp for a date, other key names, "..." closing, keys in capitals
+        ("---\r\nHeadline: Coast road shut\r\nDate: 2024-03-14T07:30:00Z\r\nsource: Courier\r\n"
+         "link: https://c.example/s\r\nbyline: Eleanor Marsh\r\n...\r\n",
+         ("Coast road shut", "Courier", "2024-03-14", "https://c.example/s", "Eleanor Marsh")),
+        ("\ufeff---\ndate: '2024-03-14'\n---\n", ("Storm closes the coast road", None, "2024-03-14", None, None)),
+        ("---\n---\n", ("Storm closes the coast road", None, None, None, None)),  # empty: nothing to say
+    ],
+)
+@pytest.mark.parametrize("suffix", [".md", ".txt"])
+def test_front_matter_gives_metadata_and_is_not_part_of_the_text(tmp_path, front, meta, suffix) -> None:
+    (tmp_path / f"storm{suffix}").write_text(front + BODY, newline="")
+    article = scan_folder(tmp_path, MB).articles[0]
+    assert (article.title, article.outlet, article.date, article.url, article.author) == meta
+    assert article.text == BODY and not article.title.startswith("---")
+    sentences = [article.text[s.start : s.end] for s in sentence_spans(article)]
+    assert sentences == ["Storm closes the coast road", "The coast road closed on Monday after the storm.",
+                         "It reopens in May."]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("---\ntitle: Storm: closes road\n---\n" + BODY, "malformed front matter (YAML error on line 2 of the file"),
+        ("---\ntitle: [unclosed\n---\n" + BODY, "malformed front matter (YAML error"),
+        ("---\njust a line of text\n---\n" + BODY, "it is not `key: value` lines"),
+        ("---\ntitle:\n  nested: map\n---\n" + BODY, "`title` must be one line of text, not a dict"),
+        ("---\ndate: 14th of March\n---\n" + BODY, "front matter date '14th of March' that is not a date; write it as YYYY-MM-DD"),
+        ("---\ndate: 2024\n---\n" + BODY, "front matter date '2024' that is not a date"),
+        ("---\ntitle: Storm\n" + BODY, "no `---` line closes its front matter"),
+        ("---\ntitle: Storm\n---\n\n  \n", "has no article text after its front matter"),
+    ],
+)
+def test_malformed_front_matter_skips_the_file_with_a_reason_that_says_what_to_fix(tmp_path, caplog, content, reason) -> None:
+    (tmp_path / "good.md").write_text(BODY)
+    (tmp_path / "bad.md").write_text(content)
+    with caplog.at_level(logging.WARNING, logger="rag"):
+        scan = scan_folder(tmp_path, MB)
+    assert [a.doc_id for a in scan.articles] == ["good"]
+    assert [s.path.name for s in scan.skipped] == ["bad.md"]
+    assert reason in scan.skipped[0].reason, scan.skipped[0].reason
+    assert len(caplog.records) == 1 and "bad.md" in caplog.records[0].getMessage()
+
+
+def test_a_horizontal_rule_later_in_a_markdown_file_is_not_front_matter(tmp_path: Path) -> None:
+    text = "# Storm hits coast\n\nThe storm hit on Monday.\n\n---\n\nOfficials said 40 homes flooded.\n"
+    (tmp_path / "storm.md").write_text(text)
+    article = scan_folder(tmp_path, MB).articles[0]
+    assert (article.title, article.text, article.date) == ("Storm hits coast", text, None)
+
+
+NAV = "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(30))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.html", b"", "is empty"),
+        ("blank.htm", b"\n  \n", "is empty"),
+        ("no-body.html", b"<!DOCTYPE html><html><head><title>Hi</title></head><body></body></html>",
+         "has no article text that could be extracted"),
+        ("menus.html", f"<html><body><header><a href='/'>The Courier</a></header><nav><ul>{NAV}</ul></nav>"
+                       "<div class='cookies'>We use cookies to improve your experience and show you ads.</div>"
+                       "<footer>(c) 2024 Courier Media. All rights reserved.</footer></body></html>".encode(),
+         "has no article text that could be extracted"),
+        ("headline-only.html", b"<html><body><h1>Harbour wall repairs to cost four million</h1></body></html>",
+         "has no article text that could be extracted"),
+        ("script-only.html", b"<html><head><script>var story = 'The council met on Monday and agreed to repair "
+                             b"the wall before winter.';</script></head><body></body></html>",
+         "has no article text that could be extracted"),
+        ("photo.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8, "looks binary"),
+        ("noise.html", bytes((i * 131 + 7) % 255 + 1 for i in range(5000)), "is not readable HTML"),
+        ("utf16.html", "<html><body><p>Le café a fermé.</p></body></html>".encode("utf-16"), "is UTF-16 text"),
+        ("huge.html", b"<html><body><article>" + b"<p>The council met again on Tuesday.</p>" * 6000
+                      + b"</article></body></html>", "over the 0.2 MB limit"),
+        ("sprawling.html", b"<html><body>" + b"<br>" * 35000 + b"</body></html>",
+         "HTML elements, far more than one article's page"),
+    ],
+)
+def test_a_bad_page_is_skipped_with_a_reason_naming_what_to_do(tmp_path, caplog, name, content, reason) -> None:
+    (tmp_path / "good.html").write_bytes((DATA / "harbour.html").read_bytes())
+    (tmp_path / name).write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="rag"):
+        scan = scan_folder(tmp_path, MB // 5)
+    assert [a.doc_id for a in scan.articles] == ["good"]
+    assert [s.path.name for s in scan.skipped] == [name]
+    assert reason in scan.skipped[0].reason, scan.skipped[0].reason
+    warnings = [r.getMessage() for r in caplog.records if r.name == "rag"]
+    assert len(warnings) == 1 and name in warnings[0] and reason in warnings[0]
+
+
+def test_a_page_and_a_text_file_with_the_same_name_are_not_both_indexed(tmp_path: Path) -> None:
+    (tmp_path / "harbour.html").write_bytes((DATA / "harbour.html").read_bytes())
+    (tmp_path / "harbour.txt").write_text("Harbour notes\nThe harbour wall will be repaired in May.\n")
+    scan = scan_folder(tmp_path, MB)
+    assert [a.path.name for a in scan.articles] == ["harbour.html"]
+    assert [s.path.name for s in scan.skipped] == ["harbour.txt"] and "rename one of them" in scan.skipped[0].reason

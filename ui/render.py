@@ -158,7 +158,7 @@ def article_html(info: ArticleInfo | None, text: str | None, ref: SourceRef) -> 
     if info is None or text is None:
         return ('<div class="source missing"><p>This article is no longer in the index (it was removed or '
                 "re-indexed). Ask the question again to get fresh citations.</p></div>")
-    meta = " · ".join(x for x in (info.outlet, _file_name(info.path)) if x)
+    meta = " · ".join(x for x in (info.outlet, info.date, info.author, _file_name(info.path)) if x)
     head = (f'<div class="source-head"><div class="source-title">{html.escape(info.title)}</div>'
             f'<div class="source-meta">{html.escape(meta)}</div></div>')
     if ref.start is None or ref.end is None:
@@ -182,7 +182,7 @@ def _file_name(path: str) -> str:
 def articles_html(articles: Sequence[ArticleInfo]) -> str:
     """The sources view: every indexed article, each opening in the side panel."""
     if not articles:
-        return '<p class="articles-empty">No articles are indexed. Put .txt or .md files in the folder and re-index.</p>'
+        return '<p class="articles-empty">No articles are indexed. Put .txt, .md or .html files in the folder and re-index.</p>'
     rows = "".join(
         f'<tr><td><a class="article-link" href="{html.escape(article_href(a.doc_id))}">{html.escape(a.title)}</a></td>'
         f"<td>{html.escape(a.outlet or '')}</td><td>{html.escape(_file_name(a.path))}</td><td>{a.chunks}</td></tr>"
