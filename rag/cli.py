@@ -197,8 +197,8 @@ def format_answer(answer: Answer) -> str:
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:
-            outlet = f", {c.outlet}" if c.outlet else ""
-            lines.append(f"  [{c.n}] {c.title}{outlet} ({c.doc_id}, characters {c.start}-{c.end})")
+            known = "".join(f", {x}" for x in (c.outlet, c.date) if x)
+            lines.append(f"  [{c.n}] {c.title}{known} ({c.doc_id}, characters {c.start}-{c.end})")
             if c.also_in:
                 lines.append(f"      the same text is also in: {', '.join(c.also_in)}")
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "))

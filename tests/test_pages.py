@@ -96,3 +96,16 @@ def test_a_front_matter_article_is_cited_with_its_date_and_without_its_front_mat
     text = assistant.article_text("carpark")
     assert text[c.start : c.end] == c.quote and not text.startswith("---") and "outlet:" not in text
     assert "8 April" in " ".join(x.quote for x in answer.citations)
+
+
+@pytest.mark.slow
+def test_the_cli_and_the_chat_list_each_source_with_its_outlet_and_date(pages_index) -> None:
+    from ui.render import answer_html
+
+    settings = pages_index["settings"]
+    done = rag("ask", "How much will the harbour wall repairs cost?", RAG_INDEX_DIR=str(settings.index_dir))
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"\[\d\] Harbour wall repairs to cost £4\.2m after winter storms, The Coastal Courier, "
+                     r"2024-03-14 \(harbour, characters \d+-\d+\)", done.stdout), done.stdout
+    answer = Assistant(settings).ask("How much will the harbour wall repairs cost?")
+    assert "The Coastal Courier · 2024-03-14" in html.unescape(answer_html(answer))

@@ -71,8 +71,8 @@ def _esc(text: str) -> str:
     return html.escape(" ".join(text.split()))
 
 
-def _source_line(title: str, outlet: str | None) -> str:
-    return _esc(title) + (f" · {_esc(outlet)}" if outlet else "")
+def _source_line(title: str, outlet: str | None, date: str | None = None) -> str:
+    return _esc(title) + "".join(f" · {_esc(x)}" for x in (outlet, date) if x)
 
 
 def _cite_link(c: Citation) -> str:
@@ -134,7 +134,7 @@ def _checked(answer: Answer) -> str:
 def _sources(citations: Sequence[Citation]) -> str:
     if not citations:
         return ""
-    items = "".join(f"<li>{_cite_link(c)} <strong>{_source_line(c.title, c.outlet)}</strong>{_also_in(c)}"
+    items = "".join(f"<li>{_cite_link(c)} <strong>{_source_line(c.title, c.outlet, c.date)}</strong>{_also_in(c)}"
                     f'<br><q class="quote">{_esc(c.quote)}</q></li>' for c in citations)
     return f'<ol class="sources">{items}</ol>'
 
