@@ -40,7 +40,7 @@ def add_arguments(ev: argparse.ArgumentParser) -> None:
     ev.add_argument("--sets", action="store_true",
                     help="the whole quality picture: every question set on seeds and on seeds+lee, one summary")
     ev.add_argument("--no-baseline", action="store_true", help="skip the plain-LlamaIndex baseline")
-    ev.add_argument("--judge", action="store_true", help="also judge faithfulness with the configured endpoint's LLM")
+    ev.add_argument("--judge", action="store_true", help="also judge faithfulness with an LLM: the configured endpoint's, else the local model (rag models install)")
     ev.add_argument("--out", help="where results go (default eval/results/)")
     ev.add_argument("--gate", action="store_true", help="exit 1 if a metric is below eval/thresholds.toml")
     ev.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"),
@@ -132,8 +132,12 @@ def run_eval(settings: Settings, modes: Sequence[str], *, questions: str | None,
 
 
 def check_judge(settings: Settings, judge: bool) -> None:
-    if judge and not settings.endpoint_configured:
-        raise ConfigError("--judge needs an LLM endpoint: set OPENAI_API_KEY or OPENAI_BASE_URL (and RAG_LLM_MODEL).")
+    """--judge uses the configured endpoint, else the installed local model; with neither, say what to do."""
+    from rag.models import qwen_path
+
+    if judge and not settings.endpoint_configured and not settings.local_model and not qwen_path(settings).is_file():
+        raise ConfigError("--judge needs an LLM: install the local one with `rag models install`, or set "
+                          "OPENAI_API_KEY or OPENAI_BASE_URL (and RAG_LLM_MODEL).")
 
 
 def stamp_now() -> str:

@@ -33,12 +33,21 @@ from rag.cite import CitationChecker
 from rag.embed import load_embedder
 from rag.errors import ConfigError, IndexMismatchError
 from rag.index import build_index
-from rag.llm import ChatModel, openai_endpoint
+from rag.llm import ChatModel
 from rag.pipeline import Assistant
 from rag.settings import Settings
 from rag.types import Answer
 
 Ask = Callable[[str], Answer]
+
+
+def judge_model(settings: Settings) -> ChatModel:
+    """The LLM judge: the configured endpoint's model, else the local model (`rag models install`)."""
+    from rag.answer import make_chat_model
+
+    judge = make_chat_model(settings.replace(mode="openai" if settings.endpoint_configured else "local"))
+    assert judge is not None
+    return judge
 
 
 def open_assistant(settings: Settings, sync: bool = False) -> Assistant:
@@ -78,7 +87,7 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
             f"(e.g. {missing[0]}). Index the articles it was written for (RAG_CORPUS, RAG_INDEX_DIR) and run again.")
     checker = CitationChecker(CachedEmbedder(assistant.embedder))  # the same spans recur across questions
     support = checker_judge(checker)
-    judge_chat = ChatModel(openai_endpoint(settings), settings) if judge else None
+    judge_chat = judge_model(settings) if judge else None
     suffix = "+strict" if settings.strict else ""
     systems: dict[str, Ask] = {
         f"newsqa:{m}{suffix}": (lambda q, m=m: assistant.ask(q, mode=m, top_k=settings.top_k)) for m in modes}
