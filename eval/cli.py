@@ -22,7 +22,7 @@ from eval.gate import check as gate_check
 from rag.errors import ConfigError, RagError
 from rag.settings import MODES, Settings
 
-RESULTS = Path(__file__).with_name("results")
+RESULTS = Path("eval") / "results"  # under the working folder, as for --sets and calibrate, never the package
 
 
 def add_arguments(ev: argparse.ArgumentParser) -> None:
@@ -41,7 +41,7 @@ def add_arguments(ev: argparse.ArgumentParser) -> None:
                     help="the whole quality picture: every question set on seeds and on seeds+lee, one summary")
     ev.add_argument("--no-baseline", action="store_true", help="skip the plain-LlamaIndex baseline")
     ev.add_argument("--judge", action="store_true", help="also judge faithfulness with an LLM: the configured endpoint's, else the local model (rag models install)")
-    ev.add_argument("--out", help="where results go (default eval/results/)")
+    ev.add_argument("--out", help="where results go (default eval/results/ under the current folder)")
     ev.add_argument("--gate", action="store_true", help="exit 1 if a metric is below eval/thresholds.toml")
     ev.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"),
                     help="compare two results files instead of running (exit 1 on regressions)")
