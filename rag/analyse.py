@@ -12,6 +12,7 @@ people and numbers as often as the right ones, and it lowered the cross-validate
 """
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -40,9 +41,7 @@ class Analyser:
 
     def __init__(self, cache_size: int = CACHE_SIZE) -> None:
         try:
-            import spacy
-
-            self._nlp = spacy.load(PIPELINE, exclude=["lemmatizer", "ner"])
+            self._nlp = _load_pipeline()
         except (ImportError, OSError) as exc:
             raise ConfigError(
                 f"The parser the reader uses ({PIPELINE} {PIPELINE_VERSION}) is not installed ({exc}). "
@@ -66,6 +65,20 @@ class Analyser:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
             return out
+
+
+def _load_pipeline() -> object:
+    """The pipeline, on numpy. spaCy's thinc imports torch when it can (a second more at every cold start, which
+    `rag ask` never needs): unless something already imported torch, it is hidden while spaCy is imported."""
+    hide = "torch" not in sys.modules
+    if hide:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail, as if not installed
+    try:
+        import spacy
+    finally:
+        if hide:
+            del sys.modules["torch"]
+    return spacy.load(PIPELINE, exclude=["lemmatizer", "ner"])
 
 
 def _facts_of(doc: object) -> Facts:

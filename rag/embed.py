@@ -52,13 +52,11 @@ class LocalEmbedder:
 
     @functools.cached_property
     def _model(self) -> object:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is local: never reach for a hub
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # no "Loading weights" bar in front of the user
-        return SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
+        return SentenceTransformer(str(self._path), device="cpu", local_files_only=True)  # a folder: no hub
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._model.encode(  # type: ignore[attr-defined]
