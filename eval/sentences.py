@@ -7,7 +7,8 @@
 `collect` asks every question of the sets (over the seeds) in the given mode and writes one row per answer
 sentence that cites a passage: the sentence, the passage it cites (the retrieved chunk that holds the
 citation), the checker's verdict when the answer was made (`checker`), and `supported: null` for the label.
-Rows already in the output file keep their labels (matched by question and sentence).
+Rows are appended as they come; questions already in the file are skipped, so a run can be resumed and
+labels already given are kept.
 
 `report` gives the checker's precision and recall of "supported" on the labelled rows: as it judged them in
 the answer (`checker`), and re-judged against the one cited passage. With `--judge`, the LLM judge (the
@@ -68,21 +69,27 @@ def collect(args: argparse.Namespace) -> int:
                 labelled[(row["question"], row["sentence"])] = row
     settings = materialise("seeds").settings(Settings.from_env()).replace(mode=args.mode)
     assistant = open_assistant(settings, sync=True)
-    rows = []
-    for name, path, corpora in PLAN:
-        if "seeds" not in corpora or not Path(path).is_file():
-            continue
-        for q in load(Path(path), args.split):
-            try:
-                answer = assistant.ask(q.question)
-            except Exception as exc:  # noqa: BLE001 - one failed question must not lose the others
-                print(f"{q.id}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    done = {row["question"] for row in labelled.values()}  # asked by an earlier, interrupted run
+    count = len(labelled)
+    with out.open("a", encoding="utf-8") as sink:  # row by row: an interrupted run keeps what it collected
+        for name, path, corpora in PLAN:
+            if "seeds" not in corpora or not Path(path).is_file():
                 continue
-            for row in rows_of(answer, args.mode, q.id):
-                rows.append(labelled.get((row["question"], row["sentence"]), row))
-            print(f"{q.id}: {len(rows)} sentences so far", file=sys.stderr)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    print(f"wrote {len(rows)} sentences to {out}")
+            for q in load(Path(path), args.split):
+                if q.question in done:
+                    continue
+                try:
+                    answer = assistant.ask(q.question)
+                except Exception as exc:  # noqa: BLE001 - one failed question must not lose the others
+                    print(f"{q.id}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    continue
+                for row in rows_of(answer, args.mode, q.id):
+                    if (row["question"], row["sentence"]) not in labelled:
+                        sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+                        count += 1
+                sink.flush()
+                print(f"{q.id}: {count} sentences so far", file=sys.stderr)
+    print(f"{count} sentences in {out}")
     return 0
 
 
