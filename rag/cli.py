@@ -10,7 +10,7 @@ from pathlib import Path
 import textwrap
 from collections.abc import Sequence
 
-from rag.errors import RagError
+from rag.errors import CorpusError, RagError
 from rag.settings import MODES, Settings
 from rag.types import Answer
 
@@ -56,9 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--index-dir", help="where the index lives (RAG_INDEX_DIR, default .rag)")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    index = sub.add_parser("index", help="index the articles in a folder (only new or changed ones are embedded)")
-    index.add_argument("path", nargs="?", help="the article folder (RAG_CORPUS, default seeds/)")
-    index.add_argument("--rebuild", action="store_true", help="drop the index first (e.g. after changing model)")
+    index = sub.add_parser("index", help="index a folder of articles beside the others, or re-index every folder "
+                                         "(only new or changed articles are embedded)")
+    index.add_argument("path", nargs="?", help="a folder to add (without it: every folder the index holds; "
+                                               "a new index: RAG_CORPUS, default seeds/)")
+    index.add_argument("--replace", action="store_true", help="index PATH in place of every other folder")
+    index.add_argument("--forget", metavar="FOLDER", help="drop FOLDER and its articles from the index")
+    index.add_argument("--rebuild", action="store_true", help="drop the index first and index every folder again "
+                                                              "(e.g. after changing model)")
     index.set_defaults(run=_index)
 
     ask = sub.add_parser("ask", help="ask a question; the answer cites its sources")
@@ -107,17 +112,24 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from rag.embed import load_embedder
-    from rag.index import build_index
+    from rag.index import build_index, forget_folder
 
-    if args.path:
-        settings = settings.replace(corpus=args.path)
+    if args.forget and (args.path or args.replace or args.rebuild):
+        raise CorpusError("--forget takes only the folder to drop, e.g. `rag index --forget old-news/`; "
+                          "index other folders in a second command.")
+    if args.replace and not args.path:
+        raise CorpusError("--replace needs the folder to index in place of the others, e.g. `rag index --replace news/`.")
+    if args.forget:
+        print(forget_folder(settings, load_embedder(settings), Path(args.forget)).summary())
+        return 0
     # a progress bar on a terminal only (disable=None): logs and pipes get just the summary
     with tqdm(desc="indexing", unit="article", file=sys.stderr, disable=None, leave=False) as bar:
         def progress(done: int, total: int, _doc_id: str) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = build_index(settings, load_embedder(settings), rebuild=args.rebuild, progress=progress)
+        report = build_index(settings, load_embedder(settings), Path(args.path) if args.path else None,
+                             replace=args.replace, rebuild=args.rebuild, progress=progress)
     print(report.summary())  # each skipped file was already reported once, as a warning with its reason
     return 0
 

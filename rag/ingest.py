@@ -61,10 +61,7 @@ def scan_folder(folder: Path, max_bytes: int) -> Scan:
         CorpusError: the folder does not exist or is not a directory.
     """
     folder = Path(folder)
-    if not folder.exists():
-        raise CorpusError(f"No folder {folder}. Pass the folder that holds your articles, e.g. `rag index seeds/`.")
-    if not folder.is_dir():
-        raise CorpusError(f"{folder} is a file, not a folder. Pass the folder that holds your articles.")
+    check_folder(folder)
     root = folder.resolve()
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
@@ -87,6 +84,14 @@ def scan_folder(folder: Path, max_bytes: int) -> Scan:
     for item in skipped:
         log.warning("skipped %s: %s", item.path, item.reason)
     return Scan(tuple(articles), tuple(skipped))
+
+
+def check_folder(folder: Path) -> None:
+    """Raise CorpusError unless `folder` is a directory."""
+    if not folder.exists():
+        raise CorpusError(f"No folder {folder}. Pass the folder that holds your articles, e.g. `rag index seeds/`.")
+    if not folder.is_dir():
+        raise CorpusError(f"{folder} is a file, not a folder. Pass the folder that holds your articles.")
 
 
 def _problem_with_location(path: Path, root: Path) -> str | None:

@@ -14,11 +14,11 @@ from rag.answer import Answerer, make_answerer, make_chat_model, resolve_mode
 from rag.embed import load_embedder
 from rag.errors import IndexMissingError, QuestionError
 from rag.followup import Turn, standalone_question
-from rag.index import build_index, index_exists, open_index
+from rag.index import build_index, index_exists, index_folders, open_index
 from rag.llm import ChatModel
 from rag.retrieve import Retriever
 from rag.settings import Settings, check_top_k
-from rag.types import Answer, ArticleInfo, IndexReport, Passage, Timing
+from rag.types import Answer, ArticleInfo, FolderInfo, IndexReport, Passage, Timing
 
 log = logging.getLogger("rag")
 
@@ -115,8 +115,12 @@ class Assistant:
         """An indexed article's original text (what citation offsets refer to), or None."""
         return self.index.store.article_text(doc_id)
 
+    def folders(self) -> list[FolderInfo]:
+        """The article folders the index holds, in the order they were added, with their article counts."""
+        return list(index_folders(self.index.store))
+
     def reindex(self) -> IndexReport:
-        """Bring the index in line with `settings.corpus` (only changes are embedded)."""
+        """Bring the index in line with every folder it holds (only changes are embedded)."""
         report = build_index(self.settings, self.embedder)
         with self._lock:
             self._open()
@@ -161,7 +165,8 @@ def ask(
 ) -> Answer | Iterator[str | Answer]:
     """Answer a question about the indexed articles, citing the passages that support it.
 
-    The first call builds the index from `settings.corpus` if there is none.
+    The first call builds the index from `settings.corpus` if there is none (an existing index
+    keeps the folders it was given; see `rag.index.build_index`).
 
     Args:
         question: what to ask, e.g. "What did Hochstein warn Hezbollah?".

@@ -197,8 +197,18 @@ class SkippedFile:
 
 
 @dataclass(frozen=True)
+class FolderInfo:
+    """An article folder an index holds: its resolved path, the prefix of its articles' ids ("" for the
+    index's first folder, e.g. "news/" for another), and how many of its articles are indexed."""
+
+    path: str
+    prefix: str
+    articles: int
+
+
+@dataclass(frozen=True)
 class IndexReport:
-    """What one indexing run did."""
+    """What one indexing run did, and the folders the index holds after it."""
 
     added: tuple[str, ...]
     updated: tuple[str, ...]
@@ -208,11 +218,20 @@ class IndexReport:
     chunks_embedded: int
     seconds: float
     repaired: tuple[str, ...] = ()  # articles an interrupted run had left half-indexed, now redone
+    folders: tuple[FolderInfo, ...] = ()
+    dropped_folders: tuple[str, ...] = ()  # folders no longer indexed (`--replace`, `--forget`)
 
     def summary(self) -> str:
-        """One line: what was added, updated, removed, left alone and skipped, and how long it took."""
+        """What was added, updated, removed, left alone and skipped, how long it took, and the folders held."""
         counts = (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
                   f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped")
         repaired = (f" Repaired {len(self.repaired)} article(s) that an interrupted run had left half-indexed."
                     if self.repaired else "")
-        return f"Indexed: {counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s.{repaired}"
+        dropped = f" No longer indexed: {', '.join(self.dropped_folders)}." if self.dropped_folders else ""
+        folders = ""
+        if len(self.folders) > 1:
+            held = ", ".join(f"{f.path} ({f.articles} articles{f', ids {f.prefix}…' if f.prefix else ''})"
+                             for f in self.folders)
+            folders = f" The index holds {len(self.folders)} folders: {held}."
+        return (f"Indexed: {counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s."
+                f"{repaired}{dropped}{folders}")
