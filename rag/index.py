@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.chunk import CHUNK_VERSION, TokenCounter, chunk_article, searchable_text
+from rag.duplicates import SIGNATURE_VERSION, near_duplicate_groups, signature
 from rag.embed import Embedder, token_counter
 from rag.errors import CorpusError, IndexBusyError, IndexMismatchError, IndexMissingError
 from rag.ingest import INGEST_VERSION, Scan, check_folder, scan_folder
 from rag.lexical import BM25_DIR, LexicalIndex
 from rag.settings import Settings
-from rag.store import STORE_FILE, Store, StoredFolder
-from rag.types import Article, Chunk, FolderInfo, IndexReport
+from rag.store import STORE_FILE, FileRecord, Store, StoredFolder
+from rag.types import Article, Chunk, DuplicateGroup, FolderInfo, IndexReport
 from rag.vectors import VectorIndex
 
 log = logging.getLogger("rag")
@@ -85,12 +86,13 @@ def build_index(
             store.set_meta("embed_model", embedder.name)
             report = _sync(store, vectors, [f for f, _ in plan.sync], scans, plan.dropped, settings, embedder, progress)
             _refresh_lexical(store, index_dir)
+            duplicates = record_duplicates(store)
             folders = index_folders(store)
         finally:
             store.close()
     skipped = tuple(s for scan in scans for s in scan.skipped)
     return IndexReport(**report, skipped=skipped, seconds=time.perf_counter() - started, folders=folders,
-                       dropped_folders=plan.dropped)
+                       dropped_folders=plan.dropped, duplicates=duplicates)
 
 
 def forget_folder(settings: Settings, embedder: Embedder, folder: Path) -> IndexReport:
@@ -120,11 +122,13 @@ def forget_folder(settings: Settings, embedder: Embedder, folder: Path) -> Index
                 store.delete_article(doc_id)
             store.drop_folder(target)
             _refresh_lexical(store, index_dir)
+            duplicates = record_duplicates(store)
             folders = index_folders(store)
         finally:
             store.close()
     return IndexReport(added=(), updated=(), removed=tuple(removed), unchanged=(), skipped=(), chunks_embedded=0,
-                       seconds=time.perf_counter() - started, folders=folders, dropped_folders=(target,))
+                       seconds=time.perf_counter() - started, folders=folders, dropped_folders=(target,),
+                       duplicates=duplicates)
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,32 @@ def index_folders(store: Store) -> tuple[FolderInfo, ...]:
     """The folders an index holds, with how many of their articles are indexed."""
     counts = store.folder_counts()
     return tuple(FolderInfo(f.path, f.prefix, counts.get(f.path, 0)) for f in store.folders())
+
+
+def record_duplicates(store: Store) -> tuple[DuplicateGroup, ...]:
+    """Sign the articles that have no MinHash signature yet, then find and record the near-duplicate groups."""
+    if store.get_meta("minhash") != SIGNATURE_VERSION:
+        store.clear_signatures()
+        store.set_meta("minhash", SIGNATURE_VERSION)
+    store.set_signatures({doc_id: signature(texts) for doc_id, texts in store.unsigned_chunks().items()})
+    groups = near_duplicate_groups(store.signatures())
+    store.set_duplicate_groups(groups)
+    return duplicate_groups(store)
+
+
+def duplicate_groups(store: Store) -> tuple[DuplicateGroup, ...]:
+    """The recorded groups of near-duplicate articles, with their files as the user knows them."""
+    groups = store.duplicate_groups()
+    files = store.files(doc_id for group in groups for doc_id in group)
+    prefixes = {f.path: f.prefix for f in store.folders()}
+    return tuple(DuplicateGroup(group, tuple(_shown_file(files[d], prefixes) for d in group)) for group in groups)
+
+
+def _shown_file(record: FileRecord, prefixes: dict[str, str]) -> str:
+    """An article's file relative to its folder, with the folder's id prefix: `b.txt`, `other/b.txt`."""
+    if record.folder is None or not Path(record.path).is_relative_to(record.folder):
+        return Path(record.path).name
+    return prefixes.get(record.folder, "") + Path(record.path).relative_to(record.folder).as_posix()
 
 
 def _refresh_lexical(store: Store, index_dir: Path) -> None:

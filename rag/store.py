@@ -11,6 +11,8 @@ opened; the next `rag index` fills them (a new INGEST_VERSION makes it re-read e
 An index holds one or more article folders (`folders`: the resolved path, the prefix of its articles'
 ids, and the parsing layout its articles were indexed with); each article row names its folder. Rows
 written before folders were recorded have no folder until `rag index` files them (`rag.index`).
+`minhash` is the article's MinHash signature (`rag.duplicates`), empty until computed; `duplicates` maps
+each member of a group of near-duplicate articles to the group's first.
 """
 from __future__ import annotations
 
@@ -30,16 +32,17 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT,
     sha256 TEXT NOT NULL, text TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0,
-    date TEXT, author TEXT, url TEXT, folder TEXT);
+    date TEXT, author TEXT, url TEXT, folder TEXT, minhash BLOB);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, sentences TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, prefix TEXT NOT NULL UNIQUE, layout TEXT);
 CREATE TABLE IF NOT EXISTS skipped (folder TEXT NOT NULL, path TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS duplicates (doc_id TEXT PRIMARY KEY, first TEXT NOT NULL);
 """
 # articles columns newer than the first schema, with their types: added to old stores on open
-ADDED_COLUMNS = {"date": "TEXT", "author": "TEXT", "url": "TEXT", "folder": "TEXT"}
+ADDED_COLUMNS = {"date": "TEXT", "author": "TEXT", "url": "TEXT", "folder": "TEXT", "minhash": "BLOB"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,16 @@ class StoredChunk:
     date: str | None = None
     author: str | None = None
     url: str | None = None
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """An indexed article's file: where it is, the folder it belongs to, and its content hash when indexed."""
+
+    doc_id: str
+    path: str
+    folder: str | None
+    sha256: str
 
 
 class Store:
@@ -152,6 +165,59 @@ class Store:
         """The files the last run of each folder skipped, with their reasons."""
         rows = self._db.execute("SELECT path, reason FROM skipped ORDER BY folder, path").fetchall()
         return [SkippedFile(Path(path), reason) for path, reason in rows]
+
+    def files(self, doc_ids: Iterable[str] | None = None) -> dict[str, FileRecord]:
+        """Where each article's file is and what it held when indexed (every article when `doc_ids` is None)."""
+        query = "SELECT doc_id, path, folder, sha256 FROM articles"
+        wanted = list(dict.fromkeys(doc_ids)) if doc_ids is not None else None
+        if wanted is not None:
+            if not wanted:
+                return {}
+            query += f" WHERE doc_id IN ({','.join('?' * len(wanted))})"
+        return {row[0]: FileRecord(*row) for row in self._db.execute(query, wanted or ())}
+
+    def unsigned_chunks(self) -> dict[str, list[str]]:
+        """The chunk texts of every complete article that has no MinHash signature yet."""
+        rows = self._db.execute(
+            "SELECT c.doc_id, c.text FROM chunks c JOIN articles a USING (doc_id) "
+            "WHERE a.complete = 1 AND a.minhash IS NULL ORDER BY c.doc_id, c.ord"
+        )
+        out: dict[str, list[str]] = {}
+        for doc_id, text in rows:
+            out.setdefault(doc_id, []).append(text)
+        return out
+
+    def set_signatures(self, signatures: Mapping[str, bytes]) -> None:
+        with self._lock, self._transaction():
+            self._db.executemany("UPDATE articles SET minhash = ? WHERE doc_id = ?",
+                                 [(sig, doc_id) for doc_id, sig in signatures.items()])
+
+    def clear_signatures(self) -> None:
+        with self._lock:
+            self._db.execute("UPDATE articles SET minhash = NULL")
+
+    def signatures(self) -> dict[str, bytes]:
+        """doc_id -> MinHash signature of every complete article that has one."""
+        rows = self._db.execute("SELECT doc_id, minhash FROM articles WHERE complete = 1 AND minhash IS NOT NULL")
+        return dict(rows.fetchall())
+
+    def set_duplicate_groups(self, groups: Sequence[Sequence[str]]) -> None:
+        """Replace the recorded groups of near-duplicate articles."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM duplicates")
+            self._db.executemany("INSERT INTO duplicates VALUES (?, ?)",
+                                 [(doc_id, group[0]) for group in groups for doc_id in group])
+
+    def duplicate_groups(self) -> list[tuple[str, ...]]:
+        """The recorded groups of near-duplicate articles, each sorted by doc_id (its first is the one listed against)."""
+        groups: dict[str, list[str]] = {}
+        rows = self._db.execute(  # an article deleted since (a run that stopped half-way) is left out
+            "SELECT d.doc_id, d.first FROM duplicates d JOIN articles a USING (doc_id) WHERE a.complete = 1 "
+            "ORDER BY d.first, d.doc_id"
+        )
+        for doc_id, first in rows:
+            groups.setdefault(first, []).append(doc_id)
+        return [tuple(members) for members in groups.values() if len(members) > 1]
 
     def begin_articles(self, articles: Sequence[Article], folder: str) -> None:
         """Record that these articles of `folder` are being (re)indexed: their old chunks go, none is complete."""

@@ -5,6 +5,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+SHOWN_DUPLICATES = 5  # near-duplicate pairs named in an index summary
+
 
 @dataclass(frozen=True)
 class Span:
@@ -207,6 +209,22 @@ class FolderInfo:
 
 
 @dataclass(frozen=True)
+class DuplicateGroup:
+    """Articles that tell the same story almost word for word; every one stays indexed.
+
+    `doc_ids` are sorted, and the others are listed against the first; `files` are their files, each
+    relative to its folder and with the folder's id prefix (`b.txt`, `other/b.txt`).
+    """
+
+    doc_ids: tuple[str, ...]
+    files: tuple[str, ...]
+
+    def pairs(self) -> list[str]:
+        """"b.txt ≈ a.txt" for each article after the first."""
+        return [f"{name} ≈ {self.files[0]}" for name in self.files[1:]]
+
+
+@dataclass(frozen=True)
 class IndexReport:
     """What one indexing run did, and the folders the index holds after it."""
 
@@ -220,6 +238,7 @@ class IndexReport:
     repaired: tuple[str, ...] = ()  # articles an interrupted run had left half-indexed, now redone
     folders: tuple[FolderInfo, ...] = ()
     dropped_folders: tuple[str, ...] = ()  # folders no longer indexed (`--replace`, `--forget`)
+    duplicates: tuple[DuplicateGroup, ...] = ()  # near-duplicate articles in the index after the run
 
     def summary(self) -> str:
         """What was added, updated, removed, left alone and skipped, how long it took, and the folders held."""
@@ -234,4 +253,12 @@ class IndexReport:
                              for f in self.folders)
             folders = f" The index holds {len(self.folders)} folders: {held}."
         return (f"Indexed: {counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s."
-                f"{repaired}{dropped}{folders}")
+                f"{repaired}{dropped}{folders}{self._duplicates()}")
+
+    def _duplicates(self, shown: int = SHOWN_DUPLICATES) -> str:
+        pairs = [pair for group in self.duplicates for pair in group.pairs()]
+        if not pairs:
+            return ""
+        more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
+        return (f" {len(pairs)} near-duplicate{'s' if len(pairs) > 1 else ''}: {', '.join(pairs[:shown])}{more} "
+                "(all kept; an answer shows a passage they share once, with the others as \"also in\").")
