@@ -196,6 +196,12 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 def format_answer(answer: Answer) -> str:
     """The answer, then a numbered list of its sources with their quotes."""
     lines = [textwrap.fill(answer.text, width=100), ""]
+    if answer.stale:
+        files = "; ".join(f"{s.path} ({s.describe().removeprefix('the file ')})" for s in answer.stale)
+        lines += [textwrap.fill(
+            f"Note: {len(answer.stale)} of the articles this answer was drawn from no longer match{'es' if len(answer.stale) == 1 else ''} "
+            f"the index: {files}. What is quoted from them is the text as indexed. Run `rag index` to bring the index "
+            "up to date.", width=100, break_long_words=False, break_on_hyphens=False), ""]  # paths stay whole
     if answer.mode != "extractive" and answer.sentences:  # LLM-written: show what the checker found
         lines.append(f"Checked ({answer.mode}): {sum(s.supported for s in answer.sentences)} of "
                      f"{len(answer.sentences)} sentences supported by the passages they cite.")
@@ -211,6 +217,8 @@ def format_answer(answer: Answer) -> str:
         for c in answer.citations:
             known = "".join(f", {x}" for x in (c.outlet, c.date) if x)
             lines.append(f"  [{c.n}] {c.title}{known} ({c.doc_id}, characters {c.start}-{c.end})")
+            if c.stale:
+                lines.append(f"      {_stale_reason(answer, c.doc_id)}: run `rag index`")
             if c.also_in:
                 lines.append(f"      the same text is also in: {', '.join(c.also_in)}")
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "))
@@ -221,6 +229,11 @@ def format_answer(answer: Answer) -> str:
         lines += ["", f"Time: first words after {t.first_words:.1f} s, checked answer after {t.answer:.1f} s."
                   if t.first_words < t.answer else f"Time: {t.answer:.1f} s."]
     return "\n".join(lines).rstrip()
+
+
+def _stale_reason(answer: Answer, doc_id: str) -> str:
+    """What happened to a cited article's file, e.g. "the file changed since indexing"."""
+    return next((s.describe() for s in answer.stale if s.doc_id == doc_id), "the file changed since indexing")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ An index holds one or more article folders (`folders`: the resolved path, the pr
 ids, and the parsing layout its articles were indexed with); each article row names its folder. Rows
 written before folders were recorded have no folder until `rag index` files them (`rag.index`).
 `minhash` is the article's MinHash signature (`rag.duplicates`), empty until computed; `duplicates` maps
-each member of a group of near-duplicate articles to the group's first.
+each member of a group of near-duplicate articles to the group's first. `size` and `mtime_ns` are the
+article's file's when it was read, to notice cheaply that it changed (`rag.stale`).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT,
     sha256 TEXT NOT NULL, text TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0,
-    date TEXT, author TEXT, url TEXT, folder TEXT, minhash BLOB);
+    date TEXT, author TEXT, url TEXT, folder TEXT, minhash BLOB, size INTEGER, mtime_ns INTEGER);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, sentences TEXT NOT NULL);
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS skipped (folder TEXT NOT NULL, path TEXT NOT NULL, re
 CREATE TABLE IF NOT EXISTS duplicates (doc_id TEXT PRIMARY KEY, first TEXT NOT NULL);
 """
 # articles columns newer than the first schema, with their types: added to old stores on open
-ADDED_COLUMNS = {"date": "TEXT", "author": "TEXT", "url": "TEXT", "folder": "TEXT", "minhash": "BLOB"}
+ADDED_COLUMNS = {"date": "TEXT", "author": "TEXT", "url": "TEXT", "folder": "TEXT", "minhash": "BLOB",
+                 "size": "INTEGER", "mtime_ns": "INTEGER"}
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,14 @@ class StoredChunk:
 
 @dataclass(frozen=True)
 class FileRecord:
-    """An indexed article's file: where it is, the folder it belongs to, and its content hash when indexed."""
+    """An indexed article's file: where it is, the folder it belongs to, and its hash, size and mtime when indexed."""
 
     doc_id: str
     path: str
     folder: str | None
     sha256: str
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 class Store:
@@ -168,7 +172,7 @@ class Store:
 
     def files(self, doc_ids: Iterable[str] | None = None) -> dict[str, FileRecord]:
         """Where each article's file is and what it held when indexed (every article when `doc_ids` is None)."""
-        query = "SELECT doc_id, path, folder, sha256 FROM articles"
+        query = "SELECT doc_id, path, folder, sha256, size, mtime_ns FROM articles"
         wanted = list(dict.fromkeys(doc_ids)) if doc_ids is not None else None
         if wanted is not None:
             if not wanted:
@@ -225,18 +229,21 @@ class Store:
             self._db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(a.doc_id,) for a in articles])
             self._db.executemany(
                 "INSERT OR REPLACE INTO articles (doc_id, path, title, outlet, sha256, text, complete, date, author, url, "
-                "folder) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
-                [(a.doc_id, str(a.path), a.title, a.outlet, a.sha256, a.text, a.date, a.author, a.url, folder)
-                 for a in articles],
+                "folder, size, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                [(a.doc_id, str(a.path), a.title, a.outlet, a.sha256, a.text, a.date, a.author, a.url, folder, a.size,
+                  a.mtime_ns) for a in articles],
             )
             self._bump()
 
     def refile(self, articles: Sequence[Article], folder: str) -> None:
-        """Record where unchanged articles are now (a file moved within its folder, or a folder indexed in another's place)."""
+        """Record where unchanged articles are now and their files' size and mtime (a file moved within its folder
+        or touched, or a folder indexed in another's place)."""
         with self._lock, self._transaction():
             self._db.executemany(
-                "UPDATE articles SET path = ?, folder = ? WHERE doc_id = ? AND (path IS NOT ? OR folder IS NOT ?)",
-                [(str(a.path), folder, a.doc_id, str(a.path), folder) for a in articles],
+                "UPDATE articles SET path = ?, folder = ?, size = ?, mtime_ns = ? WHERE doc_id = ? "
+                "AND (path IS NOT ? OR folder IS NOT ? OR size IS NOT ? OR mtime_ns IS NOT ?)",
+                [(str(a.path), folder, a.size, a.mtime_ns, a.doc_id, str(a.path), folder, a.size, a.mtime_ns)
+                 for a in articles],
             )
 
     def finish_articles(self, chunks: Mapping[str, Sequence[Chunk]]) -> None:

@@ -40,6 +40,7 @@ class Article:
     `body` lists the line spans that are article text; page furniture (newsletter
     sign-ups, "Read more" links, footers) is left out of `body` but kept in `text`.
     `date` (ISO 8601, `YYYY-MM-DD`), `author` and `url` come from the page or the front matter.
+    `size` and `mtime_ns` are the file's as it was read (to notice later, cheaply, that it changed).
     """
 
     doc_id: str
@@ -53,6 +54,8 @@ class Article:
     date: str | None = None
     author: str | None = None
     url: str | None = None
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class Citation:
     date: str | None = None
     author: str | None = None
     url: str | None = None
+    stale: bool = False  # the article's file changed or vanished since it was indexed (see `Answer.stale`)
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,26 @@ class AnswerSentence:
     text: str
     citations: tuple[int, ...]
     supported: bool
+
+
+STALE_CHANGES = {  # StaleFile.change -> what the user is told
+    "changed": "the file changed since indexing",
+    "deleted": "the file was deleted since indexing",
+    "unreadable": "the file can no longer be read",
+}
+
+
+@dataclass(frozen=True)
+class StaleFile:
+    """An indexed article whose file no longer holds what was indexed: `change` is "changed", "deleted" or "unreadable"."""
+
+    doc_id: str
+    path: str
+    change: str
+
+    def describe(self) -> str:
+        """E.g. "the file changed since indexing"."""
+        return STALE_CHANGES[self.change]
 
 
 @dataclass(frozen=True)
@@ -157,7 +181,9 @@ class Answer:
     `text` carries `[n]` markers that refer to `citations[i].n`; `citations` lists only
     the sources some sentence cites; `passages` lists everything retrieved, cited or not;
     `reason` says why the answer was refused. `invalid_citations` counts the markers an
-    LLM wrote that point at no passage (they are dropped from `text`).
+    LLM wrote that point at no passage (they are dropped from `text`). `stale` lists the retrieved
+    articles whose files changed or vanished since they were indexed: their quotes are the indexed
+    text, which the file may no longer hold (`rag index` brings the index up to date).
     """
 
     question: str
@@ -170,6 +196,7 @@ class Answer:
     reason: str = ""
     invalid_citations: int = 0
     timing: Timing | None = None  # set by `ask()` / `ask_stream()`
+    stale: tuple[StaleFile, ...] = ()  # set by `ask()` / `ask_stream()`
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (what `rag ask --json` prints)."""

@@ -67,7 +67,9 @@ def source_panel(assistant: Assistant, ref: str) -> str:
     if source is None:
         return '<div class="source missing"><p>That link does not point at an indexed article.</p></div>'
     info = next((a for a in assistant.articles() if a.doc_id == source.doc_id), None)
-    return article_html(info, assistant.article_text(source.doc_id) if info else None, source)
+    stale = assistant.stale([source.doc_id]) if info else []
+    return article_html(info, assistant.article_text(source.doc_id) if info else None, source,
+                        stale[0] if stale else None)
 
 
 def reindex_label(assistant: Assistant) -> str:
