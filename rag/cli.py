@@ -1,7 +1,8 @@
-"""The `rag` command: `rag index [PATH]`, `rag ask "QUESTION"`, `rag ui`, `rag eval`, `rag bench`."""
+"""The `rag` command: `rag index [PATH]`, `rag ask "QUESTION"`, `rag status`, `rag ui`, `rag eval`, `rag bench`."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 from rag.errors import CorpusError, RagError
 from rag.settings import MODES, Settings
-from rag.types import Answer
+from rag.types import Answer, IndexStatus, count_articles
 
 EXIT_USER_ERROR = 2
 
@@ -74,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--strict", action="store_true", help="drop sentences the cited passages do not support")
     ask.add_argument("--stream", action="store_true", help="print the model's words as they arrive, then the checked answer")
     ask.set_defaults(run=_ask)
+
+    status = sub.add_parser("status", help="the folders indexed, near-duplicates, and files changed, new or skipped "
+                                           "since indexing")
+    status.add_argument("--json", action="store_true", help="print the whole status as JSON")
+    status.set_defaults(run=_status)
 
     models = sub.add_parser("models", help="install the local LLM for mode local (Qwen2.5-Coder-1.5B-Instruct)")
     models.add_argument("action", nargs="?", choices=["install", "status", "remove"], default="status")
@@ -149,6 +155,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         answer = ask(args.question, settings=settings)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json else format_answer(answer))
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.status import index_status
+
+    status = index_status(settings)
+    print(json.dumps(dataclasses.asdict(status), ensure_ascii=False, indent=2, default=str) if args.json
+          else format_status(status))
     return 0
 
 
@@ -229,6 +244,34 @@ def format_answer(answer: Answer) -> str:
         lines += ["", f"Time: first words after {t.first_words:.1f} s, checked answer after {t.answer:.1f} s."
                   if t.first_words < t.answer else f"Time: {t.answer:.1f} s."]
     return "\n".join(lines).rstrip()
+
+
+def format_status(status: IndexStatus) -> str:
+    """The index's folders, near-duplicates, and files changed, new or skipped since indexing, one section each."""
+    lines = [f"Index at {status.index_dir}: {count_articles(status.articles)}, {status.chunks} chunks"
+             + (f", embedded with {status.embed_model}." if status.embed_model else ".")]
+    lines.append(f"Folders ({len(status.folders)}):")
+    for f in status.folders:
+        gone = " (gone: put it back, or `rag index --forget` it)" if f.path in status.missing_folders else ""
+        ids = f", ids {f.prefix}…" if f.prefix else ""
+        lines.append(f"  {f.path}: {count_articles(f.articles)}{ids}{gone}")
+    if status.unfiled:
+        lines.append(f"  and {status.unfiled} articles indexed before folders were recorded (`rag index` files them)")
+    pairs = [pair for group in status.duplicates for pair in group.pairs()]
+    lines.append(f"Near-duplicates ({len(pairs)}, all kept):" if pairs else "Near-duplicates: none.")
+    lines += [f"  {pair}" for pair in pairs]
+    if status.stale:
+        lines.append(f"Changed since indexing ({len(status.stale)}; run `rag index`):")
+        lines += [f"  {s.path}: {s.describe()}" for s in status.stale]
+    if status.new_files:
+        lines.append(f"Not indexed yet ({len(status.new_files)}; run `rag index`):")
+        lines += [f"  {path}" for path in status.new_files]
+    if status.skipped:
+        lines.append(f"Skipped by the last run ({len(status.skipped)}):")
+        lines += [f"  {s.path}: {s.reason}" for s in status.skipped]
+    lines.append("The index is up to date with its folders." if status.up_to_date
+                 else "The index is behind its folders: run `rag index`.")
+    return "\n".join(lines)
 
 
 def _stale_reason(answer: Answer, doc_id: str) -> str:

@@ -21,7 +21,7 @@ from rag.ingest import INGEST_VERSION, Scan, check_folder, scan_folder
 from rag.lexical import BM25_DIR, LexicalIndex
 from rag.settings import Settings
 from rag.store import STORE_FILE, FileRecord, Store, StoredFolder
-from rag.types import Article, Chunk, DuplicateGroup, FolderInfo, IndexReport
+from rag.types import Article, Chunk, DuplicateGroup, FolderInfo, IndexReport, SkippedFile
 from rag.vectors import VectorIndex
 
 log = logging.getLogger("rag")
@@ -77,6 +77,10 @@ def build_index(
             _file_unfiled(store)
             plan = _plan(store.folders(), settings, Path(folder) if folder is not None else None, replace, rebuild)
             scans = [_scan(f, given, settings) for f, given in plan.sync]
+            skipped = tuple(  # as the user named them, like the warnings
+                SkippedFile((given or Path(f.path)) / s.path.relative_to(f.path), s.reason)
+                for (f, given), scan in zip(plan.sync, scans) for s in scan.skipped
+            )
             if rebuild:
                 store.close()
                 _drop(settings)
@@ -90,7 +94,6 @@ def build_index(
             folders = index_folders(store)
         finally:
             store.close()
-    skipped = tuple(s for scan in scans for s in scan.skipped)
     return IndexReport(**report, skipped=skipped, seconds=time.perf_counter() - started, folders=folders,
                        dropped_folders=plan.dropped, duplicates=duplicates)
 
@@ -113,7 +116,7 @@ def forget_folder(settings: Settings, embedder: Embedder, folder: Path) -> Index
             target = _absolute(Path(folder))
             if target not in known:
                 raise CorpusError(f"The index at {index_dir} holds no folder {target}; it holds: "
-                                  f"{', '.join(known) or 'none'}.")
+                                  f"{', '.join(known) or 'none'} (`rag status` lists them).")
             _check_model(store, settings, embedder.name)
             vectors = VectorIndex.open(settings, embedder.name, create=True)
             removed = sorted(store.states(target))
@@ -196,7 +199,7 @@ def _absolute(folder: Path) -> str:
 
 
 def _scan(folder: StoredFolder, given: Path | None, settings: Settings) -> Scan:
-    """The folder's articles, with ids carrying its prefix and absolute paths; skipped files as the user named them."""
+    """The folder's articles, with ids carrying its prefix; their paths and the skipped files' made absolute."""
     where = given if given is not None else Path(folder.path)
     scan = scan_folder(where, settings.max_file_bytes)
     root = Path(folder.path)
@@ -204,7 +207,7 @@ def _scan(folder: StoredFolder, given: Path | None, settings: Settings) -> Scan:
         dataclasses.replace(a, doc_id=folder.prefix + a.doc_id, path=root / a.path.relative_to(where))
         for a in scan.articles
     )
-    return Scan(articles, scan.skipped)
+    return Scan(articles, tuple(dataclasses.replace(s, path=root / s.path.relative_to(where)) for s in scan.skipped))
 
 
 def _file_unfiled(store: Store) -> None:

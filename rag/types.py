@@ -225,6 +225,11 @@ class SkippedFile:
     reason: str
 
 
+def count_articles(n: int) -> str:
+    """"1 article", "2 articles"."""
+    return f"{n} article{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class FolderInfo:
     """An article folder an index holds: its resolved path, the prefix of its articles' ids ("" for the
@@ -276,7 +281,7 @@ class IndexReport:
         dropped = f" No longer indexed: {', '.join(self.dropped_folders)}." if self.dropped_folders else ""
         folders = ""
         if len(self.folders) > 1:
-            held = ", ".join(f"{f.path} ({f.articles} articles{f', ids {f.prefix}…' if f.prefix else ''})"
+            held = ", ".join(f"{f.path} ({count_articles(f.articles)}{f', ids {f.prefix}…' if f.prefix else ''})"
                              for f in self.folders)
             folders = f" The index holds {len(self.folders)} folders: {held}."
         return (f"Indexed: {counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s."
@@ -286,6 +291,34 @@ class IndexReport:
         pairs = [pair for group in self.duplicates for pair in group.pairs()]
         if not pairs:
             return ""
-        more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
+        more = f" and {len(pairs) - shown} more (`rag status` lists them)" if len(pairs) > shown else ""
         return (f" {len(pairs)} near-duplicate{'s' if len(pairs) > 1 else ''}: {', '.join(pairs[:shown])}{more} "
                 "(all kept; an answer shows a passage they share once, with the others as \"also in\").")
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What an index holds and how it stands against the files (`rag status`).
+
+    `stale`: indexed articles whose files changed or vanished since; `new_files`: article files in a
+    folder that no run has indexed or skipped yet; `skipped`: the files each folder's last run skipped;
+    `unfiled`: articles indexed before folders were recorded (the next `rag index` files them);
+    `missing_folders`: folders the index holds that are gone.
+    """
+
+    index_dir: str
+    embed_model: str | None
+    folders: tuple[FolderInfo, ...]
+    articles: int
+    chunks: int
+    duplicates: tuple[DuplicateGroup, ...]
+    stale: tuple[StaleFile, ...]
+    new_files: tuple[str, ...]
+    skipped: tuple[SkippedFile, ...]
+    unfiled: int = 0
+    missing_folders: tuple[str, ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the index holds exactly what its folders hold (nothing changed, vanished or new)."""
+        return not (self.stale or self.new_files or self.unfiled or self.missing_folders)
