@@ -128,6 +128,8 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     if args.forget:
         print(forget_folder(settings, load_embedder(settings), Path(args.forget)).summary())
         return 0
+    if args.path:  # the folder named on the command line is this run's corpus (over RAG_CORPUS)
+        settings = settings.replace(corpus=args.path)
     # a progress bar on a terminal only (disable=None): logs and pipes get just the summary
     with tqdm(desc="indexing", unit="article", file=sys.stderr, disable=None, leave=False) as bar:
         def progress(done: int, total: int, _doc_id: str) -> None:
