@@ -88,7 +88,9 @@ def build_index(
             _check_model(store, settings, embedder.name)
             vectors = VectorIndex.open(settings, embedder.name, create=True)
             store.set_meta("embed_model", embedder.name)
-            report = _sync(store, vectors, [f for f, _ in plan.sync], scans, plan.dropped, settings, embedder, progress)
+            # a folder dropped by a run that stopped half-way has articles left: they go now, as the user asked then
+            dropped = (*plan.dropped, *store.orphan_folders())
+            report = _sync(store, vectors, [f for f, _ in plan.sync], scans, dropped, settings, embedder, progress)
             _refresh_lexical(store, index_dir)
             duplicates = record_duplicates(store)
             folders = index_folders(store)
@@ -269,11 +271,14 @@ def _sync(
 ) -> dict:
     """Bring each folder's articles in the store and Chroma in line with its scan; drop the `dropped` folders.
 
-    The dropped folders' articles are compared with the first folder's (the one indexed in their place):
-    the same id with the same content is kept and moved over, the rest is removed.
+    The dropped folders are forgotten first; their articles are compared with the first folder's (the one
+    indexed in their place): the same id with the same content is kept and moved over, the rest is removed.
+    A run that stops half-way leaves those articles without a known folder; the next run drops them.
     """
     layout = f"{INGEST_VERSION}/{CHUNK_VERSION}/{settings.chunk_tokens}/{settings.chunk_overlap}"
     layouts = {f.path: f.layout for f in store.folders()}
+    for path in dropped:  # first: the folder indexed in their place may take a dropped one's prefix
+        store.drop_folder(path)
     for folder in folders:
         store.add_folder(folder)
     work = []
@@ -321,8 +326,6 @@ def _sync(
         removed += gone
         unchanged += [d for d in articles if d not in changed]
         repaired += [d for d, (_, complete) in states.items() if not complete and d in changed]
-    for path in dropped:
-        store.drop_folder(path)
     return {
         "added": tuple(sorted(added)),
         "updated": tuple(sorted(updated)),

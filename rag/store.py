@@ -150,6 +150,12 @@ class Store:
         rows = self._db.execute("SELECT folder, COUNT(*) FROM articles WHERE complete = 1 GROUP BY folder").fetchall()
         return {folder: n for folder, n in rows if folder is not None}
 
+    def orphan_folders(self) -> list[str]:
+        """Folders that articles name but the index no longer holds (a drop that stopped half-way)."""
+        rows = self._db.execute("SELECT DISTINCT folder FROM articles WHERE folder IS NOT NULL "
+                                "AND folder NOT IN (SELECT path FROM folders)")
+        return sorted(row[0] for row in rows)
+
     def unfiled_paths(self) -> list[str]:
         """The paths of articles indexed before folders were recorded (they have no folder yet)."""
         return [row[0] for row in self._db.execute("SELECT path FROM articles WHERE folder IS NULL")]

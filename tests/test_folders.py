@@ -147,6 +147,29 @@ def test_replace_drops_the_other_folders_but_keeps_what_the_new_one_shares(tmp_p
     assert {a.doc_id: a.path for a in index.store.articles()} == {
         "bridge": str(moved / "bridge.txt"), "library": str(moved / "library.txt")}
     index.store.close()
+    again = build_index(settings, embedder)  # the index now holds the new place only, under the first folder's ids
+    assert [(f.path, f.prefix) for f in again.folders] == [(str(moved), "")]
+    assert (again.unchanged, again.removed) == (("bridge", "library"), ())
+
+
+def test_a_replace_that_stopped_half_way_is_finished_by_the_next_run(tmp_path, folders, embedder, monkeypatch) -> None:
+    mynews, other = folders
+    settings = make_settings(tmp_path, mynews)
+    build_index(settings, embedder)
+    build_index(settings, embedder, other)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C after the dropped folder is forgotten, before its articles go
+
+    monkeypatch.setattr("rag.vectors.VectorIndex.delete", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(settings, embedder, other, replace=True)
+    monkeypatch.undo()
+    report = build_index(settings, embedder)
+    assert report.removed == ("bridge", "library") and [f.path for f in report.folders] == [str(other)]
+    index = open_index(settings, embedder)
+    assert {a.doc_id for a in index.store.articles()} == {"other/bridge", "other/ferry"}
+    index.store.close()
 
 
 def test_the_assistant_reindexes_every_folder_and_builds_the_configured_one_on_first_use(
