@@ -27,15 +27,19 @@ def ask_stream(question: str, **options: object) -> Iterator[str | Answer]:
     return _ask_stream(question, **options)  # type: ignore[arg-type]
 
 
-def build_index(folder: str | None = None, *, settings: Settings | None = None, rebuild: bool = False) -> IndexReport:
-    """(Re)index the articles under `folder` (default: the settings' corpus); only changes are embedded."""
+def build_index(
+    folder: str | None = None, *, settings: Settings | None = None, replace: bool = False, rebuild: bool = False,
+) -> IndexReport:
+    """Index the articles under `folder` beside the index's other folders (`replace`: in their place), or,
+    without `folder`, re-index every folder the index holds (a new index: the settings' corpus).
+    Only changes are embedded; see `rag.index.build_index`."""
     from pathlib import Path
 
     from rag.embed import load_embedder
     from rag.index import build_index as _build
 
     settings = settings or Settings.from_env()
-    return _build(settings, load_embedder(settings), Path(folder) if folder else None, rebuild=rebuild)
+    return _build(settings, load_embedder(settings), Path(folder) if folder else None, replace=replace, rebuild=rebuild)
 
 
 __all__ = [

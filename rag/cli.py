@@ -1,7 +1,8 @@
-"""The `rag` command: `rag index [PATH]`, `rag ask "QUESTION"`, `rag ui`, `rag eval`, `rag bench`."""
+"""The `rag` command: `rag index [PATH]`, `rag ask "QUESTION"`, `rag status`, `rag ui`, `rag eval`, `rag bench`."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -10,9 +11,9 @@ from pathlib import Path
 import textwrap
 from collections.abc import Sequence
 
-from rag.errors import RagError
+from rag.errors import CorpusError, RagError
 from rag.settings import MODES, Settings
-from rag.types import Answer
+from rag.types import Answer, IndexStatus, count_articles
 
 EXIT_USER_ERROR = 2
 
@@ -56,9 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--index-dir", help="where the index lives (RAG_INDEX_DIR, default .rag)")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    index = sub.add_parser("index", help="index the articles in a folder (only new or changed ones are embedded)")
-    index.add_argument("path", nargs="?", help="the article folder (RAG_CORPUS, default seeds/)")
-    index.add_argument("--rebuild", action="store_true", help="drop the index first (e.g. after changing model)")
+    index = sub.add_parser("index", help="index a folder of articles beside the others, or re-index every folder "
+                                         "(only new or changed articles are embedded)")
+    index.add_argument("path", nargs="?", help="a folder to add (without it: every folder the index holds; "
+                                               "a new index: RAG_CORPUS, default seeds/)")
+    index.add_argument("--replace", action="store_true", help="index PATH in place of every other folder")
+    index.add_argument("--forget", metavar="FOLDER", help="drop FOLDER and its articles from the index")
+    index.add_argument("--rebuild", action="store_true", help="drop the index first and index every folder again "
+                                                              "(e.g. after changing model)")
     index.set_defaults(run=_index)
 
     ask = sub.add_parser("ask", help="ask a question; the answer cites its sources")
@@ -69,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--strict", action="store_true", help="drop sentences the cited passages do not support")
     ask.add_argument("--stream", action="store_true", help="print the model's words as they arrive, then the checked answer")
     ask.set_defaults(run=_ask)
+
+    status = sub.add_parser("status", help="the folders indexed, near-duplicates, and files changed, new or skipped "
+                                           "since indexing")
+    status.add_argument("--json", action="store_true", help="print the whole status as JSON")
+    status.set_defaults(run=_status)
 
     models = sub.add_parser("models", help="install the local LLM for mode local (Qwen2.5-Coder-1.5B-Instruct)")
     models.add_argument("action", nargs="?", choices=["install", "status", "remove"], default="status")
@@ -107,9 +118,17 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from rag.embed import load_embedder
-    from rag.index import build_index
+    from rag.index import build_index, forget_folder
 
-    if args.path:
+    if args.forget and (args.path or args.replace or args.rebuild):
+        raise CorpusError("--forget takes only the folder to drop, e.g. `rag index --forget old-news/`; "
+                          "index other folders in a second command.")
+    if args.replace and not args.path:
+        raise CorpusError("--replace needs the folder to index in place of the others, e.g. `rag index --replace news/`.")
+    if args.forget:
+        print(forget_folder(settings, load_embedder(settings), Path(args.forget)).summary())
+        return 0
+    if args.path:  # the folder named on the command line is this run's corpus (over RAG_CORPUS)
         settings = settings.replace(corpus=args.path)
     # a progress bar on a terminal only (disable=None): logs and pipes get just the summary
     with tqdm(desc="indexing", unit="article", file=sys.stderr, disable=None, leave=False) as bar:
@@ -117,7 +136,8 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = build_index(settings, load_embedder(settings), rebuild=args.rebuild, progress=progress)
+        report = build_index(settings, load_embedder(settings), Path(args.path) if args.path else None,
+                             replace=args.replace, rebuild=args.rebuild, progress=progress)
     print(report.summary())  # each skipped file was already reported once, as a warning with its reason
     return 0
 
@@ -137,6 +157,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         answer = ask(args.question, settings=settings)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json else format_answer(answer))
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.status import index_status
+
+    status = index_status(settings)
+    print(json.dumps(dataclasses.asdict(status), ensure_ascii=False, indent=2, default=str) if args.json
+          else format_status(status))
     return 0
 
 
@@ -184,6 +213,12 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 def format_answer(answer: Answer) -> str:
     """The answer, then a numbered list of its sources with their quotes."""
     lines = [textwrap.fill(answer.text, width=100), ""]
+    if answer.stale:
+        files = "; ".join(f"{s.path} ({s.describe().removeprefix('the file ')})" for s in answer.stale)
+        lines += [textwrap.fill(
+            f"Note: {len(answer.stale)} of the articles this answer was drawn from no longer match{'es' if len(answer.stale) == 1 else ''} "
+            f"the index: {files}. What is quoted from them is the text as indexed. Run `rag index` to bring the index "
+            "up to date.", width=100, break_long_words=False, break_on_hyphens=False), ""]  # paths stay whole
     if answer.mode != "extractive" and answer.sentences:  # LLM-written: show what the checker found
         lines.append(f"Checked ({answer.mode}): {sum(s.supported for s in answer.sentences)} of "
                      f"{len(answer.sentences)} sentences supported by the passages they cite.")
@@ -199,6 +234,8 @@ def format_answer(answer: Answer) -> str:
         for c in answer.citations:
             known = "".join(f", {x}" for x in (c.outlet, c.date) if x)
             lines.append(f"  [{c.n}] {c.title}{known} ({c.doc_id}, characters {c.start}-{c.end})")
+            if c.stale:
+                lines.append(f"      {_stale_reason(answer, c.doc_id)}: run `rag index`")
             if c.also_in:
                 lines.append(f"      the same text is also in: {', '.join(c.also_in)}")
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "))
@@ -209,6 +246,39 @@ def format_answer(answer: Answer) -> str:
         lines += ["", f"Time: first words after {t.first_words:.1f} s, checked answer after {t.answer:.1f} s."
                   if t.first_words < t.answer else f"Time: {t.answer:.1f} s."]
     return "\n".join(lines).rstrip()
+
+
+def format_status(status: IndexStatus) -> str:
+    """The index's folders, near-duplicates, and files changed, new or skipped since indexing, one section each."""
+    lines = [f"Index at {status.index_dir}: {count_articles(status.articles)}, {status.chunks} chunks"
+             + (f", embedded with {status.embed_model}." if status.embed_model else ".")]
+    lines.append(f"Folders ({len(status.folders)}):")
+    for f in status.folders:
+        gone = " (gone: put it back, or `rag index --forget` it)" if f.path in status.missing_folders else ""
+        ids = f", ids {f.prefix}…" if f.prefix else ""
+        lines.append(f"  {f.path}: {count_articles(f.articles)}{ids}{gone}")
+    if status.unfiled:
+        lines.append(f"  and {status.unfiled} articles indexed before folders were recorded (`rag index` files them)")
+    pairs = [pair for group in status.duplicates for pair in group.pairs()]
+    lines.append(f"Near-duplicates ({len(pairs)}, all kept):" if pairs else "Near-duplicates: none.")
+    lines += [f"  {pair}" for pair in pairs]
+    if status.stale:
+        lines.append(f"Changed since indexing ({len(status.stale)}; run `rag index`):")
+        lines += [f"  {s.path}: {s.describe()}" for s in status.stale]
+    if status.new_files:
+        lines.append(f"Not indexed yet ({len(status.new_files)}; run `rag index`):")
+        lines += [f"  {path}" for path in status.new_files]
+    if status.skipped:
+        lines.append(f"Skipped by the last run ({len(status.skipped)}):")
+        lines += [f"  {s.path}: {s.reason}" for s in status.skipped]
+    lines.append("The index is up to date with its folders." if status.up_to_date
+                 else "The index is behind its folders: run `rag index`.")
+    return "\n".join(lines)
+
+
+def _stale_reason(answer: Answer, doc_id: str) -> str:
+    """What happened to a cited article's file, e.g. "the file changed since indexing"."""
+    return next((s.describe() for s in answer.stale if s.doc_id == doc_id), "the file changed since indexing")
 
 
 if __name__ == "__main__":

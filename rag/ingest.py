@@ -1,6 +1,7 @@
 """Ingest: read every article under a folder (.txt/.md, saved .html pages), find its text, metadata and page furniture."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -61,10 +62,7 @@ def scan_folder(folder: Path, max_bytes: int) -> Scan:
         CorpusError: the folder does not exist or is not a directory.
     """
     folder = Path(folder)
-    if not folder.exists():
-        raise CorpusError(f"No folder {folder}. Pass the folder that holds your articles, e.g. `rag index seeds/`.")
-    if not folder.is_dir():
-        raise CorpusError(f"{folder} is a file, not a folder. Pass the folder that holds your articles.")
+    check_folder(folder)
     root = folder.resolve()
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
@@ -89,6 +87,14 @@ def scan_folder(folder: Path, max_bytes: int) -> Scan:
     return Scan(tuple(articles), tuple(skipped))
 
 
+def check_folder(folder: Path) -> None:
+    """Raise CorpusError unless `folder` is a directory."""
+    if not folder.exists():
+        raise CorpusError(f"No folder {folder}. Pass the folder that holds your articles, e.g. `rag index seeds/`.")
+    if not folder.is_dir():
+        raise CorpusError(f"{folder} is a file, not a folder. Pass the folder that holds your articles.")
+
+
 def _problem_with_location(path: Path, root: Path) -> str | None:
     """A reason to skip a path that escapes the folder through a link, else None."""
     try:
@@ -103,9 +109,10 @@ def _problem_with_location(path: Path, root: Path) -> str | None:
 
 
 def read_article(path: Path, max_bytes: int) -> Article | str:
-    """Read one article file; return the Article, or a one-line reason why it cannot be used."""
+    """Read one article file; return the Article (with the file's size and mtime), or a one-line reason why it cannot be used."""
     try:
-        size = path.stat().st_size
+        stat = path.stat()  # before reading: a file changed while it is read is then found changed later, not missed
+        size = stat.st_size
         if size > max_bytes:
             return f"is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.1f} MB limit (raise RAG_MAX_FILE_MB)"
         raw = path.read_bytes()
@@ -119,15 +126,18 @@ def read_article(path: Path, max_bytes: int) -> Article | str:
         return ("looks binary (it contains NUL bytes); only plain-text .txt/.md articles and saved .html/.htm "
                 "pages can be indexed")
     if path.suffix.lower() in HTML_SUFFIXES:
-        return parse_page(path, raw)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return (
-            f"is not UTF-8 (byte 0x{raw[exc.start]:02x} at position {exc.start}); "
-            "convert it, e.g. `iconv -f latin1 -t utf-8`"
-        )
-    return parse_article(path, text)
+        article = parse_page(path, raw)
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return (
+                f"is not UTF-8 (byte 0x{raw[exc.start]:02x} at position {exc.start}); "
+                "convert it, e.g. `iconv -f latin1 -t utf-8`"
+            )
+        article = parse_article(path, text)
+    return article if isinstance(article, str) else dataclasses.replace(
+        article, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
 
 
 def parse_article(path: Path, text: str) -> Article | str:

@@ -7,18 +7,19 @@ import logging
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from rag.answer import Answerer, make_answerer, make_chat_model, resolve_mode
 from rag.embed import load_embedder
 from rag.errors import IndexMissingError, QuestionError
 from rag.followup import Turn, standalone_question
-from rag.index import build_index, index_exists, open_index
+from rag.index import build_index, index_exists, index_folders, open_index
 from rag.llm import ChatModel
 from rag.retrieve import Retriever
 from rag.settings import Settings, check_top_k
-from rag.types import Answer, ArticleInfo, IndexReport, Passage, Timing
+from rag.stale import mark_stale, stale_files
+from rag.types import Answer, ArticleInfo, FolderInfo, IndexReport, Passage, StaleFile, Timing
 
 log = logging.getLogger("rag")
 
@@ -86,7 +87,7 @@ class Assistant:
         """Answer one question; see `rag.ask` for the details."""
         started = time.perf_counter()
         answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict)
-        answer = answerer.answer(standalone, passages)
+        answer = self._checked_against_files(answerer.answer(standalone, passages))
         took = time.perf_counter() - started
         return dataclasses.replace(answer, timing=Timing(took, took))  # no words before the whole answer
 
@@ -100,6 +101,7 @@ class Assistant:
         first_words = None
         for piece in answerer.stream(standalone, passages):
             if isinstance(piece, Answer):
+                piece = self._checked_against_files(piece)
                 took = time.perf_counter() - started
                 yield dataclasses.replace(piece, timing=Timing(took if first_words is None else first_words, took))
                 return
@@ -115,8 +117,23 @@ class Assistant:
         """An indexed article's original text (what citation offsets refer to), or None."""
         return self.index.store.article_text(doc_id)
 
+    def stale(self, doc_ids: Iterable[str] | None = None) -> list[StaleFile]:
+        """The indexed articles (these, or all) whose files changed or vanished since indexing."""
+        return stale_files(sorted(self.index.store.files(doc_ids).values(), key=lambda record: record.doc_id))
+
+    def _checked_against_files(self, answer: Answer) -> Answer:
+        """The answer, with the retrieved articles whose files changed since indexing listed and their citations marked.
+
+        Only those articles' files are looked at, with one stat each unless one differs (then it is hashed).
+        """
+        return mark_stale(answer, self.stale({p.doc_id for p in answer.passages} | {c.doc_id for c in answer.citations}))
+
+    def folders(self) -> list[FolderInfo]:
+        """The article folders the index holds, in the order they were added, with their article counts."""
+        return list(index_folders(self.index.store))
+
     def reindex(self) -> IndexReport:
-        """Bring the index in line with `settings.corpus` (only changes are embedded)."""
+        """Bring the index in line with every folder it holds (only changes are embedded)."""
         report = build_index(self.settings, self.embedder)
         with self._lock:
             self._open()
@@ -161,7 +178,8 @@ def ask(
 ) -> Answer | Iterator[str | Answer]:
     """Answer a question about the indexed articles, citing the passages that support it.
 
-    The first call builds the index from `settings.corpus` if there is none.
+    The first call builds the index from `settings.corpus` if there is none (an existing index
+    keeps the folders it was given; see `rag.index.build_index`).
 
     Args:
         question: what to ask, e.g. "What did Hochstein warn Hezbollah?".
@@ -176,6 +194,8 @@ def ask(
         An Answer. A question the articles do not answer gives `answered=False` with a
         text starting "The articles don't say", not an exception. Each of
         `answer.sentences` says which citations it carries and whether they support it.
+        `answer.stale` lists retrieved articles whose files changed or vanished since
+        indexing; a citation into one has `stale=True`.
     Raises:
         QuestionError: the question is empty or too long.
         LLMError: the LLM endpoint is unreachable, times out, stays rate limited, or

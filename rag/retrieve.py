@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rag.duplicates import jaccard, shingles
 from rag.embed import Embedder
 from rag.index import Index
 from rag.types import Passage
@@ -19,7 +20,6 @@ RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the ver
 DEPTH_PER_RESULT = 6
 MIN_DEPTH = 40
 PROTECTED = 2  # the best hits of each retriever that fusion may not drop
-SHINGLE = 3  # words per shingle when comparing passages
 DUPLICATE_JACCARD = 0.9  # shingle overlap from which two passages count as the same text (a few words edited)
 
 
@@ -52,17 +52,6 @@ def protected_fusion(rankings: Sequence[Sequence[str]], keep: int, protected: in
                 break
     head = [item for item in fused if item in set(head) | set(missing)]
     return head + [item for item in fused if item not in set(head)]
-
-
-def shingles(text: str, n: int = SHINGLE) -> frozenset[tuple[str, ...]]:
-    """The set of n-word shingles of a text, lower-cased, punctuation stripped."""
-    words = ["".join(ch for ch in w.lower() if ch.isalnum()) for w in text.split()]
-    words = [w for w in words if w]
-    return frozenset(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)))
-
-
-def jaccard(a: frozenset, b: frozenset) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def collapse_duplicates(passages: Sequence[Passage], threshold: float = DUPLICATE_JACCARD) -> list[Passage]:

@@ -26,7 +26,7 @@ class Settings:
     `OPENAI_API_KEY` / `OPENAI_BASE_URL`.
     """
 
-    corpus: Path = Path("seeds")
+    corpus: Path = Path("seeds")  # the folder a new index is built from; an index then remembers its folders (rag.index)
     index_dir: Path = Path(".rag")
     chroma_url: str | None = None
     collection: str = "newsqa_articles"

@@ -7,6 +7,13 @@ half-way leaves `complete = 0`, and the next run redoes that article.
 `text` is the article text every offset points into (for an HTML page, the extracted article, not the
 page). An index written before articles had a date, author and URL gets those columns, empty, when it is
 opened; the next `rag index` fills them (a new INGEST_VERSION makes it re-read every article).
+
+An index holds one or more article folders (`folders`: the resolved path, the prefix of its articles'
+ids, and the parsing layout its articles were indexed with); each article row names its folder. Rows
+written before folders were recorded have no folder until `rag index` files them (`rag.index`).
+`minhash` is the article's MinHash signature (`rag.duplicates`), empty until computed; `duplicates` maps
+each member of a group of near-duplicate articles to the group's first. `size` and `mtime_ns` are the
+article's file's when it was read, to notice cheaply that it changed (`rag.stale`).
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.chunk import searchable_text
-from rag.types import Article, ArticleInfo, Chunk, Span
+from rag.types import Article, ArticleInfo, Chunk, SkippedFile, Span
 
 STORE_FILE = "store.sqlite3"
 SCHEMA = """
@@ -26,13 +33,27 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT,
     sha256 TEXT NOT NULL, text TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0,
-    date TEXT, author TEXT, url TEXT);
+    date TEXT, author TEXT, url TEXT, folder TEXT, minhash BLOB, size INTEGER, mtime_ns INTEGER);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, sentences TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, prefix TEXT NOT NULL UNIQUE, layout TEXT);
+CREATE TABLE IF NOT EXISTS skipped (folder TEXT NOT NULL, path TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS duplicates (doc_id TEXT PRIMARY KEY, first TEXT NOT NULL);
 """
-ADDED_COLUMNS = ("date", "author", "url")  # articles columns newer than the first schema: added to old stores on open
+# articles columns newer than the first schema, with their types: added to old stores on open
+ADDED_COLUMNS = {"date": "TEXT", "author": "TEXT", "url": "TEXT", "folder": "TEXT", "minhash": "BLOB",
+                 "size": "INTEGER", "mtime_ns": "INTEGER"}
+
+
+@dataclass(frozen=True)
+class StoredFolder:
+    """An article folder the index holds: its resolved path, its articles' id prefix, the layout they were indexed with."""
+
+    path: str
+    prefix: str
+    layout: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +71,18 @@ class StoredChunk:
     date: str | None = None
     author: str | None = None
     url: str | None = None
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """An indexed article's file: where it is, the folder it belongs to, and its hash, size and mtime when indexed."""
+
+    doc_id: str
+    path: str
+    folder: str | None
+    sha256: str
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 class Store:
@@ -87,21 +120,137 @@ class Store:
         """A counter bumped by every change to the chunks (the BM25 index records it)."""
         return int(self.get_meta("generation") or 0)
 
-    def states(self) -> dict[str, tuple[str, bool]]:
-        """doc_id -> (sha256, complete) for every article the store knows."""
-        rows = self._db.execute("SELECT doc_id, sha256, complete FROM articles").fetchall()
+    def states(self, folder: str) -> dict[str, tuple[str, bool]]:
+        """doc_id -> (sha256, complete) for every article of `folder` the store knows."""
+        rows = self._db.execute("SELECT doc_id, sha256, complete FROM articles WHERE folder = ?", (folder,)).fetchall()
         return {doc_id: (sha, bool(done)) for doc_id, sha, done in rows}
 
-    def begin_articles(self, articles: Sequence[Article]) -> None:
-        """Record that these articles are being (re)indexed: their old chunks go, none is complete."""
+    def folders(self) -> list[StoredFolder]:
+        """The folders the index holds, in the order they were first indexed."""
+        rows = self._db.execute("SELECT path, prefix, layout FROM folders ORDER BY rowid").fetchall()
+        return [StoredFolder(*row) for row in rows]
+
+    def add_folder(self, folder: StoredFolder) -> None:
+        """Remember a folder (one already known keeps its prefix and layout)."""
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)", (folder.path, folder.prefix, folder.layout))
+
+    def set_folder_layout(self, path: str, layout: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE folders SET layout = ? WHERE path = ?", (layout, path))
+
+    def drop_folder(self, path: str) -> None:
+        """Forget a folder and its skipped files (its articles must be deleted first)."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM folders WHERE path = ?", (path,))
+            self._db.execute("DELETE FROM skipped WHERE folder = ?", (path,))
+
+    def folder_counts(self) -> dict[str, int]:
+        """folder path -> number of completely indexed articles."""
+        rows = self._db.execute("SELECT folder, COUNT(*) FROM articles WHERE complete = 1 GROUP BY folder").fetchall()
+        return {folder: n for folder, n in rows if folder is not None}
+
+    def orphan_folders(self) -> list[str]:
+        """Folders that articles name but the index no longer holds (a drop that stopped half-way)."""
+        rows = self._db.execute("SELECT DISTINCT folder FROM articles WHERE folder IS NOT NULL "
+                                "AND folder NOT IN (SELECT path FROM folders)")
+        return sorted(row[0] for row in rows)
+
+    def unfiled_paths(self) -> list[str]:
+        """The paths of articles indexed before folders were recorded (they have no folder yet)."""
+        return [row[0] for row in self._db.execute("SELECT path FROM articles WHERE folder IS NULL")]
+
+    def file_unfiled(self, folder: str) -> None:
+        """Give every article without a folder this one."""
+        with self._lock:
+            self._db.execute("UPDATE articles SET folder = ? WHERE folder IS NULL", (folder,))
+
+    def set_skipped(self, folder: str, skipped: Sequence[SkippedFile]) -> None:
+        """Replace the list of files the last run skipped in `folder`."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM skipped WHERE folder = ?", (folder,))
+            self._db.executemany("INSERT INTO skipped VALUES (?, ?, ?)", [(folder, str(s.path), s.reason) for s in skipped])
+
+    def skipped(self) -> list[SkippedFile]:
+        """The files the last run of each folder skipped, with their reasons."""
+        rows = self._db.execute("SELECT path, reason FROM skipped ORDER BY folder, path").fetchall()
+        return [SkippedFile(Path(path), reason) for path, reason in rows]
+
+    def files(self, doc_ids: Iterable[str] | None = None) -> dict[str, FileRecord]:
+        """Where each article's file is and what it held when indexed (every article when `doc_ids` is None)."""
+        query = "SELECT doc_id, path, folder, sha256, size, mtime_ns FROM articles"
+        wanted = list(dict.fromkeys(doc_ids)) if doc_ids is not None else None
+        if wanted is not None:
+            if not wanted:
+                return {}
+            query += f" WHERE doc_id IN ({','.join('?' * len(wanted))})"
+        return {row[0]: FileRecord(*row) for row in self._db.execute(query, wanted or ())}
+
+    def unsigned_chunks(self) -> dict[str, list[str]]:
+        """The chunk texts of every complete article that has no MinHash signature yet."""
+        rows = self._db.execute(
+            "SELECT c.doc_id, c.text FROM chunks c JOIN articles a USING (doc_id) "
+            "WHERE a.complete = 1 AND a.minhash IS NULL ORDER BY c.doc_id, c.ord"
+        )
+        out: dict[str, list[str]] = {}
+        for doc_id, text in rows:
+            out.setdefault(doc_id, []).append(text)
+        return out
+
+    def set_signatures(self, signatures: Mapping[str, bytes]) -> None:
+        with self._lock, self._transaction():
+            self._db.executemany("UPDATE articles SET minhash = ? WHERE doc_id = ?",
+                                 [(sig, doc_id) for doc_id, sig in signatures.items()])
+
+    def clear_signatures(self) -> None:
+        with self._lock:
+            self._db.execute("UPDATE articles SET minhash = NULL")
+
+    def signatures(self) -> dict[str, bytes]:
+        """doc_id -> MinHash signature of every complete article that has one."""
+        rows = self._db.execute("SELECT doc_id, minhash FROM articles WHERE complete = 1 AND minhash IS NOT NULL")
+        return dict(rows.fetchall())
+
+    def set_duplicate_groups(self, groups: Sequence[Sequence[str]]) -> None:
+        """Replace the recorded groups of near-duplicate articles."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM duplicates")
+            self._db.executemany("INSERT INTO duplicates VALUES (?, ?)",
+                                 [(doc_id, group[0]) for group in groups for doc_id in group])
+
+    def duplicate_groups(self) -> list[tuple[str, ...]]:
+        """The recorded groups of near-duplicate articles, each sorted by doc_id (its first is the one listed against)."""
+        groups: dict[str, list[str]] = {}
+        rows = self._db.execute(  # an article deleted since (a run that stopped half-way) is left out
+            "SELECT d.doc_id, d.first FROM duplicates d JOIN articles a USING (doc_id) WHERE a.complete = 1 "
+            "ORDER BY d.first, d.doc_id"
+        )
+        for doc_id, first in rows:
+            groups.setdefault(first, []).append(doc_id)
+        return [tuple(members) for members in groups.values() if len(members) > 1]
+
+    def begin_articles(self, articles: Sequence[Article], folder: str) -> None:
+        """Record that these articles of `folder` are being (re)indexed: their old chunks go, none is complete."""
         with self._lock, self._transaction():
             self._db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(a.doc_id,) for a in articles])
             self._db.executemany(
-                "INSERT OR REPLACE INTO articles (doc_id, path, title, outlet, sha256, text, complete, date, author, url) "
-                "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-                [(a.doc_id, str(a.path), a.title, a.outlet, a.sha256, a.text, a.date, a.author, a.url) for a in articles],
+                "INSERT OR REPLACE INTO articles (doc_id, path, title, outlet, sha256, text, complete, date, author, url, "
+                "folder, size, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                [(a.doc_id, str(a.path), a.title, a.outlet, a.sha256, a.text, a.date, a.author, a.url, folder, a.size,
+                  a.mtime_ns) for a in articles],
             )
             self._bump()
+
+    def refile(self, articles: Sequence[Article], folder: str) -> None:
+        """Record where unchanged articles are now and their files' size and mtime (a file moved within its folder
+        or touched, or a folder indexed in another's place)."""
+        with self._lock, self._transaction():
+            self._db.executemany(
+                "UPDATE articles SET path = ?, folder = ?, size = ?, mtime_ns = ? WHERE doc_id = ? "
+                "AND (path IS NOT ? OR folder IS NOT ? OR size IS NOT ? OR mtime_ns IS NOT ?)",
+                [(str(a.path), folder, a.size, a.mtime_ns, a.doc_id, str(a.path), folder, a.size, a.mtime_ns)
+                 for a in articles],
+            )
 
     def finish_articles(self, chunks: Mapping[str, Sequence[Chunk]]) -> None:
         """Store each article's chunks and mark it complete, all in one transaction."""
@@ -163,10 +312,10 @@ class Store:
     def _add_missing_columns(self) -> None:
         """Bring a store written by an older version up to the current schema (new columns start empty)."""
         present = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
-        for column in ADDED_COLUMNS:
+        for column, kind in ADDED_COLUMNS.items():
             if column not in present:
                 try:
-                    self._db.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
+                    self._db.execute(f"ALTER TABLE articles ADD COLUMN {column} {kind}")
                 except sqlite3.OperationalError as exc:  # another process opening the same old store added it first
                     if "duplicate column" not in str(exc):
                         raise

@@ -5,6 +5,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+SHOWN_DUPLICATES = 5  # near-duplicate pairs named in an index summary
+
 
 @dataclass(frozen=True)
 class Span:
@@ -38,6 +40,7 @@ class Article:
     `body` lists the line spans that are article text; page furniture (newsletter
     sign-ups, "Read more" links, footers) is left out of `body` but kept in `text`.
     `date` (ISO 8601, `YYYY-MM-DD`), `author` and `url` come from the page or the front matter.
+    `size` and `mtime_ns` are the file's as it was read (to notice later, cheaply, that it changed).
     """
 
     doc_id: str
@@ -51,6 +54,8 @@ class Article:
     date: str | None = None
     author: str | None = None
     url: str | None = None
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ class Citation:
     date: str | None = None
     author: str | None = None
     url: str | None = None
+    stale: bool = False  # the article's file changed or vanished since it was indexed (see `Answer.stale`)
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,26 @@ class AnswerSentence:
     text: str
     citations: tuple[int, ...]
     supported: bool
+
+
+STALE_CHANGES = {  # StaleFile.change -> what the user is told
+    "changed": "the file changed since indexing",
+    "deleted": "the file was deleted since indexing",
+    "unreadable": "the file can no longer be read",
+}
+
+
+@dataclass(frozen=True)
+class StaleFile:
+    """An indexed article whose file no longer holds what was indexed: `change` is "changed", "deleted" or "unreadable"."""
+
+    doc_id: str
+    path: str
+    change: str
+
+    def describe(self) -> str:
+        """E.g. "the file changed since indexing"."""
+        return STALE_CHANGES[self.change]
 
 
 @dataclass(frozen=True)
@@ -155,7 +181,9 @@ class Answer:
     `text` carries `[n]` markers that refer to `citations[i].n`; `citations` lists only
     the sources some sentence cites; `passages` lists everything retrieved, cited or not;
     `reason` says why the answer was refused. `invalid_citations` counts the markers an
-    LLM wrote that point at no passage (they are dropped from `text`).
+    LLM wrote that point at no passage (they are dropped from `text`). `stale` lists the retrieved
+    articles whose files changed or vanished since they were indexed: their quotes are the indexed
+    text, which the file may no longer hold (`rag index` brings the index up to date).
     """
 
     question: str
@@ -168,6 +196,7 @@ class Answer:
     reason: str = ""
     invalid_citations: int = 0
     timing: Timing | None = None  # set by `ask()` / `ask_stream()`
+    stale: tuple[StaleFile, ...] = ()  # set by `ask()` / `ask_stream()`
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (what `rag ask --json` prints)."""
@@ -196,9 +225,40 @@ class SkippedFile:
     reason: str
 
 
+def count_articles(n: int) -> str:
+    """"1 article", "2 articles"."""
+    return f"{n} article{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """An article folder an index holds: its resolved path, the prefix of its articles' ids ("" for the
+    index's first folder, e.g. "news/" for another), and how many of its articles are indexed."""
+
+    path: str
+    prefix: str
+    articles: int
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Articles that tell the same story almost word for word; every one stays indexed.
+
+    `doc_ids` are sorted, and the others are listed against the first; `files` are their files, each
+    relative to its folder and with the folder's id prefix (`b.txt`, `other/b.txt`).
+    """
+
+    doc_ids: tuple[str, ...]
+    files: tuple[str, ...]
+
+    def pairs(self) -> list[str]:
+        """"b.txt ≈ a.txt" for each article after the first."""
+        return [f"{name} ≈ {self.files[0]}" for name in self.files[1:]]
+
+
 @dataclass(frozen=True)
 class IndexReport:
-    """What one indexing run did."""
+    """What one indexing run did, and the folders the index holds after it."""
 
     added: tuple[str, ...]
     updated: tuple[str, ...]
@@ -208,11 +268,57 @@ class IndexReport:
     chunks_embedded: int
     seconds: float
     repaired: tuple[str, ...] = ()  # articles an interrupted run had left half-indexed, now redone
+    folders: tuple[FolderInfo, ...] = ()
+    dropped_folders: tuple[str, ...] = ()  # folders no longer indexed (`--replace`, `--forget`)
+    duplicates: tuple[DuplicateGroup, ...] = ()  # near-duplicate articles in the index after the run
 
     def summary(self) -> str:
-        """One line: what was added, updated, removed, left alone and skipped, and how long it took."""
+        """What was added, updated, removed, left alone and skipped, how long it took, and the folders held."""
         counts = (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
                   f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped")
         repaired = (f" Repaired {len(self.repaired)} article(s) that an interrupted run had left half-indexed."
                     if self.repaired else "")
-        return f"Indexed: {counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s.{repaired}"
+        dropped = f" No longer indexed: {', '.join(self.dropped_folders)}." if self.dropped_folders else ""
+        folders = ""
+        if len(self.folders) > 1:
+            held = ", ".join(f"{f.path} ({count_articles(f.articles)}{f', ids {f.prefix}…' if f.prefix else ''})"
+                             for f in self.folders)
+            folders = f" The index holds {len(self.folders)} folders: {held}."
+        return (f"Indexed: {counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s."
+                f"{repaired}{dropped}{folders}{self._duplicates()}")
+
+    def _duplicates(self, shown: int = SHOWN_DUPLICATES) -> str:
+        pairs = [pair for group in self.duplicates for pair in group.pairs()]
+        if not pairs:
+            return ""
+        more = f" and {len(pairs) - shown} more (`rag status` lists them)" if len(pairs) > shown else ""
+        return (f" {len(pairs)} near-duplicate{'s' if len(pairs) > 1 else ''}: {', '.join(pairs[:shown])}{more} "
+                "(all kept; an answer shows a passage they share once, with the others as \"also in\").")
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What an index holds and how it stands against the files (`rag status`).
+
+    `stale`: indexed articles whose files changed or vanished since; `new_files`: article files in a
+    folder that no run has indexed or skipped yet; `skipped`: the files each folder's last run skipped;
+    `unfiled`: articles indexed before folders were recorded (the next `rag index` files them);
+    `missing_folders`: folders the index holds that are gone.
+    """
+
+    index_dir: str
+    embed_model: str | None
+    folders: tuple[FolderInfo, ...]
+    articles: int
+    chunks: int
+    duplicates: tuple[DuplicateGroup, ...]
+    stale: tuple[StaleFile, ...]
+    new_files: tuple[str, ...]
+    skipped: tuple[SkippedFile, ...]
+    unfiled: int = 0
+    missing_folders: tuple[str, ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the index holds exactly what its folders hold (nothing changed, vanished or new)."""
+        return not (self.stale or self.new_files or self.unfiled or self.missing_folders)

@@ -46,6 +46,7 @@ def test_ask_json_gives_citations_with_exact_offsets(seed_settings) -> None:
     ("args", "message"),
     [
         (("index", "/no/such/folder"), "No folder /no/such/folder"),
+        (("index", "--replace"), "--replace needs the folder to index in place of the others"),
         (("ask", ""), "The question is empty"),
         (("ask", "   "), "The question is empty"),
     ],

@@ -135,11 +135,12 @@ def test_an_index_from_before_article_dates_opens_and_the_next_run_fills_them_in
                                        "Quay car park to close\nThe quay car park will close for three weeks from 8 April.\n")
     settings = make_settings(tmp_path, folder)
     build_index(settings, embedder)
-    # what the previous version left: no date, author or url columns, and its own parsing version in the layout
+    # what an earlier version left: no date, author, url or folder columns, no folders, its own parsing version
     with sqlite3.connect(Path(settings.index_dir) / STORE_FILE) as db:
-        for column in ("date", "author", "url"):
+        for column in ("date", "author", "url", "folder"):
             db.execute(f"ALTER TABLE articles DROP COLUMN {column}")
-        db.execute("UPDATE meta SET value = ? WHERE key = 'layout'",
+        db.execute("DROP TABLE folders")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('layout', ?)",
                    (f"1/{CHUNK_VERSION}/{settings.chunk_tokens}/{settings.chunk_overlap}",))
 
     index = open_index(settings, embedder)  # still answers, without dates
@@ -148,8 +149,9 @@ def test_an_index_from_before_article_dates_opens_and_the_next_run_fills_them_in
     index.store.close()
 
     report = build_index(settings, embedder)  # parsing changed: every article is read again
-    assert report.updated == ("carpark",)
+    assert report.updated == ("carpark",) and report.repaired == ()
     index = open_index(settings, embedder)
+    assert [(f.path, f.prefix) for f in index.store.folders()] == [(str(folder), "")]  # found from the files' paths
     [info] = index.store.articles()
     assert (info.date, info.outlet) == ("2024-03-20", "Kingsbridge Gazette")
     [passage] = Retriever(index, embedder).retrieve("When will the quay car park close?", 1)

@@ -127,3 +127,15 @@ def test_a_source_names_the_other_articles_with_the_same_text() -> None:
     plain = Answer("q", "The quote. [1]", True, "extractive", (Citation(1, "mee", "T", None, "The quote.", 0, 10),),
                    (AnswerSentence("The quote.", (1,), True),), ())
     assert "also in" not in answer_html(plain) and "also in" not in format_answer(plain)
+
+
+def test_a_refusal_drawn_from_a_deleted_file_says_so_and_a_fresh_answer_says_nothing() -> None:
+    from rag.cli import format_answer
+    from rag.types import StaleFile
+
+    refusal = Answer("q", "The articles don't say.", False, "extractive", (), (), (),
+                     stale=(StaleFile("gone", "/news/gone.txt", "deleted"),))
+    assert "gone.txt (was deleted since indexing)" in answer_html(refusal) and "Re-index" in answer_html(refusal)
+    assert "/news/gone.txt (was deleted since indexing). What is quoted" in " ".join(format_answer(refusal).split())
+    fresh = Answer("q", "The articles don't say.", False, "extractive", (), (), ())
+    assert "stale" not in answer_html(fresh) and "Note:" not in format_answer(fresh)

@@ -67,7 +67,15 @@ def source_panel(assistant: Assistant, ref: str) -> str:
     if source is None:
         return '<div class="source missing"><p>That link does not point at an indexed article.</p></div>'
     info = next((a for a in assistant.articles() if a.doc_id == source.doc_id), None)
-    return article_html(info, assistant.article_text(source.doc_id) if info else None, source)
+    stale = assistant.stale([source.doc_id]) if info else []
+    return article_html(info, assistant.article_text(source.doc_id) if info else None, source,
+                        stale[0] if stale else None)
+
+
+def reindex_label(assistant: Assistant) -> str:
+    """The re-index button's label: the folders it re-indexes (every folder the index holds)."""
+    names = [Path(f.path).name or f.path for f in assistant.folders()]
+    return f"Re-index {', '.join(names)}" if names else "Re-index"
 
 
 def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
@@ -138,7 +146,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                         show_label=False)
                 with gr.Accordion("Indexed articles", open=False, elem_id="sources"):
                     articles = gr.HTML(articles_html(assistant.articles()), elem_id="articles")
-                    reindex = gr.Button(f"Re-index {settings.corpus}", elem_id="reindex", size="sm")
+                    reindex = gr.Button(reindex_label(assistant), elem_id="reindex", size="sm")
                     status = gr.Markdown(elem_id="reindex-status")
 
         gr.on([question.submit, ask.click], on_ask, inputs=[question, history, mode, top_k, strict],

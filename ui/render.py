@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import NamedTuple
 
-from rag.types import Answer, ArticleInfo, Citation
+from rag.types import Answer, ArticleInfo, Citation, StaleFile
 
 CITE_PREFIX = "#cite="
 ARTICLE_PREFIX = "#article="
 REFUSAL_ICON = "ⓘ"
+REINDEX_HINT = "Re-index (under “Indexed articles”, or run <code>rag index</code>) to bring the index up to date."
 
 
 class SourceRef(NamedTuple):
@@ -76,8 +77,9 @@ def _source_line(title: str, outlet: str | None, date: str | None = None) -> str
 
 
 def _cite_link(c: Citation) -> str:
-    tip = f"“{c.quote}” — {c.title}" + (f", {c.outlet}" if c.outlet else "")
-    return (f'<a class="cite" href="{html.escape(cite_href(c))}" title="{_esc(tip)}">'
+    tip = f"“{c.quote}” — {c.title}" + (f", {c.outlet}" if c.outlet else "") + (" (the file changed since indexing)"
+                                                                                  if c.stale else "")
+    return (f'<a class="{"cite stale" if c.stale else "cite"}" href="{html.escape(cite_href(c))}" title="{_esc(tip)}">'
             f"[{c.n}]</a>")
 
 
@@ -104,7 +106,7 @@ def answer_html(answer: Answer, seconds: float | None = None) -> str:
                           f"{_esc(p.title)}</a>" for p in closest)
         more = f'<p class="closest">Closest articles: {links}</p>' if links else ""
         return (f'<div class="answer final refusal"><p class="answer-text"><span class="refusal-icon">{REFUSAL_ICON}'
-                f"</span> {_esc(answer.text)}</p>{more}{footer}</div>")
+                f"</span> {_esc(answer.text)}</p>{_stale(answer)}{more}{footer}</div>")
     by_n = {c.n: c for c in answer.citations}
     parts = []
     for s in answer.sentences:
@@ -117,7 +119,16 @@ def answer_html(answer: Answer, seconds: float | None = None) -> str:
                          f'<span class="unsupported-flag" title="{why}">unsupported</span>')
     body = " ".join(parts) if parts else _esc(answer.text)
     return (f'<div class="answer final mode-{html.escape(answer.mode)}"><p class="answer-text">{body}</p>'
-            f"{_checked(answer)}{_sources(answer.citations)}{footer}</div>")
+            f"{_stale(answer)}{_checked(answer)}{_sources(answer)}{footer}</div>")
+
+
+def _stale(answer: Answer) -> str:
+    """A warning when articles the answer was drawn from changed on disk since they were indexed."""
+    if not answer.stale:
+        return ""
+    files = ", ".join(f"{_file_name(s.path)} ({s.describe().removeprefix('the file ')})" for s in answer.stale)
+    return (f'<p class="stale-warning">{len(answer.stale)} of the articles this answer was drawn from no longer '
+            f"match the index: {_esc(files)}. What is quoted from them is the text as indexed. {REINDEX_HINT}</p>")
 
 
 def _checked(answer: Answer) -> str:
@@ -131,12 +142,21 @@ def _checked(answer: Answer) -> str:
     return f'<p class="checked {kind}">{html.escape(text)}</p>'
 
 
-def _sources(citations: Sequence[Citation]) -> str:
-    if not citations:
+def _sources(answer: Answer) -> str:
+    if not answer.citations:
         return ""
     items = "".join(f"<li>{_cite_link(c)} <strong>{_source_line(c.title, c.outlet, c.date)}</strong>{_also_in(c)}"
-                    f'<br><q class="quote">{_esc(c.quote)}</q></li>' for c in citations)
+                    f"{_stale_mark(answer, c)}"
+                    f'<br><q class="quote">{_esc(c.quote)}</q></li>' for c in answer.citations)
     return f'<ol class="sources">{items}</ol>'
+
+
+def _stale_mark(answer: Answer, c: Citation) -> str:
+    """What happened to a cited article's file since indexing, and the fix, beside the citation."""
+    if not c.stale:
+        return ""
+    why = next((s.describe() for s in answer.stale if s.doc_id == c.doc_id), "the file changed since indexing")
+    return f' <span class="stale">{_esc(why)}: run <code>rag index</code> or Re-index</span>'
 
 
 def _also_in(c: Citation) -> str:
@@ -153,14 +173,21 @@ def _footer(answer: Answer, seconds: float | None) -> str:
     return f'<p class="meta">{html.escape(" · ".join(parts))}</p>'
 
 
-def article_html(info: ArticleInfo | None, text: str | None, ref: SourceRef) -> str:
-    """The side panel: the whole article, with the cited span highlighted when it is still there."""
+def article_html(info: ArticleInfo | None, text: str | None, ref: SourceRef, stale: StaleFile | None = None) -> str:
+    """The side panel: the whole article, with the cited span highlighted when it is still there.
+
+    With `stale` (the article's file changed or vanished since indexing), a note says that this is the
+    text as indexed, not as the file now is.
+    """
     if info is None or text is None:
         return ('<div class="source missing"><p>This article is no longer in the index (it was removed or '
                 "re-indexed). Ask the question again to get fresh citations.</p></div>")
     meta = " · ".join(x for x in (info.outlet, info.date, info.author, _file_name(info.path)) if x)
     head = (f'<div class="source-head"><div class="source-title">{html.escape(info.title)}</div>'
             f'<div class="source-meta">{html.escape(meta)}</div></div>')
+    if stale is not None:
+        head += (f'<p class="source-warning stale">{html.escape(stale.describe().capitalize())}: this is the text as '
+                 f"indexed. {REINDEX_HINT}</p>")
     if ref.start is None or ref.end is None:
         return f'<div class="source">{head}<div class="source-text">{html.escape(text)}</div></div>'
     quote = text[ref.start:ref.end] if ref.end <= len(text) else ""
