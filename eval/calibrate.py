@@ -26,7 +26,6 @@ from eval.dataset import DEFAULT_PATH, Question, load
 from eval.metrics.correctness import correct
 from eval.suite import open_assistant
 from rag.extractive import ExtractiveAnswerer
-from rag.read import Reader
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -53,7 +52,7 @@ def cases(settings: Settings) -> list[Case]:
     for corpus_name, sets in PLAN:
         corpus = materialise(corpus_name).settings(settings).replace(mode="extractive")
         assistant = open_assistant(corpus, sync=True)
-        always = ExtractiveAnswerer(corpus.replace(min_answer_score=0.0), Reader(assistant.embedder))
+        always = ExtractiveAnswerer(corpus.replace(min_answer_score=0.0), assistant.reader)
         for path in sets:
             if not path.is_file():
                 continue

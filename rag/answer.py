@@ -55,10 +55,11 @@ def make_chat_model(settings: Settings) -> ChatModel | None:
     return None
 
 
-def make_answerer(settings: Settings, embedder: Embedder, chat: ChatModel | None) -> Answerer:
-    """The answerer for the settings' mode; `chat` is `make_chat_model(settings)`."""
+def make_answerer(settings: Settings, embedder: Embedder, chat: ChatModel | None, reader: Reader) -> Answerer:
+    """The answerer for the settings' mode; `chat` is `make_chat_model(settings)`, `reader` scores sentences
+    (the extractive answer, and the passages an LLM is shown)."""
     mode = resolve_mode(settings)
     if mode == "extractive":
-        return ExtractiveAnswerer(settings, Reader(embedder))
+        return ExtractiveAnswerer(settings, reader)
     assert chat is not None, f"mode {mode!r} needs a chat model"
-    return LLMAnswerer(mode, chat, CitationChecker(embedder), settings, Reader(embedder))
+    return LLMAnswerer(mode, chat, CitationChecker(embedder), settings, reader)

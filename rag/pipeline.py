@@ -16,6 +16,7 @@ from rag.errors import IndexMissingError, QuestionError
 from rag.followup import Turn, standalone_question
 from rag.index import build_index, index_exists, index_folders, open_index
 from rag.llm import ChatModel
+from rag.read import Reader
 from rag.retrieve import Retriever
 from rag.settings import Settings, check_top_k
 from rag.stale import mark_stale, stale_files
@@ -34,6 +35,7 @@ class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.embedder = load_embedder(settings)
+        self.reader = Reader(self.embedder)  # one parser and its cache, shared by every mode's answerer
         if not index_exists(settings):
             if not Path(settings.corpus).is_dir():
                 raise IndexMissingError(
@@ -77,7 +79,7 @@ class Assistant:
         with self._lock:
             if key not in self._answerers:
                 chat = self._chat(settings)
-                self._answerers[key] = make_answerer(settings, self.embedder, chat)
+                self._answerers[key] = make_answerer(settings, self.embedder, chat, self.reader)
             return self._answerers[key]
 
     def ask(
