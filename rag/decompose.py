@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rag.lexical import WORD_EDGES
+
 ACRONYM_MIN_LETTERS = 3  # "US" or "UN" are words of their own, never taken for an outlet's initials
 LEADING_ARTICLE = re.compile(r"^the\s+", re.I)
 ALTERNATIVE = re.compile(r"\s+or\s+", re.I)
@@ -81,4 +83,4 @@ def decompose(question: str, outlets: Iterable[str | None]) -> tuple[Part, ...]:
 
 def _content(text: str) -> str:
     """`text` without its frame words."""
-    return " ".join(w for w in text.split() if w.strip("?!.,;:\"'“”‘’()").lower() not in FRAME_WORDS)
+    return " ".join(w for w in text.split() if w.strip(WORD_EDGES).lower() not in FRAME_WORDS)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+WORD_EDGES = "?!.,;:\"'“”‘’()"  # what `word.strip(WORD_EDGES)` takes off a word of running text
 BM25_DIR = "bm25"
 IDS_FILE = "ids.json"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from rag.lexical import has_terms, terms
-from rag.read import TOP_ZIPF, word_weight
+from rag.read import TOP_ZIPF, question_terms
 
 AUXILIARIES = frozenset(
     "is are was were am do does did has have had can could will would shall should may might must".split()
@@ -46,11 +46,7 @@ def is_polar(question: str) -> bool:
 def settles(question: str, sentence: str, context: str = "") -> bool:
     """Does `sentence` (with `context`) contain every telling word of `question`?"""
     present = set(terms(sentence)) | set(terms(context))
-    for word in question.split():
-        word = word.strip("?!.,;:\"'“”‘’()").lower()
-        if word_weight(word) > TELLING_WEIGHT and not has_terms(terms(word), present):
-            return False
-    return True
+    return all(has_terms([term], present) for term, weight in question_terms(question) if weight > TELLING_WEIGHT)
 
 
 def _negation_over(text: str, targets: set[str], skip_first: bool) -> bool:

@@ -30,7 +30,7 @@ import numpy as np
 from rag.analyse import Analyser
 from rag.embed import Embedder
 from rag.errors import ConfigError
-from rag.lexical import terms
+from rag.lexical import WORD_EDGES, terms
 
 WEIGHTS = Path(__file__).with_name("weights") / "reader.json"
 FEATURES = ("similarity", "coverage", "context_gain", "missing", "length", "role")
@@ -53,12 +53,13 @@ def word_weight(word: str) -> float:
     return max(0.0, TOP_ZIPF - zipf_frequency(word, "en"))
 
 
-def _question_terms(question: str) -> tuple[tuple[str, float], ...]:
-    """The question's content terms (stemmed, stop words out), each with its word's weight."""
+def question_terms(question: str) -> tuple[tuple[str, float], ...]:
+    """The question's content terms (stemmed, stop words out), each with its word's weight (the most telling
+    word's, when several words give the same term)."""
     out: dict[str, float] = {}
     for word in question.split():
         for term in terms(word):
-            out[term] = max(out.get(term, 0.0), word_weight(word.strip("?!.,;:\"'“”‘’()").lower()))
+            out[term] = max(out.get(term, 0.0), word_weight(word.strip(WORD_EDGES).lower()))
     return tuple(out.items())
 
 
@@ -73,7 +74,7 @@ def features(question: str, sentences: Sequence[Sentence], embedder: Embedder, a
         return np.zeros((0, len(FEATURES)))
     vectors = embedder.embed([question] + [s.text for s in sentences])
     similarity = vectors[1:] @ vectors[0]
-    q = _question_terms(question)
+    q = question_terms(question)
     asked = {t for t, _ in q}
     subject = analyser.facts([question])[0].subjects & asked
     words = [set(terms(s.text)) for s in sentences]
@@ -111,10 +112,7 @@ class Reader:
                               "Refit them with `python -m train.fit`.")
         self._embedder = embedder
         self._analyser = analyser if analyser is not None else Analyser()
-        self._mean = np.array(fitted["mean"])
-        self._scale = np.array(fitted["scale"])
-        self._coef = np.array(fitted["coef"])
-        self._intercept = float(fitted["intercept"])
+        self._fitted = fitted
 
     def features(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The (len(sentences), len(FEATURES)) feature matrix."""
@@ -127,5 +125,10 @@ class Reader:
         return self.probability(self.features(question, sentences))
 
     def probability(self, features: np.ndarray) -> np.ndarray:
-        z = ((features - self._mean) / self._scale) @ self._coef + self._intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        return probability(self._fitted, features)
+
+
+def probability(fitted: dict, features: np.ndarray) -> np.ndarray:
+    """The fitted logistic regression (`rag/weights/reader.json`'s mean, scale, coef, intercept) on a feature matrix."""
+    z = ((features - np.array(fitted["mean"])) / np.array(fitted["scale"])) @ np.array(fitted["coef"])
+    return 1.0 / (1.0 + np.exp(-(z + float(fitted["intercept"]))))

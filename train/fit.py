@@ -18,9 +18,7 @@ import argparse
 import json
 import random
 import re
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import numpy as np
 from rag.chunk import sentence_tokenizer
 from rag.embed import load_embedder
 from rag.analyse import Analyser
-from rag.read import FEATURES, WEIGHTS, Reader, Sentence, features
+from rag.read import FEATURES, WEIGHTS, Sentence, features, probability
 from rag.settings import Settings
 from train.questions import OUT as QUESTIONS
 from eval.bench.corpus import lee_articles
@@ -169,10 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     x_train, x_held = pair_features(embedder, analyser, train), pair_features(embedder, analyser, held)
     y_train = np.array([p.label for p in train])
     weights = fit(x_train, y_train)
-    tmp = Path(tempfile.mkdtemp(prefix="newsqa-fit-")) / "reader.json"
-    tmp.write_text(json.dumps(weights))
-    held_report = report(held, Reader(embedder, analyser, tmp).probability(x_held))
-    shutil.rmtree(tmp.parent)
+    held_report = report(held, probability(weights, x_held))
     similarity_only = report(held, x_held[:, FEATURES.index("similarity")])
     print(json.dumps({"held_out_articles": held_report, "similarity_alone": similarity_only}), file=sys.stderr)
     weights = fit(np.vstack([x_train, x_held]), np.array([p.label for p in train + held]))
