@@ -1,4 +1,5 @@
-"""The `rag` command: `rag index [PATH]`, `rag ask "QUESTION"`, `rag status`, `rag ui`, `rag eval`, `rag bench`."""
+"""The `rag` command: `rag index [PATH]`, `rag add URL…`, `rag ask "QUESTION"`, `rag status`, `rag ui`, `rag eval`,
+`rag bench`."""
 from __future__ import annotations
 
 import argparse
@@ -66,6 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="drop the index first and index every folder again "
                                                               "(e.g. after changing model)")
     index.set_defaults(run=_index)
+
+    add = sub.add_parser(
+        "add", help="fetch web pages, or a feed's articles, into an article folder as .html files, then index it",
+        description="Fetch each page once (a 15 s timeout, RAG_FETCH_TIMEOUT; the RAG_MAX_FILE_MB size limit; no "
+                    "retries), save it as an .html file marked with its address, and index the folder. An address "
+                    "the folder already has is not fetched again. Exit status 1 if any address failed (the "
+                    "others are still saved and indexed).")
+    add.add_argument("urls", nargs="*", metavar="URL", help="web pages to add (http or https)")
+    add.add_argument("--feed", action="append", default=[], metavar="FEED_URL",
+                     help="an RSS or Atom feed: add the articles it lists (may be given more than once)")
+    add.add_argument("--limit", type=int, help="the most articles taken from each feed, as the feed lists them "
+                                               "(default 20)")
+    add.add_argument("--folder", help="where the pages are saved (created if need be); default: the index's first "
+                                      "folder (`rag status` lists it first), or RAG_CORPUS for a new index")
+    add.set_defaults(run=_add)
 
     ask = sub.add_parser("ask", help="ask a question; the answer cites its sources")
     ask.add_argument("question")
@@ -140,6 +156,29 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
                              replace=args.replace, rebuild=args.rebuild, progress=progress)
     print(report.summary())  # each skipped file was already reported once, as a warning with its reason
     return 0
+
+
+def _add(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.add import Added, add_pages
+
+    def show(result: Added) -> None:
+        if result.outcome == "failed":
+            print(f"error: {result.reason}", file=sys.stderr, flush=True)
+        elif result.outcome == "saved":
+            print(f"saved {result.url} as {result.path}", flush=True)
+        else:
+            print(f"already saved {result.url} in {result.path}", flush=True)
+
+    limit = {} if args.limit is None else {"limit": args.limit}
+    report = add_pages(settings, args.urls, args.feed, folder=Path(args.folder) if args.folder else None,
+                       on_result=show, **limit)
+    for feed in report.feeds:
+        more = f", the first {feed.taken} taken (--limit)" if feed.taken < feed.listed else ""
+        print(f"feed {feed.title or feed.url}: {feed.listed} articles listed{more}")
+    if report.index is not None:
+        print(report.index.summary())
+    print(report.summary())
+    return 1 if report.failed else 0
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -36,3 +36,7 @@ class LLMError(RagError):
 
 class ContextTooLongError(LLMError):
     """The question and its passages do not fit the model's context window."""
+
+
+class FetchError(RagError):
+    """A web address could not be added: unreachable, refused, too slow, too large, or holding no article."""

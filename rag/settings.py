@@ -65,6 +65,9 @@ class Settings:
     ui_share: bool = False  # a public gradio.live link (needs internet); off unless asked
     ui_auth: str | None = field(default=None, repr=False)  # "user:password" to require a login
     ui_concurrency: int = 4  # answers computed at once; more users wait in the queue
+    # `rag add` (rag.fetch): seconds for one whole fetch, connection to last byte; one try, no retries.
+    # Pages larger than max_file_mb are refused as they arrive (they could not be indexed).
+    fetch_timeout: float = 15.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -148,6 +151,9 @@ class Settings:
             raise ConfigError("RAG_UI_AUTH must look like user:password, with neither part empty.")
         if not 1 <= self.ui_concurrency <= 64:
             raise ConfigError(f"ui_concurrency must be between 1 and 64, got {self.ui_concurrency} (RAG_UI_CONCURRENCY).")
+        if not 0 < self.fetch_timeout <= 600:
+            raise ConfigError(f"fetch_timeout must be above 0 and at most 600 seconds, got {self.fetch_timeout} "
+                              "(RAG_FETCH_TIMEOUT).")
         if self.local_ctx < 512:
             raise ConfigError(f"local_ctx must be at least 512 tokens, got {self.local_ctx} (RAG_LOCAL_CTX).")
 
