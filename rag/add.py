@@ -15,8 +15,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LIMIT = 20  # feed items taken per feed, newest first as the feed lists them
 SOURCE_META = "newsqa:url"  # <meta name="newsqa:url" content="…">: an address the saved page was fetched from
-FETCHED_META = "newsqa:fetched"
+# (no mark of when it was fetched: htmldate would take that date for the article's publication date)
 MARK_BYTES = 16_384  # the marks sit at the top of the page's <head>; only this much of a file is read for them
 SOURCE_MARK = re.compile(rb'<meta name="newsqa:url" content="([^"]*)">')
 NAME_CHARS = 60  # the longest file name made from a title, before ".html"
@@ -125,6 +124,8 @@ def add_pages(
         raise ConfigError(f"--limit must be at least 1, got {limit}.")
     target, to_index = choose_folder(settings, folder)
     known = saved_addresses(target)
+    # article ids are file names (without suffix) across the whole indexed folder: a new page takes a free one
+    taken = {path.stem.lower() for root in {target, to_index} if root.is_dir() for path in _article_files(root)}
     results: list[Added] = []
     read: list[FeedRead] = []
 
@@ -144,7 +145,7 @@ def add_pages(
             read.append(FeedRead(feed, title, len(listed), min(limit, len(listed))))
             items += listed[:limit]
         for item in _unique(items):
-            report(_add_one(fetcher, item, target, known))
+            report(_add_one(fetcher, item, target, known, taken))
     index = None
     if any(r.outcome != "failed" for r in results):
         from rag.embed import load_embedder
@@ -235,7 +236,7 @@ def saved_addresses(folder: Path) -> dict[str, Path]:
     return known
 
 
-def _add_one(fetcher: Fetcher, item: FeedItem, folder: Path, known: dict[str, Path]) -> Added:
+def _add_one(fetcher: Fetcher, item: FeedItem, folder: Path, known: dict[str, Path], taken: set[str]) -> Added:
     """Fetch one address, check that it holds an article, and save it (unless the folder has it already)."""
     try:
         address = check_url(item.url)
@@ -248,7 +249,7 @@ def _add_one(fetcher: Fetcher, item: FeedItem, folder: Path, known: dict[str, Pa
             if other in known and known[other].exists():  # the same page under another address
                 return Added(item.url, "already saved", known[other])
         body, article = page
-        path = _save(folder, body, file_stem(article.title, fetched.final_url))
+        path = _save(folder, body, file_stem(article.title, fetched.final_url), taken)
     except FetchError as exc:
         return Added(item.url, "failed", reason=str(exc))
     except OSError as exc:
@@ -276,7 +277,6 @@ def _marked_page(fetched: Fetched, item: FeedItem) -> tuple[bytes, Article]:
     first = _article(fetched, body)
     tags = [f'<meta charset="{html.escape(fetched.charset)}">'] if fetched.charset else []
     tags += [f'<meta name="{SOURCE_META}" content="{html.escape(a)}">' for a in _addresses(fetched, first.url)]
-    tags.append(f'<meta name="{FETCHED_META}" content="{datetime.now(timezone.utc).isoformat(timespec="seconds")}">')
     if first.url is None:  # the page names no address of its own: keep the one it was fetched from
         tags.append(f'<link rel="canonical" href="{html.escape(fetched.final_url)}">')
     if first.date is None and item.date:  # the feed's date for a page that gives none
@@ -315,7 +315,8 @@ def file_stem(title: str | None, url: str) -> str:
     Only a-z, 0-9 and hyphens, at most NAME_CHARS long, so it can never leave the folder or be hidden.
     """
     parts = urlsplit(url)
-    for source in (title, unquote(PurePosixPath(parts.path).stem), parts.hostname):
+    last = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", unquote(parts.path).rstrip("/").rsplit("/", 1)[-1])  # tide.html -> tide
+    for source in (title, last, parts.hostname):
         slug = _slug(source or "")
         if slug:
             return slug
@@ -323,6 +324,7 @@ def file_stem(title: str | None, url: str) -> str:
 
 
 def _slug(text: str) -> str:
+    text = re.sub(r"['’]", "", text)  # owner's -> owners, not owner-s
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     if len(slug) > NAME_CHARS:
@@ -331,13 +333,13 @@ def _slug(text: str) -> str:
     return slug.strip("-")
 
 
-def _save(folder: Path, body: bytes, stem: str) -> Path:
+def _save(folder: Path, body: bytes, stem: str, taken: set[str]) -> Path:
     """Write `body` whole as `folder/<stem>.html`, or `<stem>-2.html`…: never over another file, never half-written.
 
-    The name is also free of any other article's name in the folder (`rag index` would skip one of the two).
+    The name is also none of the `taken` names, the other articles' in the indexed folder (`rag index` would
+    skip one of two files with the same name); the name chosen is added to them.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    taken = {path.stem.lower() for path in _article_files(folder)}
     handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".newsqa-", suffix=".part", delete=False)
     try:
         with handle:
@@ -351,12 +353,14 @@ def _save(folder: Path, body: bytes, stem: str) -> Path:
             if name.lower() not in taken:
                 try:
                     os.link(handle.name, path)  # fails if the name was taken meanwhile: nothing is overwritten
+                    taken.add(name.lower())
                     return path
                 except FileExistsError:
                     pass
                 except OSError:  # a file system without hard links: a rename, only to a name still free
                     if not path.exists():
                         os.replace(handle.name, path)
+                        taken.add(name.lower())
                         return path
             n += 1
     finally:

@@ -64,6 +64,7 @@ class Fetcher:
 
         self.timeout = settings.fetch_timeout
         self.max_bytes = settings.max_file_bytes
+        self.max_mb = settings.max_file_mb
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.timeout), follow_redirects=True, max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": USER_AGENT},
@@ -118,9 +119,8 @@ class Fetcher:
         return Fetched(address, final_url, content_type, charset, bytes(body))
 
     def _too_large(self, url: str, size: int | None) -> FetchError:
-        limit = self.max_bytes / 1048576
-        size_text = f"is {size / 1048576:.1f} MB" if size is not None else "is larger than"
-        return FetchError(f"{url}: {size_text} the {limit:g} MB limit for one article (RAG_MAX_FILE_MB); nothing "
+        size_text = f"is {size / 1048576:.1f} MB, over" if size is not None else "is over"
+        return FetchError(f"{url}: {size_text} the {self.max_mb:g} MB limit for one article (RAG_MAX_FILE_MB); nothing "
                           "was saved. If it is one article, save its text into a .txt file in the folder instead.")
 
 
