@@ -281,7 +281,9 @@ def _marked_page(fetched: Fetched, item: FeedItem) -> tuple[bytes, Article]:
         tags.append(f'<link rel="canonical" href="{html.escape(fetched.final_url)}">')
     if first.date is None and item.date:  # the feed's date for a page that gives none
         tags.append(f'<meta property="article:published_time" content="{item.date}">')
-    marked = _insert_in_head(body, tags)
+    # the server's charset goes first in <head> (it overrides the page's own, as in a browser); else the marks
+    # follow the page's own charset declaration, which stays early
+    marked = _insert_in_head(body, tags, HEAD_ANCHORS[1:] if fetched.charset else HEAD_ANCHORS)
     return marked, _article(fetched, marked)
 
 
@@ -298,11 +300,11 @@ def _addresses(fetched: Fetched, canonical: str | None) -> list[str]:
     return list(dict.fromkeys(a for a in (fetched.url, fetched.final_url, canonical) if a))
 
 
-def _insert_in_head(body: bytes, tags: Sequence[str]) -> bytes:
-    """`body` with `tags` placed at the top of its <head> (after its charset declaration, if any)."""
+def _insert_in_head(body: bytes, tags: Sequence[str], anchors: Sequence[re.Pattern[bytes]]) -> bytes:
+    """`body` with `tags` placed after the first of `anchors` found near its top (else at the very top)."""
     block = ("\n" + "\n".join(tags) + "\n").encode("ascii", "xmlcharrefreplace")
     window = body[:MARK_BYTES]
-    for anchor in HEAD_ANCHORS:
+    for anchor in anchors:
         found = anchor.search(window)
         if found:
             return body[: found.end()] + block + body[found.end() :]
