@@ -22,13 +22,16 @@ ACRONYM_MIN_LETTERS = 3  # "US" or "UN" are words of their own, never taken for 
 LEADING_ARTICLE = re.compile(r"^the\s+", re.I)
 ALTERNATIVE = re.compile(r"\s+or\s+", re.I)
 MIN_PART_WORDS = 2
+# Words that ask about the order of events: an answer to such a question also gives the cited articles' dates
+# (`rag.chronology`). "when" asks for a date, which is what a part is about, so it is no frame word.
+ORDER_WORDS = frozenset("first before after afterwards earlier earliest later latest when".split())
 # Words that ask how to put the parts together (compare them, order them, attribute them), not what each
 # part is about: a part is answered without them, since putting the parts side by side answers them.
 FRAME_WORDS = frozenset(
     "differ differs difference differences different compare compared comparison contrast versus vs each both "
     "account accounts report reports reported describe describes description say says said "
-    "which came first before after afterwards earlier later article articles according".split()
-)
+    "which came article articles according".split()
+) | (ORDER_WORDS - {"when"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,17 @@ def outlet_names(outlet: str) -> tuple[str, ...]:
         if len(initials) >= ACRONYM_MIN_LETTERS:
             names.append(initials)
     return tuple(names)
+
+
+def names_outlet(name: str, outlet: str) -> bool:
+    """Whether `name`, as a user types it ("wsj", "the Wall Street Journal"), names `outlet` (case aside)."""
+    wanted = LEADING_ARTICLE.sub("", " ".join(name.split())).casefold()
+    return any(wanted == known.casefold() for known in outlet_names(outlet))
+
+
+def asks_order(question: str) -> bool:
+    """Whether `question` asks when something happened or which came first (it has one of ORDER_WORDS)."""
+    return any(w.strip(WORD_EDGES).lower() in ORDER_WORDS for w in question.split())
 
 
 def _mention(question: str, outlet: str) -> re.Pattern[str] | None:

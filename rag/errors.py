@@ -30,6 +30,10 @@ class QuestionError(RagError):
     """The question cannot be asked as given (empty, too long)."""
 
 
+class FilterError(RagError):
+    """A filter (`since`, `until`, `outlet`) cannot be used as given, e.g. a date that is not a date."""
+
+
 class LLMError(RagError):
     """The LLM endpoint could not be used: unreachable, timed out, rate limited, or replied with nothing usable."""
 

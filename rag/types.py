@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.errors import FilterError
+
 SHOWN_DUPLICATES = 5  # near-duplicate pairs named in an index summary
+FILTER_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")  # YYYY-MM-DD, YYYY-MM or YYYY
+FILTER_DATE_FORMAT = "YYYY-MM-DD (or YYYY-MM, YYYY), e.g. 2024-06-01"
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,62 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Which articles a question may be answered from (an empty Filters: all of them).
+
+    `since` and `until` bound the article's date, both inclusive, and may be given as `YYYY-MM-DD`, `YYYY-MM`
+    or `YYYY` (or a `datetime.date`); they are kept as full ISO dates: `since="2024-06"` is 2024-06-01 and
+    `until="2024-06"` is 2024-06-30. An article with no known date is left out by a date filter (nothing
+    says it falls inside). `outlet` names the outlet as the index stores it, in any case, without "The",
+    or by its initials ("WSJ"; see `rag.decompose.outlet_names`).
+
+    Raises:
+        FilterError: a date is not a date, or `since` is after `until`.
+    """
+
+    since: str | None = None
+    until: str | None = None
+    outlet: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "since", _filter_date("since", self.since, last=False))
+        object.__setattr__(self, "until", _filter_date("until", self.until, last=True))
+        object.__setattr__(self, "outlet", (self.outlet or "").strip() or None)
+        if self.since and self.until and self.since > self.until:
+            raise FilterError(f"The filter asks for articles since {self.since} but until {self.until}, which is "
+                              "earlier: no date can match. Swap the two dates.")
+
+    def __bool__(self) -> bool:
+        return any((self.since, self.until, self.outlet))
+
+    def describe(self) -> str:
+        """E.g. "since 2024-06-01, outlet WSJ"."""
+        named = (("since", self.since), ("until", self.until), ("outlet", self.outlet))
+        return ", ".join(f"{name} {value}" for name, value in named if value)
+
+
+def _filter_date(name: str, value: object, last: bool) -> str | None:
+    """`value` as a full ISO date: a month or a year is its first day (`last`: its last day)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    match = FILTER_DATE.fullmatch(str(value).strip())
+    try:
+        if match is None:
+            raise ValueError
+        year, month, day = int(match[1]), int(match[2] or (12 if last else 1)), match[3]
+        first = dt.date(year, month, int(day or 1))
+        if day is None and last:  # a month's last day is the day before the next month's first
+            return (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).isoformat()
+        return first.isoformat()
+    except ValueError:
+        raise FilterError(f"The {name} date {value!r} is not a date. Write it as {FILTER_DATE_FORMAT}.") from None
+
+
+@dataclass(frozen=True)
 class Answer:
     """What `ask()` returns. A refusal is an Answer with `answered=False`, never an exception.
 
@@ -183,7 +245,9 @@ class Answer:
     `reason` says why the answer was refused. `invalid_citations` counts the markers an
     LLM wrote that point at no passage (they are dropped from `text`). `stale` lists the retrieved
     articles whose files changed or vanished since they were indexed: their quotes are the indexed
-    text, which the file may no longer hold (`rag index` brings the index up to date).
+    text, which the file may no longer hold (`rag index` brings the index up to date). `filters` are those
+    the articles were searched with (None: none). `chronology`, when the question asks about order and the
+    cited articles have different dates: those dates, earliest first (`rag.chronology`); else "".
     """
 
     question: str
@@ -197,6 +261,8 @@ class Answer:
     invalid_citations: int = 0
     timing: Timing | None = None  # set by `ask()` / `ask_stream()`
     stale: tuple[StaleFile, ...] = ()  # set by `ask()` / `ask_stream()`
+    filters: Filters | None = None  # set by `ask()` / `ask_stream()`
+    chronology: str = ""  # set by `ask()` / `ask_stream()`
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (what `rag ask --json` prints)."""
