@@ -6,7 +6,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +58,11 @@ class LexicalIndex:
             if t and i < len(doc_freq)  # bm25s adds an empty placeholder token
         }
 
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        """chunk id -> its row in the BM25 index (made on the first filtered query)."""
+        return {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str], generation: int) -> LexicalIndex:
         import bm25s
@@ -94,12 +99,17 @@ class LexicalIndex:
             return None
         return cls(retriever, list(meta["ids"]), int(meta["generation"]))
 
-    def query(self, text: str, n: int) -> list[tuple[str, float]]:
-        """The `n` best chunks for `text` as (id, BM25 score), best first; only positive scores."""
+    def query(self, text: str, n: int, chunk_ids: Collection[str] | None = None) -> list[tuple[str, float]]:
+        """The `n` best chunks for `text` as (id, BM25 score), best first; only positive scores, and only
+        chunks in `chunk_ids` unless it is None."""
         known = [t for t in terms(text) if t in self._idf]
         if not known or not self.ids:
             return []
+        mask = None
+        if chunk_ids is not None:  # bm25s scores the masked-out chunks 0, and only positive scores are kept
+            mask = np.zeros(len(self.ids), dtype=np.float32)
+            mask[[self._positions[i] for i in chunk_ids if i in self._positions]] = 1.0
         docs, scores = self._retriever.retrieve(  # type: ignore[attr-defined]
-            [known], k=min(n, len(self.ids)), show_progress=False
+            [known], k=min(n, len(self.ids)), show_progress=False, weight_mask=mask
         )
         return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]

@@ -9,11 +9,12 @@ Three rules keep the evidence a reader needs:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rag.duplicates import jaccard, shingles
 from rag.embed import Embedder
 from rag.index import Index
+from rag.store import Store
 from rag.types import Passage
 
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very top ranks
@@ -76,11 +77,22 @@ class Retriever:
         self._index = index
         self._embedder = embedder
 
-    def retrieve(self, query: str, top_k: int) -> list[Passage]:
-        """The `top_k` best distinct passages for `query`, best first, with fused and per-retriever scores."""
+    @property
+    def store(self) -> Store:
+        """The store of the index searched (for resolving filters against the same index)."""
+        return self._index.store
+
+    def retrieve(self, query: str, top_k: int, only: Collection[str] | None = None) -> list[Passage]:
+        """The `top_k` best distinct passages for `query`, best first, with fused and per-retriever scores.
+
+        `only`: search these articles (doc_ids) alone, in both retrievers, before top-k is taken (`rag.scope`).
+        """
         depth = max(MIN_DEPTH, DEPTH_PER_RESULT * top_k)
-        dense = self._index.vectors.query(self._embedder.embed([query])[0], depth)
-        lexical = self._index.lexical.query(query, depth)
+        if only is not None and not only:
+            return []
+        chunk_ids = None if only is None else set(self._index.store.chunk_ids(only))
+        dense = self._index.vectors.query(self._embedder.embed([query])[0], depth, doc_ids=only)
+        lexical = self._index.lexical.query(query, depth, chunk_ids=chunk_ids)
         order = protected_fusion([[i for i, _ in dense], [i for i, _ in lexical]], keep=top_k)
         fused_scores = dict(reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]]))
         dense_scores, lexical_scores = dict(dense), dict(lexical)

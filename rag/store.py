@@ -296,6 +296,42 @@ class Store:
             for r in rows
         }
 
+    def outlets(self) -> list[str]:
+        """The distinct outlets of the completely indexed articles, sorted."""
+        rows = self._db.execute("SELECT DISTINCT outlet FROM articles WHERE complete = 1 AND outlet IS NOT NULL")
+        return sorted(row[0] for row in rows)
+
+    def matching(self, since: str | None, until: str | None, outlets: Sequence[str] | None) -> list[str]:
+        """The complete articles dated `since` … `until` (ISO dates, inclusive; either may be None) and, unless
+        `outlets` is None, from one of `outlets`. A date bound leaves out articles with no date."""
+        query, values = "SELECT doc_id FROM articles WHERE complete = 1", []
+        if since:
+            query, values = query + " AND substr(date, 1, 10) >= ?", [*values, since]
+        if until:
+            query, values = query + " AND substr(date, 1, 10) <= ?", [*values, until]
+        if outlets is not None:
+            query, values = query + f" AND outlet IN ({','.join('?' * len(outlets))})", [*values, *outlets]
+        return [row[0] for row in self._db.execute(query, values)]
+
+    def article_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM articles WHERE complete = 1").fetchone()[0])
+
+    def date_range(self) -> tuple[str | None, str | None, int]:
+        """The earliest and latest article dates, and how many complete articles have no date."""
+        first, last, undated = self._db.execute(
+            "SELECT MIN(substr(date, 1, 10)), MAX(substr(date, 1, 10)), SUM(date IS NULL) FROM articles WHERE complete = 1"
+        ).fetchone()
+        return first, last, int(undated or 0)
+
+    def chunk_ids(self, doc_ids: Iterable[str]) -> list[str]:
+        """The ids of these articles' chunks."""
+        wanted = list(dict.fromkeys(doc_ids))
+        out: list[str] = []
+        for i in range(0, len(wanted), 900):  # SQLite's limit on bound values
+            part = wanted[i : i + 900]
+            out += [r[0] for r in self._db.execute(f"SELECT id FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})", part)]
+        return out
+
     def article_text(self, doc_id: str) -> str | None:
         """The article's text as indexed (what citations point into), or None if the store does not have it."""
         row = self._db.execute("SELECT text FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()

@@ -5,7 +5,7 @@ function (Chroma's default one downloads a model).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -88,13 +88,14 @@ class VectorIndex:
     def count(self) -> int:
         return int(self._collection.count())  # type: ignore[attr-defined]
 
-    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """The `n` nearest chunks as (id, cosine similarity), best first."""
+    def query(self, vector: np.ndarray, n: int, doc_ids: Collection[str] | None = None) -> list[tuple[str, float]]:
+        """The `n` nearest chunks as (id, cosine similarity), best first; only chunks of `doc_ids` unless it is None."""
         n = min(n, self.count())
-        if n == 0:
+        if n == 0 or (doc_ids is not None and not doc_ids):
             return []
+        where = None if doc_ids is None else {"doc_id": {"$in": sorted(doc_ids)}}
         result = self._collection.query(  # type: ignore[attr-defined]
-            query_embeddings=[vector], n_results=n, include=["distances"]
+            query_embeddings=[vector], n_results=n, where=where, include=["distances"]
         )
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
