@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from rag.errors import RagError
 from rag.settings import Settings
-from rag.types import Answer, AnswerSentence, Citation, IndexReport, Passage
+from rag.types import Answer, AnswerSentence, Citation, Filters, IndexReport, Passage
 
 
 def ask(question: str, **options: object) -> Answer | Iterator[str | Answer]:
@@ -43,6 +43,6 @@ def build_index(
 
 
 __all__ = [
-    "Answer", "AnswerSentence", "Citation", "IndexReport", "Passage", "RagError", "Settings", "ask", "ask_stream",
+    "Answer", "AnswerSentence", "Citation", "Filters", "IndexReport", "Passage", "RagError", "Settings", "ask", "ask_stream",
     "build_index",
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import logging
 import threading
@@ -11,16 +12,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from rag.answer import Answerer, make_answerer, make_chat_model, resolve_mode
+from rag.chronology import with_chronology
 from rag.embed import load_embedder
-from rag.errors import IndexMissingError, QuestionError
+from rag.errors import FilterError, IndexMissingError, QuestionError
 from rag.followup import Turn, standalone_question
 from rag.index import build_index, index_exists, index_folders, open_index
 from rag.llm import ChatModel
 from rag.read import Reader
 from rag.retrieve import Retriever
+from rag.scope import no_match, scope
 from rag.settings import Settings, check_top_k
 from rag.stale import mark_stale, stale_files
-from rag.types import Answer, ArticleInfo, FolderInfo, IndexReport, Passage, StaleFile, Timing
+from rag.types import Answer, ArticleInfo, Filters, FolderInfo, IndexReport, Passage, StaleFile, Timing
 
 log = logging.getLogger("rag")
 
@@ -84,26 +87,28 @@ class Assistant:
 
     def ask(
         self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
-        mode: str | None = None, strict: bool | None = None,
+        mode: str | None = None, strict: bool | None = None, filters: Filters | None = None,
     ) -> Answer:
-        """Answer one question; see `rag.ask` for the details."""
+        """Answer one question; see `rag.ask` for the details (`filters`: the articles it may be answered from)."""
         started = time.perf_counter()
-        answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict)
-        answer = self._checked_against_files(answerer.answer(standalone, passages))
+        answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict, filters)
+        answer = passages if isinstance(passages, Answer) else answerer.answer(standalone, passages)
+        answer = self._finished(answer, filters)
         took = time.perf_counter() - started
         return dataclasses.replace(answer, timing=Timing(took, took))  # no words before the whole answer
 
     def ask_stream(
         self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
-        mode: str | None = None, strict: bool | None = None,
+        mode: str | None = None, strict: bool | None = None, filters: Filters | None = None,
     ) -> Iterator[str | Answer]:
         """The answer's text as it is written, then the checked Answer; see `rag.ask_stream`."""
         started = time.perf_counter()
-        answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict)
+        answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict, filters)
         first_words = None
-        for piece in answerer.stream(standalone, passages):
+        pieces = iter((passages.text, passages)) if isinstance(passages, Answer) else answerer.stream(standalone, passages)
+        for piece in pieces:
             if isinstance(piece, Answer):
-                piece = self._checked_against_files(piece)
+                piece = self._finished(piece, filters)
                 took = time.perf_counter() - started
                 yield dataclasses.replace(piece, timing=Timing(took if first_words is None else first_words, took))
                 return
@@ -122,6 +127,11 @@ class Assistant:
     def stale(self, doc_ids: Iterable[str] | None = None) -> list[StaleFile]:
         """The indexed articles (these, or all) whose files changed or vanished since indexing."""
         return stale_files(sorted(self.index.store.files(doc_ids).values(), key=lambda record: record.doc_id))
+
+    def _finished(self, answer: Answer, filters: Filters | None) -> Answer:
+        """The answer checked against the files, with its filters and, if the question asks about order, its dates."""
+        answer = with_chronology(self._checked_against_files(answer))
+        return dataclasses.replace(answer, filters=filters) if filters else answer
 
     def _checked_against_files(self, answer: Answer) -> Answer:
         """The answer, with the retrieved articles whose files changed since indexing listed and their citations marked.
@@ -142,8 +152,11 @@ class Assistant:
         return report
 
     def _prepare(
-        self, question: str, top_k: int | None, history: Sequence[Turn], mode: str | None, strict: bool | None
-    ) -> tuple[Answerer, str, list[Passage]]:
+        self, question: str, top_k: int | None, history: Sequence[Turn], mode: str | None, strict: bool | None,
+        filters: Filters | None = None,
+    ) -> tuple[Answerer, str, list[Passage] | Answer]:
+        """The answerer, the question as it stands alone, and its passages (or, if the filters leave no
+        article, the refusal that says so)."""
         question = _check_question(question, self.settings.max_question_chars)
         if top_k is not None:
             check_top_k(top_k)
@@ -154,7 +167,12 @@ class Assistant:
         settings = self._variant(mode, strict)  # once per question: a variant is a new, validated Settings
         answerer = self._answerer(settings)
         standalone = standalone_question(question, history, self._chat(settings)) if history else question
-        return answerer, standalone, retriever.retrieve(standalone, top_k or self.settings.top_k)
+        within = scope(retriever.store, filters)  # None without filters: no look-up at all
+        if within is not None and not within.doc_ids:
+            text = no_match(retriever.store, within.filters)
+            return answerer, standalone, Answer(standalone, text, False, answerer.mode, (), (), (), reason=text)
+        return answerer, standalone, retriever.retrieve(standalone, top_k or self.settings.top_k,
+                                                        only=None if within is None else within.doc_ids)
 
     def _variant(self, mode: str | None, strict: bool | None) -> Settings:
         if mode in (None, self.settings.mode) and strict in (None, self.settings.strict):
@@ -176,7 +194,8 @@ class Assistant:
 
 def ask(
     question: str, *, settings: Settings | None = None, history: Sequence[Turn] = (), stream: bool = False,
-    **options: object,
+    since: str | dt.date | None = None, until: str | dt.date | None = None, outlet: str | None = None,
+    filters: Filters | None = None, **options: object,
 ) -> Answer | Iterator[str | Answer]:
     """Answer a question about the indexed articles, citing the passages that support it.
 
@@ -190,6 +209,12 @@ def ask(
             `{"role": "user" | "assistant", "content": …}`): a follow-up such as
             "What did he warn them about next?" is rewritten to stand alone.
         stream: return `ask_stream(...)` instead: text as it arrives, then the Answer.
+        since, until: answer only from articles dated on or after `since` / on or before `until`
+            ("2024-06-01", or a month "2024-06" or year "2024", or a `datetime.date`; both inclusive).
+            Articles with no known date are left out by either.
+        outlet: answer only from this outlet's articles: its name in any case, with or without
+            "The", or its initials ("WSJ" for The Wall Street Journal).
+        filters: the same as one `rag.types.Filters` (instead of since/until/outlet).
         **options: overrides of single settings, e.g. `top_k=8`, `mode="local"`,
             `strict=True`, `index_dir=".rag"`, `corpus="seeds"`.
     Returns:
@@ -197,20 +222,25 @@ def ask(
         text starting "The articles don't say", not an exception. Each of
         `answer.sentences` says which citations it carries and whether they support it.
         `answer.stale` lists retrieved articles whose files changed or vanished since
-        indexing; a citation into one has `stale=True`.
+        indexing; a citation into one has `stale=True`. When the filters leave no article,
+        the refusal says so (and what dates and outlets the index holds).
     Raises:
         QuestionError: the question is empty or too long.
+        FilterError: a date is not a date (the message names it and the format).
         LLMError: the LLM endpoint is unreachable, times out, stays rate limited, or
             replies with nothing usable (the message says what to do).
         RagError: the settings, the folder or the index cannot be used.
     """
+    filters = _filters(filters, since, until, outlet)
     if stream:
-        return ask_stream(question, settings=settings, history=history, **options)
-    return assistant(_settings(settings, options)).ask(question, history=history)
+        return ask_stream(question, settings=settings, history=history, filters=filters, **options)
+    return assistant(_settings(settings, options)).ask(question, history=history, filters=filters)
 
 
 def ask_stream(
-    question: str, *, settings: Settings | None = None, history: Sequence[Turn] = (), **options: object
+    question: str, *, settings: Settings | None = None, history: Sequence[Turn] = (),
+    since: str | dt.date | None = None, until: str | dt.date | None = None, outlet: str | None = None,
+    filters: Filters | None = None, **options: object,
 ) -> Iterator[str | Answer]:
     """Like `ask`, but yields the answer's text as the model writes it (str pieces), then the final Answer.
 
@@ -218,7 +248,15 @@ def ask_stream(
     streaming; its text may differ from the streamed text, because the markers are
     renumbered to the checked citations (and, with `strict`, unsupported sentences go).
     """
-    return assistant(_settings(settings, options)).ask_stream(question, history=history)
+    filters = _filters(filters, since, until, outlet)
+    return assistant(_settings(settings, options)).ask_stream(question, history=history, filters=filters)
+
+
+def _filters(filters: Filters | None, since: object, until: object, outlet: str | None) -> Filters | None:
+    """One Filters from either the object or the keywords (checked now, before any model is loaded)."""
+    if filters is not None and any(x is not None for x in (since, until, outlet)):
+        raise FilterError("Give the filters either as since/until/outlet or as filters=Filters(...), not both.")
+    return filters or Filters(since, until, outlet) or None  # type: ignore[arg-type]
 
 
 def _settings(settings: Settings | None, options: dict[str, object]) -> Settings:

@@ -6,6 +6,11 @@ CANNOT_ANSWER = "The articles don't say"
 
 REFUSAL_WEAK_EVIDENCE = CANNOT_ANSWER + ". The closest passages do not answer this question."
 REFUSAL_EMPTY_INDEX = CANNOT_ANSWER + ": no articles are indexed. Add .txt, .md or .html files and run `rag index`."
+# A filter (`--since`, `--until`, `--outlet`) that no indexed article matches: said as such, not as weak evidence.
+REFUSAL_NO_MATCH = (CANNOT_ANSWER + ": no indexed article matches the filter ({filters}): {held}. "
+                    "Widen or drop the filter.")
+# When a question asks about order and the cited articles have different dates (`rag.chronology`).
+CHRONOLOGY_INTRO = "The cited articles by date (when each was published, not necessarily when the events happened): "
 REFUSAL_UNSUPPORTED = CANNOT_ANSWER + " this: none of the answer's sentences is supported by the passages it cites."
 
 # Answers written by an LLM. The passages go in the user message, numbered [1], [2], …;
