@@ -90,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=MODES, help="who writes the answer (RAG_MODE, default auto; README, Answer modes)")
     ask.add_argument("--strict", action="store_true", help="drop sentences the cited passages do not support")
     ask.add_argument("--stream", action="store_true", help="print the model's words as they arrive, then the checked answer")
+    ask.add_argument("--since", metavar="DATE", help="only articles dated on or after DATE (YYYY-MM-DD, YYYY-MM or "
+                                                     "YYYY); articles with no known date are left out")
+    ask.add_argument("--until", metavar="DATE", help="only articles dated on or before DATE (inclusive: 2024-06 is up "
+                                                     "to 2024-06-30); articles with no known date are left out")
+    ask.add_argument("--outlet", metavar="NAME", help="only articles from this outlet (its name in any case, or its "
+                                                      "initials, e.g. WSJ)")
     ask.set_defaults(run=_ask)
 
     status = sub.add_parser("status", help="the folders indexed, near-duplicates, and files changed, new or skipped "
@@ -184,9 +190,10 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.pipeline import ask, ask_stream
 
+    filters = {"since": args.since, "until": args.until, "outlet": args.outlet}
     if args.stream and not args.json:
         answer = None
-        for piece in ask_stream(args.question, settings=settings):
+        for piece in ask_stream(args.question, settings=settings, **filters):
             if isinstance(piece, Answer):
                 answer = piece
             else:
@@ -194,7 +201,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         print("\n")
         assert answer is not None, "ask_stream always ends with the Answer"
     else:
-        answer = ask(args.question, settings=settings)
+        answer = ask(args.question, settings=settings, **filters)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json else format_answer(answer))
     return 0
 
@@ -252,6 +259,10 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 def format_answer(answer: Answer) -> str:
     """The answer, then a numbered list of its sources with their quotes."""
     lines = [textwrap.fill(answer.text, width=100), ""]
+    if answer.chronology:
+        lines += [textwrap.fill(answer.chronology, width=100), ""]
+    if answer.filters and answer.answered:
+        lines += [f"Searched only the articles matching: {answer.filters.describe()}.", ""]
     if answer.stale:
         files = "; ".join(f"{s.path} ({s.describe().removeprefix('the file ')})" for s in answer.stale)
         lines += [textwrap.fill(

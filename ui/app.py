@@ -36,6 +36,8 @@ EXAMPLES = [
     "What is the capital of Australia?",
 ]
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+FILTER_NOTE = ("Both dates are inclusive; a date filter leaves out articles with no known date. "
+               "Leave a field empty for no filter.")
 INTRO = ("### newsqa: ask the articles\nEvery sentence of an answer cites the passage it comes from. Click a "
          "citation such as **[1]** to see the article with that passage highlighted.")
 
@@ -81,9 +83,10 @@ def reindex_label(assistant: Assistant) -> str:
 def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
     """The chat page for one open Assistant (shared by all users; each has their own conversation)."""
 
-    def on_ask(question: str, history: list[Exchange], mode: str, top_k: float, strict: bool
-               ) -> Iterator[tuple[str, list[Message], list[Exchange]]]:
-        for shown, kept in respond(assistant, question, history, mode=mode, top_k=int(top_k), strict=bool(strict)):
+    def on_ask(question: str, history: list[Exchange], mode: str, top_k: float, strict: bool, since: str = "",
+               until: str = "", outlet: str = "") -> Iterator[tuple[str, list[Message], list[Exchange]]]:
+        for shown, kept in respond(assistant, question, history, mode=mode, top_k=int(top_k), strict=bool(strict),
+                                   since=since or "", until=until or "", outlet=outlet or ""):
             yield "", shown, kept
 
     def open_source(ref: str) -> str:
@@ -140,6 +143,13 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                                           elem_id="top-k", scale=1)
                         strict = gr.Checkbox(value=settings.strict, label="Strict: drop unsupported sentences",
                                              elem_id="strict", scale=1)
+                with gr.Accordion("Filter articles", open=False, elem_id="filters"):
+                    with gr.Row():
+                        since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD or YYYY-MM", elem_id="since", scale=1)
+                        until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD or YYYY-MM", elem_id="until", scale=1)
+                        outlet = gr.Textbox(label="Outlet", placeholder="a name or initials, e.g. WSJ",
+                                            elem_id="outlet", scale=1)
+                    gr.Markdown(FILTER_NOTE, elem_id="filter-note")
             with gr.Column(scale=2):
                 gr.HTML(PANEL_PLACEHOLDER, elem_id="article-panel", js_on_load=(ASSETS / "panel.js").read_text(),
                         server_functions=[open_source], max_height=640, container=True,
@@ -149,7 +159,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                     reindex = gr.Button(reindex_label(assistant), elem_id="reindex", size="sm")
                     status = gr.Markdown(elem_id="reindex-status")
 
-        gr.on([question.submit, ask.click], on_ask, inputs=[question, history, mode, top_k, strict],
+        gr.on([question.submit, ask.click], on_ask, inputs=[question, history, mode, top_k, strict, since, until, outlet],
               outputs=[question, chat, history], api_name="chat")
         new_chat.click(lambda: ([], []), outputs=[chat, history], api_visibility="private")
         reindex.click(on_reindex, outputs=[articles, status], api_name="reindex", concurrency_limit=1)

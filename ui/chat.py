@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rag.errors import LLMError, RagError
 from rag.pipeline import Assistant
-from rag.types import Answer
+from rag.types import Answer, Filters
 from ui.render import answer_html, error_html, pending_html, streaming_html
 
 log = logging.getLogger("rag.ui")
@@ -40,19 +40,22 @@ def messages(history: Sequence[Exchange], pending: Exchange | None = None) -> li
 
 def respond(
     assistant: Assistant, question: str, history: Sequence[Exchange], *, mode: str | None = None,
-    top_k: int | None = None, strict: bool | None = None,
+    top_k: int | None = None, strict: bool | None = None, since: str = "", until: str = "", outlet: str = "",
 ) -> Iterator[tuple[list[Message], list[Exchange]]]:
     """Answer `question` as a follow-up of `history`, yielding (messages, history) as the answer streams.
 
+    `since`, `until` and `outlet` are the filter fields as typed (empty: no filter; see `rag.types.Filters`).
     The last yield holds the finished exchange: the checked answer with its citations, a
-    refusal, or the error message.
+    refusal, or the error message (a date that is not a date is one).
     """
     started = time.perf_counter()
     earlier = [e.answer for e in history if e.answer is not None]
     yield messages(history, Exchange(question, pending_html())), list(history)
     written = ""
     try:
-        for piece in assistant.ask_stream(question, top_k=top_k, history=earlier, mode=mode, strict=strict):
+        filters = Filters(since or None, until or None, outlet or None) or None
+        for piece in assistant.ask_stream(question, top_k=top_k, history=earlier, mode=mode, strict=strict,
+                                          filters=filters):
             if isinstance(piece, Answer):
                 done = Exchange(question, answer_html(piece, time.perf_counter() - started), piece)
                 break

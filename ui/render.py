@@ -77,7 +77,7 @@ def _source_line(title: str, outlet: str | None, date: str | None = None) -> str
 
 
 def _cite_link(c: Citation) -> str:
-    tip = f"“{c.quote}” — {c.title}" + (f", {c.outlet}" if c.outlet else "") + (" (the file changed since indexing)"
+    tip = f"“{c.quote}” — {c.title}" + "".join(f", {x}" for x in (c.outlet, c.date) if x) + (" (the file changed since indexing)"
                                                                                   if c.stale else "")
     return (f'<a class="{"cite stale" if c.stale else "cite"}" href="{html.escape(cite_href(c))}" title="{_esc(tip)}">'
             f"[{c.n}]</a>")
@@ -119,7 +119,12 @@ def answer_html(answer: Answer, seconds: float | None = None) -> str:
                          f'<span class="unsupported-flag" title="{why}">unsupported</span>')
     body = " ".join(parts) if parts else _esc(answer.text)
     return (f'<div class="answer final mode-{html.escape(answer.mode)}"><p class="answer-text">{body}</p>'
-            f"{_stale(answer)}{_checked(answer)}{_sources(answer)}{footer}</div>")
+            f"{_chronology(answer)}{_stale(answer)}{_checked(answer)}{_sources(answer)}{footer}</div>")
+
+
+def _chronology(answer: Answer) -> str:
+    """The cited articles' dates in order, when the question asks about order (`rag.chronology`)."""
+    return f'<p class="chronology">{_esc(answer.chronology)}</p>' if answer.chronology else ""
 
 
 def _stale(answer: Answer) -> str:
@@ -166,6 +171,8 @@ def _also_in(c: Citation) -> str:
 
 def _footer(answer: Answer, seconds: float | None) -> str:
     parts = [answer.mode, f"{len(answer.passages)} passages"]
+    if answer.filters:
+        parts.append(f"only articles {answer.filters.describe()}")
     if answer.timing is not None and answer.timing.first_words < answer.timing.answer:
         parts.append(f"first words {answer.timing.first_words:.1f} s")
     if seconds is not None:
