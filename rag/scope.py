@@ -50,6 +50,6 @@ def no_match(store: Store, filters: Filters) -> str:
     if filters.since or filters.until:
         first, last, undated = store.date_range()
         dated = f"the articles' dates run from {first} to {last}" if first else "no article has a known date"
-        held.append(dated + (f"; {count_articles(undated)} without a date are left out by a date filter"
-                             if undated and first else ""))
+        left_out = f"; {count_articles(undated)} without a date {'is' if undated == 1 else 'are'} left out by a date filter"
+        held.append(dated + (left_out if undated and first else ""))
     return REFUSAL_NO_MATCH.format(filters=filters.describe(), held="; ".join(held) or "none matches all of it")
