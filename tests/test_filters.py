@@ -155,8 +155,9 @@ def test_a_streamed_answer_is_filtered_too(bridge_settings) -> None:
     assert pieces == [empty.text] and "no indexed article matches the filter" in empty.text
 
 
-def test_the_filter_is_applied_before_top_k(tmp_path, embedder) -> None:
-    """Fifty articles of another outlet outrank the filtered one in both retrievers; with the filter, it is found."""
+def test_the_filter_is_applied_before_top_k(tmp_path, embedder, chroma_url) -> None:
+    """Fifty articles of another outlet outrank the filtered one in both retrievers; with the filter, it is found
+    (embedded Chroma, and a `chroma run` server)."""
     articles = {
         f"star_{i:02d}": ("Harlow Star", f"2024-05-{i % 28 + 1:02d}", f"Tamsin Bridge council meeting {i}",
                           f"Councillors met for the {i}th time about the Tamsin Bridge in Harlow and its central span "
@@ -166,7 +167,8 @@ def test_the_filter_is_applied_before_top_k(tmp_path, embedder) -> None:
     articles["orchard"] = ("Farmers Weekly", "2024-05-02", "Kent apple harvest starts early",
                            "Apple growers in Kent began picking two weeks early; some lorries took the bridge route.")
     write(tmp_path / "articles", articles)
-    settings = make_settings(tmp_path, corpus=tmp_path / "articles", mode="extractive", top_k=1)
+    settings = make_settings(tmp_path, corpus=tmp_path / "articles", chroma_url=chroma_url, mode="extractive",
+                             top_k=1)
     build_index(settings, embedder)
     assistant = Assistant(settings)
     unfiltered = assistant.retriever.retrieve("Tamsin Bridge repairs", 40)  # as deep as each retriever looks
