@@ -25,6 +25,7 @@ from rag.errors import IndexBusyError, RagError
 from rag.llm import split_login
 from rag.pipeline import Assistant, assistant as open_assistant
 from rag.settings import Settings
+from rag.types import Filters
 from ui.chat import Exchange, Message, respond
 from ui.render import PANEL_PLACEHOLDER, article_html, articles_html, parse_ref
 
@@ -103,13 +104,16 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
         skipped = "".join(f"\n- skipped {s.path.name}: {s.reason}" for s in report.skipped)
         return articles_html(assistant.articles()), report.summary() + skipped
 
-    def ask_api(question: str, mode: str = "", top_k: int = 0, strict: bool | None = None) -> dict[str, Any]:
+    def ask_api(question: str, mode: str = "", top_k: int = 0, strict: bool | None = None, since: str = "",
+                until: str = "", outlet: str = "") -> dict[str, Any]:
         """Answer one question; returns the whole Answer (text, citations with quotes and offsets, sentences).
 
-        An option left out (empty mode, top_k 0, strict None) keeps the configured setting (RAG_MODE, …).
+        An option left out (empty mode, top_k 0, strict None) keeps the configured setting (RAG_MODE, …);
+        since, until and outlet filter the articles as `rag ask --since/--until/--outlet` (empty: no filter).
         """
         try:
-            answer = assistant.ask(question, top_k=top_k or None, mode=mode or None, strict=strict)
+            answer = assistant.ask(question, top_k=top_k or None, mode=mode or None, strict=strict,
+                                   filters=Filters(since or None, until or None, outlet or None) or None)
         except RagError as exc:
             raise gr.Error(str(exc)) from None
         return _jsonable(answer.to_dict())
