@@ -8,6 +8,7 @@ import pytest
 
 from conftest import ROOT
 from rag.errors import QuestionError
+from rag.prompts import CANNOT_ANSWER
 from rag.types import Answer
 from ui.chat import respond
 
@@ -63,17 +64,29 @@ def test_after_every_hostile_question_the_next_one_is_answered(seed_assistant) -
     assert seed_assistant.ask(NORMAL).answered
 
 
-@pytest.mark.parametrize("question", [
-    b"\x07\x1b[2J", b"a" * 100_000, "ماذا حذر هوكستين؟".encode(), b"\xff\xfe not UTF-8 \xc3 Hochstein?",
+@pytest.mark.slow  # a process per question
+@pytest.mark.parametrize(("question", "refused", "error"), [
+    pytest.param(b"\x07\x1b[2J", True, None, id="terminal-controls"),  # the bell and clear-screen are not echoed
+    pytest.param(b"a" * 100_000, None, "The question is 100,000 characters long; ask it in at most 2,000 "
+                                      "(RAG_MAX_QUESTION_CHARS).", id="100k-characters"),
+    pytest.param("ماذا حذر هوكستين؟".encode(), True, None, id="arabic"),  # English articles: nothing matches
+    pytest.param(b"\xff\xfe not UTF-8 \xc3 Hochstein?", True, None, id="not-utf-8"),
+    pytest.param(b"What did Hochstein\xff warn Hezbollah?", False, None, id="a-stray-byte"),
 ])
-def test_the_cli_answers_or_says_why_in_one_line(seed_settings, question: bytes) -> None:
+def test_the_cli_answers_or_says_why_in_one_line(seed_settings, question: bytes, refused: bool | None,
+                                                  error: str | None) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "rag.cli", "--index-dir", str(seed_settings.index_dir), "ask", "--mode", "extractive",
          question],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )
-    assert "Traceback" not in done.stderr
-    assert (done.returncode == 0 and done.stdout.strip()) or (done.returncode == 2 and done.stderr.startswith("error:"))
+    if error:
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", f"error: {error}\n")
+        return
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.startswith(CANNOT_ANSWER) is refused, done.stdout
+    assert refused or ("stand by Israel" in done.stdout and "Sources:" in done.stdout)
+    assert not any(c in done.stdout for c in "\x07\x1b\x00"), "no control character reaches the terminal"
 
 
 @pytest.mark.parametrize("question", ["\x00", "a" * 100_000, "🔥🔥🔥?", "\u202e"])
