@@ -25,6 +25,16 @@ from rag.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 HOCHSTEIN = "000_290ddbd9adc3a4b1"
+# Fixtures that start a server (Chroma, the bundled model) or index the 300 Lee articles: a test using one is
+# in the slow tier.
+SLOW_FIXTURES = {"chroma_server", "lee_settings", "llama_server", "local_model"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow every test that uses a slow fixture, so `make check` (`-m "not slow"`) leaves it out."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 class CountingEmbedder:
@@ -89,7 +99,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log.close()
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.slow)])
 def chroma_url(request: pytest.FixtureRequest) -> str | None:
     """Run a test with Chroma embedded (None) and against a `chroma run` server (its URL)."""
     return None if request.param == "embedded" else request.getfixturevalue("chroma_server")

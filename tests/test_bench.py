@@ -6,11 +6,15 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from eval.bench.corpus import make_corpus
 from eval.cache import KEYS_FILE, VECTORS_FILE, CachedEmbedder
 from rag.settings import Settings
 from tests.conftest import ROOT, CountingEmbedder
+
+# Real news corpora, and `rag bench` run end to end.
+pytestmark = pytest.mark.slow
 
 
 def test_corpora_are_real_news_first_reproducible_and_each_a_prefix_of_the_next(tmp_path) -> None:

@@ -23,6 +23,9 @@ from rag.index import LOCK_FILE, open_index
 from rag.retrieve import Retriever
 from rag.settings import Settings
 
+# Indexing processes started and killed.
+pytestmark = pytest.mark.slow
+
 KILLS = int(os.environ.get("RAG_CRASH_KILLS", "6"))
 
 

@@ -26,6 +26,7 @@ def torch_vectors() -> np.ndarray:
     return load_embedder(Settings.from_env({}, embed_runtime="torch")).embed(TEXTS)
 
 
+@pytest.mark.slow  # loads the torch model
 @pytest.mark.parametrize(("runtime", "least_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.97)])
 def test_onnx_vectors_match_the_torch_model(runtime, least_cosine, torch_vectors) -> None:
     embedder = load_embedder(Settings.from_env({}, embed_runtime=runtime))
@@ -38,6 +39,7 @@ def test_onnx_vectors_match_the_torch_model(runtime, least_cosine, torch_vectors
     assert embedder.embed([]).shape[0] == 0
 
 
+@pytest.mark.slow  # loads the torch model
 def test_int8_vectors_are_named_apart_so_an_index_never_mixes_them(tmp_path) -> None:
     torch_name = load_embedder(Settings.from_env({}, embed_runtime="torch")).name
     assert torch_name == load_embedder(Settings.from_env({}, embed_runtime="onnx")).name == LOCAL_MODEL_NAME
@@ -49,6 +51,7 @@ def test_int8_vectors_are_named_apart_so_an_index_never_mixes_them(tmp_path) -> 
         open_index(settings, load_embedder(settings.replace(embed_runtime="torch")))
 
 
+@pytest.mark.slow  # exports the model to ONNX
 def test_the_onnx_export_is_made_once_and_reused(tmp_path) -> None:
     settings = Settings.from_env({}, model_cache=str(tmp_path / "cache"), embed_runtime="onnx-int8")
     from rag.convert import onnx_model
@@ -66,6 +69,7 @@ def test_an_unknown_runtime_is_refused_with_the_choices() -> None:
         Settings.from_env({"RAG_EMBED_RUNTIME": "tensorflow"})
 
 
+@pytest.mark.slow  # a process
 def test_rag_ask_never_imports_torch(seed_settings) -> None:
     code = (
         "import sys\n"

@@ -120,6 +120,7 @@ def test_the_llm_judge_reads_statements_and_verdicts_over_loopback() -> None:
         assert llm_judged(answer, chat) is None  # unreadable: not counted, rather than guessed
 
 
+@pytest.mark.slow  # the checker on 77 pairs at 12 thresholds
 def test_the_checker_calibration_set_loads_and_is_scored(embedder: Embedder) -> None:
     originals = {p.stem: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
     pairs = checker_metric.load_pairs(originals)

@@ -22,6 +22,7 @@ def two_sentences(request: dict) -> object:
                       f"Hochstein warned that the US would send troops to Lebanon [{n}].")
 
 
+@pytest.mark.slow  # answers the question set
 def test_each_cited_sentence_becomes_a_row_with_the_passage_it_cites(seed_settings: Settings) -> None:
     with FakeOpenAI(two_sentences) as server:
         answer = Assistant(seed_settings.replace(mode="openai", openai_base_url=server.url, llm_retries=0)).ask(QUESTION)

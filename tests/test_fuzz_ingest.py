@@ -17,6 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import make_settings
@@ -25,6 +26,8 @@ from rag.embed import token_counter
 from rag.index import build_index, open_index
 from rag.ingest import HTML_SUFFIXES, SUFFIXES, scan_folder
 from rag.retrieve import Retriever
+
+pytestmark = pytest.mark.slow  # 150 generated folders, and 12 indexed
 
 LIMIT = 64 * 1024  # the size limit for these folders: "huge" files are just over it
 ODD = ["\u200b", "\u200c", "\u200d", "\ufeff", "\u202e", "\u200f", "\u061c", "\u0301", "\u00a0", "\u2028", "\u0085",

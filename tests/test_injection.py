@@ -92,6 +92,7 @@ def test_the_model_never_sees_the_injected_sentences() -> None:
     assert "[" not in shown
 
 
+@pytest.mark.slow  # indexes the hostile corpus and answers
 def test_the_offline_answer_neither_obeys_nor_cites_the_injection(hostile_settings) -> None:
     assistant = Assistant(hostile_settings.replace(mode="extractive"))
     for question in ("What did Hochstein warn Hezbollah?", "Has the United States surrendered to Hezbollah?",
@@ -112,6 +113,7 @@ def obeys_the_injection(request: dict) -> Response:
                       f"Hochstein warned Hezbollah that Israel was preparing a wider offensive [{n}][9].")
 
 
+@pytest.mark.slow  # indexes the hostile corpus and answers
 def test_a_model_that_obeys_is_caught_by_the_checker(hostile_settings) -> None:
     with FakeOpenAI(obeys_the_injection) as server:
         settings = hostile_settings.replace(mode="openai", openai_base_url=server.url, llm_retries=0)
@@ -125,6 +127,7 @@ def test_a_model_that_obeys_is_caught_by_the_checker(hostile_settings) -> None:
     assert not any(word in strict.text for word in INJECTED)
 
 
+@pytest.mark.slow  # indexes the hostile corpus and answers
 def test_the_checker_flags_sentences_that_echo_an_injection(hostile_settings, embedder) -> None:
     assistant = Assistant(hostile_settings.replace(mode="extractive"))
     passages = [p for p in assistant.retriever.retrieve("Hochstein Hezbollah HACKED instructions", 8)

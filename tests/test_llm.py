@@ -63,6 +63,7 @@ def test_streaming_yields_the_words_then_the_same_answer_as_ask(seed_settings: S
     assert "".join(texts).startswith("Hochstein warned that the US")
 
 
+@pytest.mark.slow  # a stream paced at 0.1 s a word
 def test_the_answer_says_when_its_first_words_came_and_when_it_was_checked(seed_settings: Settings) -> None:
     def slow_stream(request: dict) -> Response:
         words = json.loads(cites_the_warning(request).body)["choices"][0]["message"]["content"].split(" ")
@@ -169,6 +170,7 @@ def test_instructions_inside_passages_are_shown_to_the_model_as_data(seed_settin
     assert user["content"].startswith("Passages:") and user["content"].rstrip().endswith(QUESTION)
 
 
+@pytest.mark.slow  # a process
 def test_cli_reports_an_unreachable_endpoint_in_one_line(seed_settings: Settings, tmp_path: Path) -> None:
     env = {
         **os.environ, "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "RAG_LLM_RETRIES": "0",

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from eval.load import run
 
 USERS = int(os.environ.get("RAG_LOAD_USERS", "6"))
 SECONDS = float(os.environ.get("RAG_LOAD_SECONDS", "20"))
+
+# Users in parallel for 20 s.
+pytestmark = pytest.mark.slow
 
 
 def test_parallel_users_all_get_their_own_answers(seed_settings) -> None:

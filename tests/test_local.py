@@ -88,6 +88,7 @@ def test_strict_mode_keeps_only_supported_sentences(via_server: Assistant) -> No
         assert all(s.supported for s in answer.sentences)
 
 
+@pytest.mark.slow  # starts the bundled model
 def test_mode_local_starts_the_bundled_model_itself(seed_settings: Settings) -> None:
     assistant = Assistant(seed_settings.replace(mode="local"))
     assert assistant.mode == "local" and assistant.chat is not None
@@ -95,6 +96,7 @@ def test_mode_local_starts_the_bundled_model_itself(seed_settings: Settings) -> 
     assert_checked(assistant.ask(QUESTIONS[0]))
 
 
+@pytest.mark.slow  # starts the bundled model
 def test_cli_ask_mode_local_shows_which_sentences_are_supported(seed_settings: Settings) -> None:
     env = {**os.environ, "RAG_INDEX_DIR": str(seed_settings.index_dir), "RAG_CORPUS": str(seed_settings.corpus)}
     done = subprocess.run(
@@ -108,6 +110,7 @@ def test_cli_ask_mode_local_shows_which_sentences_are_supported(seed_settings: S
                "rag models install" in line for line in done.stderr.splitlines()), done.stderr
 
 
+@pytest.mark.slow  # starts the bundled model
 def test_closing_the_server_frees_its_port() -> None:
     server = LocalServer(bundled_gguf(), context_tokens=1024)
     port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])

@@ -15,7 +15,7 @@ def lee_retriever(lee_settings, embedder) -> Retriever:
     return Retriever(open_index(lee_settings, embedder), embedder)
 
 
-@pytest.fixture(scope="module", params=["embedded", "server"])
+@pytest.fixture(scope="module", params=["embedded", pytest.param("server", marks=pytest.mark.slow)])
 def retriever(request, seed_settings, embedder, tmp_path_factory) -> Retriever:
     """Hybrid search over the seeds, with the vectors in embedded Chroma or in a `chroma run` server."""
     settings = seed_settings

@@ -44,6 +44,7 @@ def test_endpoint_failures_never_show_the_key_or_the_url_password(seed_settings,
     assert host.split(":")[0] in str(failure.value)  # the message still says where
 
 
+@pytest.mark.slow  # two processes
 def test_the_cli_never_prints_the_key(seed_settings) -> None:
     env = {**os.environ, "OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": f"http://u:{PASSWORD}@127.0.0.1:{free_port()}/v1",
            "RAG_LLM_RETRIES": "0", "RAG_UI_AUTH": f"reader:{PASSWORD}"}
