@@ -151,3 +151,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def listening(port: int) -> list[str]:
+    """The local addresses listening on `port`, from /proc/net/tcp and tcp6 (any IPv6 one shows as "ipv6")."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in open(table).read().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, hexport = local.split(":")
+            if int(hexport, 16) == port and state == "0A":  # LISTEN
+                found.append(socket.inet_ntoa(bytes.fromhex(addr)[::-1]) if table.endswith("tcp") else "ipv6")
+    return found

@@ -6,14 +6,16 @@ import os
 import subprocess
 import sys
 
+import httpx
 import pytest
 
-from conftest import HOCHSTEIN, ROOT, free_port
+from conftest import HOCHSTEIN, ROOT, free_port, listening
 from fake_openai import FakeOpenAI, error
 from rag.errors import LLMError
 from rag.pipeline import Assistant
+from rag.settings import Settings
 from rag.types import Citation
-from ui.app import build_app, exposure_warning, source_panel
+from ui.app import build_app, exposure_warning, launch, source_panel
 from ui.chat import respond
 from ui.render import article_href, cite_href
 
@@ -73,6 +75,18 @@ def test_the_article_panel_reads_no_file_outside_the_index(seed_assistant, tmp_p
     assert "Hochstein" in source_panel(seed_assistant, article_href(HOCHSTEIN))  # a real article does open
 
 
-def test_the_chat_listens_on_loopback_by_default(seed_settings) -> None:
-    assert seed_settings.ui_host == "127.0.0.1" and not seed_settings.ui_share and exposure_warning(seed_settings) is None
-    build_app(seed_settings, Assistant(seed_settings))  # builds without reading anything beyond the index
+def test_the_chat_listens_on_loopback_only_by_default(seed_settings) -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.ui_host, defaults.ui_share, defaults.ui_auth) == ("127.0.0.1", False, None)
+    settings = seed_settings.replace(ui_port=0)  # the default chat settings, on a free port
+    assert exposure_warning(settings) is None
+    app = build_app(settings, Assistant(settings))
+    url = launch(app, settings)
+    try:
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        assert url == f"http://127.0.0.1:{port}/" and app.share_url is None  # no public link
+        assert listening(port) == ["127.0.0.1"]  # not 0.0.0.0, not IPv6: this machine only
+        assert httpx.get(url, timeout=30).status_code == 200
+    finally:
+        app.close()
+    assert listening(port) == []

@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, listening
 from rag.errors import ConfigError
 from rag.settings import Settings
 from ui.app import exposure_warning, mode_choices
@@ -38,7 +38,7 @@ def test_rag_ui_serves_on_loopback_and_stops_on_ctrl_c(seed_settings: Settings) 
         drain.start()
         assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/config").json()["title"] == "newsqa"
-        listeners = _listening(port)
+        listeners = listening(port)
         assert listeners and all(addr == "127.0.0.1" for addr in listeners)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0, "".join(rest)[-3000:]
@@ -49,18 +49,6 @@ def test_rag_ui_serves_on_loopback_and_stops_on_ctrl_c(seed_settings: Settings) 
     time.sleep(0.2)
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))  # the port is free again
-
-
-def _listening(port: int) -> list[str]:
-    """The local addresses listening on `port`, from /proc/net/tcp and tcp6 (any IPv6 one shows as "ipv6")."""
-    found = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in open(table).read().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            addr, hexport = local.split(":")
-            if int(hexport, 16) == port and state == "0A":  # LISTEN
-                found.append(socket.inet_ntoa(bytes.fromhex(addr)[::-1]) if table.endswith("tcp") else "ipv6")
-    return found
 
 
 def test_listening_beyond_this_machine_without_a_login_is_warned_about() -> None:
