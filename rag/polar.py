@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from rag.decompose import ALTERNATIVE
 from rag.lexical import has_terms, terms
 from rag.read import TOP_ZIPF, question_terms
 
@@ -37,7 +38,7 @@ def _negated(word: str) -> bool:
 
 def is_polar(question: str) -> bool:
     """Does `question` ask for a yes or a no?"""
-    if re.search(r"\bor\b", question, re.I):
+    if ALTERNATIVE.search(question):  # "…in person or by phone?" asks which, not whether
         return False
     clauses = [c.split() for c in re.split(r"[,;:]", question)]
     return any(words and words[0].lower().strip("\"'“‘") in AUXILIARIES for words in clauses)

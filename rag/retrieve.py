@@ -36,12 +36,16 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) ->
     return sorted(scores.items(), key=lambda pair: -pair[1])
 
 
-def protected_fusion(rankings: Sequence[Sequence[str]], keep: int, protected: int = PROTECTED) -> list[str]:
+def protected_fusion(
+    rankings: Sequence[Sequence[str]], keep: int, protected: int = PROTECTED,
+    fused: Sequence[tuple[str, float]] | None = None,
+) -> list[str]:
     """The fused order, except that the first `protected` ids of every ranking are moved up into the first `keep`.
 
-    They replace the lowest fused ids of the first `keep`; the rest keep their fused order.
+    They replace the lowest fused ids of the first `keep`; the rest keep their fused order. `fused` is
+    `reciprocal_rank_fusion(rankings)` when the caller has it already.
     """
-    fused = [item for item, _ in reciprocal_rank_fusion(rankings)]
+    fused = [item for item, _ in (fused if fused is not None else reciprocal_rank_fusion(rankings))]
     # every list's best hit first, then every list's second, …: with a small `keep` the best ones win
     must = list(dict.fromkeys(r[level] for level in range(protected) for r in rankings if level < len(r)))[:keep]
     head = fused[:keep]
@@ -93,8 +97,10 @@ class Retriever:
         chunk_ids = None if only is None else set(self._index.store.chunk_ids(only))
         dense = self._index.vectors.query(self._embedder.embed([query])[0], depth, doc_ids=only)
         lexical = self._index.lexical.query(query, depth, chunk_ids=chunk_ids)
-        order = protected_fusion([[i for i, _ in dense], [i for i, _ in lexical]], keep=top_k)
-        fused_scores = dict(reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]]))
+        rankings = [[i for i, _ in dense], [i for i, _ in lexical]]
+        fused = reciprocal_rank_fusion(rankings)
+        order = protected_fusion(rankings, keep=top_k, fused=fused)
+        fused_scores = dict(fused)
         dense_scores, lexical_scores = dict(dense), dict(lexical)
         passages: list[Passage] = []
         for start in range(0, len(order), 2 * top_k):  # a few more each round, for duplicates and stale ids
