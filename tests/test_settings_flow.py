@@ -30,7 +30,7 @@ from conftest import ROOT, free_port
 from fake_openai import FakeOpenAI, Response, completion, passage_number
 from rag.pipeline import Assistant
 from rag.settings import Settings
-from test_ui_app import _listening
+from conftest import listening as _listening
 
 # ---------------------------------------------------------------------------------------------
 # The README's configuration table, and a value other than the default for each of its variables
