@@ -7,14 +7,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from rag.errors import RagError
+from rag.errors import ClosedError, RagError
 from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation, Filters, IndexReport, Passage
 
 
-def ask(question: str, **options: object) -> Answer | Iterator[str | Answer]:
-    """Answer a question about the indexed articles; see `rag.pipeline.ask`."""
+if TYPE_CHECKING:
+    from rag.pipeline import Assistant
+
+
+def ask(question: str, **options: object) -> Answer:
+    """Answer a question about the indexed articles (always an Answer; `ask_stream` for the text as it is
+    written); see `rag.pipeline.ask`."""
     from rag.pipeline import ask as _ask
 
     return _ask(question, **options)  # type: ignore[arg-type]
@@ -25,6 +31,23 @@ def ask_stream(question: str, **options: object) -> Iterator[str | Answer]:
     from rag.pipeline import ask_stream as _ask_stream
 
     return _ask_stream(question, **options)  # type: ignore[arg-type]
+
+
+def close() -> None:
+    """Close the Assistants `ask()` and `ask_stream()` keep open (index connections, chat clients);
+    see `rag.pipeline.close`. The next `ask()` opens what it needs again."""
+    from rag.pipeline import close as _close
+
+    _close()
+
+
+def __getattr__(name: str) -> object:
+    """`rag.Assistant`, imported on first use (it loads the index and model libraries)."""
+    if name == "Assistant":
+        from rag.pipeline import Assistant
+
+        return Assistant
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")
 
 
 def build_index(
@@ -43,6 +66,6 @@ def build_index(
 
 
 __all__ = [
-    "Answer", "AnswerSentence", "Citation", "Filters", "IndexReport", "Passage", "RagError", "Settings", "ask", "ask_stream",
-    "build_index",
+    "Answer", "AnswerSentence", "Assistant", "Citation", "ClosedError", "Filters", "IndexReport", "Passage", "RagError",
+    "Settings", "ask", "ask_stream", "build_index", "close",
 ]

@@ -16,7 +16,7 @@ from rag.cite import CitationChecker
 from rag.embed import Embedder
 from rag.extractive import ExtractiveAnswerer
 from rag.generate import LLMAnswerer
-from rag.llm import ChatModel, openai_endpoint
+from rag.llm import Chat, ChatModel, openai_endpoint
 from rag.read import Reader
 from rag.settings import Settings
 from rag.types import Answer, Passage
@@ -55,7 +55,7 @@ def make_chat_model(settings: Settings) -> ChatModel | None:
     return None
 
 
-def make_answerer(settings: Settings, embedder: Embedder, chat: ChatModel | None, reader: Reader) -> Answerer:
+def make_answerer(settings: Settings, embedder: Embedder, chat: Chat | None, reader: Reader) -> Answerer:
     """The answerer for the settings' mode; `chat` is `make_chat_model(settings)`, `reader` scores sentences
     (the extractive answer, and the passages an LLM is shown)."""
     mode = resolve_mode(settings)

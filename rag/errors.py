@@ -44,3 +44,7 @@ class ContextTooLongError(LLMError):
 
 class FetchError(RagError):
     """A web address could not be added: unreachable, refused, too slow, too large, or holding no article."""
+
+
+class ClosedError(RagError):
+    """An Assistant was used after `close()`."""

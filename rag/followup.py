@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from rag.errors import LLMError
 from rag.lexical import terms
-from rag.llm import ChatModel, Message
+from rag.llm import Chat, Message
 from rag.prompts import CONDENSE_SYSTEM_PROMPT, CONDENSE_USER_PROMPT
 from rag.types import Answer
 
@@ -39,7 +39,7 @@ def messages_of(history: Sequence[Turn]) -> list[Message]:
     return out
 
 
-def standalone_question(question: str, history: Sequence[Turn], chat: ChatModel | None = None) -> str:
+def standalone_question(question: str, history: Sequence[Turn], chat: Chat | None = None) -> str:
     """`question` rewritten to stand alone, given the earlier turns (unchanged when there are none)."""
     messages = messages_of(history)
     previous = [m["content"] for m in messages if m["role"] == "user"]
@@ -76,7 +76,7 @@ def rule_rewrite(question: str, previous: str) -> str:
     return rewritten
 
 
-def _llm_rewrite(question: str, messages: Sequence[Message], chat: ChatModel) -> str | None:
+def _llm_rewrite(question: str, messages: Sequence[Message], chat: Chat) -> str | None:
     """The LLM's standalone question, or None when its reply does not look like a rewrite of this one."""
     history = "\n".join(f"{m['role'].capitalize()}: {' '.join(m['content'].split())}" for m in messages[-HISTORY_TURNS:])
     reply = chat.complete(

@@ -16,7 +16,7 @@ from typing import TypeVar
 from rag.cite import CitationChecker
 from rag.errors import ContextTooLongError
 from rag.guard import as_data
-from rag.llm import ChatModel, Message
+from rag.llm import Chat, Message
 from rag.read import Reader, Sentence
 from rag.prompts import (
     ANSWER_SYSTEM_PROMPT,
@@ -56,7 +56,7 @@ class LLMAnswerer:
     """Answers with an LLM behind an OpenAI-compatible endpoint; every sentence checked against its citations."""
 
     def __init__(
-        self, mode: str, chat: ChatModel, checker: CitationChecker, settings: Settings, reader: Reader | None = None
+        self, mode: str, chat: Chat, checker: CitationChecker, settings: Settings, reader: Reader | None = None
     ) -> None:
         self.mode = mode
         self.chat = chat

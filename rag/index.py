@@ -38,6 +38,11 @@ class Index:
     vectors: VectorIndex
     lexical: LexicalIndex
 
+    def close(self) -> None:
+        """Close the SQLite connection and the Chroma client (the BM25 index goes with the last reference)."""
+        self.store.close()
+        self.vectors.close()
+
 
 def build_index(
     settings: Settings, embedder: Embedder, folder: Path | None = None, *, replace: bool = False,
@@ -73,6 +78,7 @@ def build_index(
     index_dir = Path(settings.index_dir)
     with _exclusive(index_dir):
         store = Store.open(index_dir)
+        vectors: VectorIndex | None = None
         try:
             _file_unfiled(store)
             plan = _plan(store.folders(), settings, Path(folder) if folder is not None else None, replace, rebuild)
@@ -96,6 +102,8 @@ def build_index(
             folders = index_folders(store)
         finally:
             store.close()
+            if vectors is not None:
+                vectors.close()
     return IndexReport(**report, skipped=skipped, seconds=time.perf_counter() - started, folders=folders,
                        dropped_folders=plan.dropped, duplicates=duplicates)
 
@@ -112,6 +120,7 @@ def forget_folder(settings: Settings, embedder: Embedder, folder: Path) -> Index
         raise IndexMissingError(f"No index at {index_dir}, so no folder to forget. Run `rag index FOLDER` to build one.")
     with _exclusive(index_dir):
         store = Store.open(index_dir)
+        vectors: VectorIndex | None = None
         try:
             _file_unfiled(store)
             known = {f.path: f for f in store.folders()}
@@ -131,6 +140,8 @@ def forget_folder(settings: Settings, embedder: Embedder, folder: Path) -> Index
             folders = index_folders(store)
         finally:
             store.close()
+            if vectors is not None:
+                vectors.close()
     return IndexReport(added=(), updated=(), removed=tuple(removed), unchanged=(), skipped=(), chunks_embedded=0,
                        seconds=time.perf_counter() - started, folders=folders, dropped_folders=(target,),
                        duplicates=duplicates)
@@ -365,8 +376,12 @@ def open_index(settings: Settings, embedder: Embedder) -> Index:
     if not Store.exists(index_dir):
         raise IndexMissingError(f"No index at {index_dir}. Run `rag index` first (or call rag.build_index()).")
     store = Store.open(index_dir)
-    _check_model(store, settings, embedder.name)
-    vectors = VectorIndex.open(settings, embedder.name, create=False)
+    try:
+        _check_model(store, settings, embedder.name)
+        vectors = VectorIndex.open(settings, embedder.name, create=False)
+    except BaseException:
+        store.close()
+        raise
     lexical = LexicalIndex.load(index_dir)
     if lexical is None or lexical.generation != store.generation():
         ids, texts = store.all_chunks()  # stale or missing (e.g. an interrupted run): rebuild in memory

@@ -9,9 +9,13 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from rag.errors import ConfigError, ContextTooLongError, LLMError
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from openai import OpenAI
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "…"}
 NO_KEY = "not-needed"  # local servers ignore the key, but the client insists on one
@@ -49,14 +53,33 @@ def openai_endpoint(settings: Settings) -> Endpoint:
     return Endpoint(settings.openai_base_url, settings.llm_model, settings.openai_api_key or NO_KEY)
 
 
-class ChatModel:
-    """A chat model behind an OpenAI-compatible endpoint, with the settings' sampling and timeouts."""
+class Chat(Protocol):
+    """What writes answers and rewrites follow-ups: `ChatModel`, or any object with these members
+    (pass one to `rag.pipeline.Assistant(settings, chat=...)`)."""
 
-    def __init__(self, endpoint: Endpoint, settings: Settings) -> None:
+    @property
+    def name(self) -> str: ...
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str: ...
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]: ...
+
+
+class ChatModel:
+    """A chat model behind an OpenAI-compatible endpoint, with the settings' sampling and timeouts.
+
+    `client`: an `openai.OpenAI` client to send the requests through (its own base URL, key, timeout
+    and HTTP transport then apply; `endpoint` still names the model and the server in messages).
+    """
+
+    def __init__(self, endpoint: Endpoint, settings: Settings, client: OpenAI | None = None) -> None:
         from openai import DefaultHttpxClient, OpenAI
 
         self.endpoint = endpoint
         self._settings = settings
+        if client is not None:
+            self._client: OpenAI = client
+            return
         base_url, login = split_login(endpoint.base_url)
         self._client = OpenAI(
             api_key=endpoint.api_key,
@@ -70,6 +93,10 @@ class ChatModel:
     @property
     def name(self) -> str:
         return self.endpoint.model
+
+    def close(self) -> None:
+        """Close the HTTP connections of its client (idempotent)."""
+        self._client.close()
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
         """The model's whole reply.

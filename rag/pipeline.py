@@ -3,21 +3,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import logging
 import threading
 import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Literal
 
 from rag.answer import Answerer, make_answerer, make_chat_model, resolve_mode
 from rag.chronology import with_chronology
-from rag.embed import load_embedder
-from rag.errors import FilterError, IndexMissingError, QuestionError
+from rag.embed import Embedder, load_embedder
+from rag.errors import ClosedError, FilterError, IndexMissingError, QuestionError
 from rag.followup import Turn, standalone_question
-from rag.index import build_index, index_exists, index_folders, open_index
-from rag.llm import ChatModel
+from rag.index import Index, build_index, index_exists, index_folders, open_index
+from rag.llm import Chat, ChatModel
 from rag.read import Reader
 from rag.retrieve import Retriever
 from rag.scope import no_match, scope
@@ -26,18 +27,41 @@ from rag.stale import mark_stale, stale_files
 from rag.types import Answer, ArticleInfo, Filters, FolderInfo, IndexReport, Passage, StaleFile, Timing
 
 log = logging.getLogger("rag")
+MAX_CACHED = 4  # Assistants `ask()` keeps open, one per configuration; the least recently used is closed
 
 
 class Assistant:
     """An open index with its embedding model and answerers: reuse one to answer many questions quickly.
 
     Safe to share between threads (the chat in the browser serves several users with one).
-    Each call may pick its own mode and strictness; the answerer for each is made once.
+    Each call may pick its own mode, strictness and top_k; the answerer for each mode is made once.
+    `close()` (or the end of a `with Assistant(settings) as a:` block) releases the index's SQLite
+    connection and Chroma client and the chat models it made; an embedder or chat passed in stays the caller's.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.embedder = load_embedder(settings)
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None, chat: Chat | None = None) -> None:
+        """Open the index at `settings.index_dir`, building it from `settings.corpus` if there is none.
+
+        Args:
+            settings: what to open and how to answer.
+            embedder: embeds questions and sentences (and builds a missing index) instead of the model
+                `settings.embed_model` names; its `name` must be the one the index was built with.
+            chat: writes the answers of the LLM modes (`openai`, `local`) and rewrites follow-ups, instead
+                of the endpoint or local model the settings name (no server is started for it); with it,
+                mode `auto` means `openai`.
+        Raises:
+            IndexMissingError: no index and no corpus folder to build one from.
+            IndexMismatchError: the index was built with another embedding model.
+            ConfigError, LLMError: the settings' mode cannot answer (a missing key, a broken local model).
+        """
+        self._lock = threading.RLock()
+        self._closed = False
+        self._retired: list[Index] = []  # indexes replaced by a re-index, closed with the Assistant
+        self._chats: dict[str, Chat | None] = {}
+        self._answerers: dict[tuple[str, bool], Answerer] = {}
+        self._given_chat = chat
+        self.settings = settings.replace(mode="openai") if chat is not None and settings.mode == "auto" else settings
+        self.embedder = embedder if embedder is not None else load_embedder(settings)
         self.reader = Reader(self.embedder)  # one parser and its cache, shared by every mode's answerer
         if not index_exists(settings):
             if not Path(settings.corpus).is_dir():
@@ -47,11 +71,44 @@ class Assistant:
                 )
             log.info("no index at %s yet: building it from %s", settings.index_dir, settings.corpus)
             build_index(settings, self.embedder)
-        self._lock = threading.RLock()
-        self._chats: dict[str, ChatModel | None] = {}
-        self._answerers: dict[tuple[str, bool], Answerer] = {}
         self._open()
-        self.answerer_for()  # a missing key or a broken local model shows up now, not at the first question
+        try:
+            self.answerer_for()  # a missing key or a broken local model shows up now, not at the first question
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the index (SQLite connection, Chroma client) and the chat models this Assistant made.
+
+        A second call does nothing. Asking a closed Assistant raises `ClosedError`. The embedder and a
+        `chat` passed in are left open (their owner closes them), as is the local model's server, which
+        every Assistant of the process shares and which stops when the process exits.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            made = [c for c in self._chats.values() if isinstance(c, ChatModel) and c is not self._given_chat]
+            self._chats.clear()
+            self._answerers.clear()
+            indexes = [*self._retired, *([self.index] if hasattr(self, "index") else [])]
+            self._retired.clear()
+        for chat in made:
+            chat.close()
+        for index in indexes:
+            index.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` has been called."""
+        return self._closed
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def mode(self) -> str:
@@ -64,7 +121,7 @@ class Assistant:
         return self.answerer_for()
 
     @property
-    def chat(self) -> ChatModel | None:
+    def chat(self) -> Chat | None:
         """The LLM of the settings' mode (None for `extractive`)."""
         return self._chat(self.settings)
 
@@ -80,6 +137,7 @@ class Assistant:
     def _answerer(self, settings: Settings) -> Answerer:
         key = (resolve_mode(settings), settings.strict)
         with self._lock:
+            self._check_open()
             if key not in self._answerers:
                 chat = self._chat(settings)
                 self._answerers[key] = make_answerer(settings, self.embedder, chat, self.reader)
@@ -118,15 +176,15 @@ class Assistant:
 
     def articles(self) -> list[ArticleInfo]:
         """Every indexed article (title, outlet, file, chunks), by doc_id."""
-        return self.index.store.articles()
+        return self._index().store.articles()
 
     def article_text(self, doc_id: str) -> str | None:
         """An indexed article's original text (what citation offsets refer to), or None."""
-        return self.index.store.article_text(doc_id)
+        return self._index().store.article_text(doc_id)
 
     def stale(self, doc_ids: Iterable[str] | None = None) -> list[StaleFile]:
         """The indexed articles (these, or all) whose files changed or vanished since indexing."""
-        return stale_files(sorted(self.index.store.files(doc_ids).values(), key=lambda record: record.doc_id))
+        return stale_files(sorted(self._index().store.files(doc_ids).values(), key=lambda record: record.doc_id))
 
     def _finished(self, answer: Answer, filters: Filters | None) -> Answer:
         """The answer checked against the files, with its filters and, if the question asks about order, its dates."""
@@ -142,10 +200,11 @@ class Assistant:
 
     def folders(self) -> list[FolderInfo]:
         """The article folders the index holds, in the order they were added, with their article counts."""
-        return list(index_folders(self.index.store))
+        return list(index_folders(self._index().store))
 
     def reindex(self) -> IndexReport:
         """Bring the index in line with every folder it holds (only changes are embedded)."""
+        self._check_open()
         report = build_index(self.settings, self.embedder)
         with self._lock:
             self._open()
@@ -161,6 +220,7 @@ class Assistant:
         if top_k is not None:
             check_top_k(top_k)
         with self._lock:
+            self._check_open()
             if self.index.store.generation() != self.index.lexical.generation:  # re-indexed since opened
                 self._open()
             retriever = self.retriever
@@ -179,24 +239,42 @@ class Assistant:
             return self.settings
         return self.settings.replace(mode=mode, strict=strict)
 
-    def _chat(self, settings: Settings) -> ChatModel | None:
+    def _chat(self, settings: Settings) -> Chat | None:
         mode = resolve_mode(settings)
         with self._lock:
+            self._check_open()
             if mode not in self._chats:
-                self._chats[mode] = make_chat_model(settings)
+                given = self._given_chat is not None and mode != "extractive"
+                self._chats[mode] = self._given_chat if given else make_chat_model(settings)
             return self._chats[mode]
 
     def _open(self) -> None:
+        old = getattr(self, "index", None)
         self.index = open_index(self.settings, self.embedder)
         self.retriever = Retriever(self.index, self.embedder)
         self._answerers.clear()  # they hold the BM25 index just replaced
+        if old is not None:  # a question in another thread may still be reading it: closed with the Assistant
+            self._retired.append(old)
+
+    def _index(self) -> Index:
+        with self._lock:
+            self._check_open()
+            return self.index
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(
+                "This Assistant is closed (by close(), or at the end of its `with` block). "
+                "Open a new one with Assistant(settings), or call rag.ask(), which opens one as needed."
+            )
 
 
 def ask(
-    question: str, *, settings: Settings | None = None, history: Sequence[Turn] = (), stream: bool = False,
+    question: str, *, settings: Settings | None = None, history: Sequence[Turn] = (), stream: Literal[False] = False,
     since: str | dt.date | None = None, until: str | dt.date | None = None, outlet: str | None = None,
-    filters: Filters | None = None, **options: object,
-) -> Answer | Iterator[str | Answer]:
+    filters: Filters | None = None, top_k: int | None = None, mode: str | None = None, strict: bool | None = None,
+    **options: object,
+) -> Answer:
     """Answer a question about the indexed articles, citing the passages that support it.
 
     The first call builds the index from `settings.corpus` if there is none (an existing index
@@ -208,15 +286,18 @@ def ask(
         history: earlier turns of the conversation (Answers, or chat messages
             `{"role": "user" | "assistant", "content": …}`): a follow-up such as
             "What did he warn them about next?" is rewritten to stand alone.
-        stream: return `ask_stream(...)` instead: text as it arrives, then the Answer.
+        stream: no longer supported (a TypeError says so): `ask` always returns an Answer;
+            `ask_stream(...)` takes the same arguments and yields the text as it arrives, then the Answer.
         since, until: answer only from articles dated on or after `since` / on or before `until`
             ("2024-06-01", or a month "2024-06" or year "2024", or a `datetime.date`; both inclusive).
             Articles with no known date are left out by either.
         outlet: answer only from this outlet's articles: its name in any case, with or without
             "The", or its initials ("WSJ" for The Wall Street Journal).
         filters: the same as one `rag.types.Filters` (instead of since/until/outlet).
-        **options: overrides of single settings, e.g. `top_k=8`, `mode="local"`,
-            `strict=True`, `index_dir=".rag"`, `corpus="seeds"`.
+        top_k, mode, strict: for this question only (default: the settings'); they reuse the
+            open Assistant of the other settings instead of opening another.
+        **options: overrides of other settings, e.g. `index_dir=".rag"`, `corpus="seeds"`: each
+            configuration has its own Assistant (the `MAX_CACHED` most recent stay open; see `close`).
     Returns:
         An Answer. A question the articles do not answer gives `answered=False` with a
         text starting "The articles don't say", not an exception. Each of
@@ -231,16 +312,22 @@ def ask(
             replies with nothing usable (the message says what to do).
         RagError: the settings, the folder or the index cannot be used.
     """
-    filters = _filters(filters, since, until, outlet)
     if stream:
-        return ask_stream(question, settings=settings, history=history, filters=filters, **options)
-    return assistant(_settings(settings, options)).ask(question, history=history, filters=filters)
+        raise TypeError(
+            "ask(..., stream=True) is gone: ask() always returns the checked Answer. For the text as it is written, "
+            "call ask_stream(...) with the same arguments; its last item is the Answer."
+        )
+    filters = _filters(filters, since, until, outlet)
+    return assistant(_settings(settings, options)).ask(
+        question, history=history, filters=filters, top_k=top_k, mode=mode, strict=strict
+    )
 
 
 def ask_stream(
     question: str, *, settings: Settings | None = None, history: Sequence[Turn] = (),
     since: str | dt.date | None = None, until: str | dt.date | None = None, outlet: str | None = None,
-    filters: Filters | None = None, **options: object,
+    filters: Filters | None = None, top_k: int | None = None, mode: str | None = None, strict: bool | None = None,
+    **options: object,
 ) -> Iterator[str | Answer]:
     """Like `ask`, but yields the answer's text as the model writes it (str pieces), then the final Answer.
 
@@ -249,7 +336,9 @@ def ask_stream(
     renumbered to the checked citations (and, with `strict`, unsupported sentences go).
     """
     filters = _filters(filters, since, until, outlet)
-    return assistant(_settings(settings, options)).ask_stream(question, history=history, filters=filters)
+    return assistant(_settings(settings, options)).ask_stream(
+        question, history=history, filters=filters, top_k=top_k, mode=mode, strict=strict
+    )
 
 
 def _filters(filters: Filters | None, since: object, until: object, outlet: str | None) -> Filters | None:
@@ -264,10 +353,42 @@ def _settings(settings: Settings | None, options: dict[str, object]) -> Settings
     return base.replace(**options) if options else base
 
 
-@functools.lru_cache(maxsize=4)
+_open_assistants: OrderedDict[Settings, Assistant] = OrderedDict()  # least recently used first
+_open_lock = threading.Lock()
+
+
 def assistant(settings: Settings) -> Assistant:
-    """The Assistant for these settings, opened once and reused (settings are frozen, so hashable)."""
-    return Assistant(settings)
+    """The Assistant for these settings, opened once and reused by `ask()` (settings are frozen, so hashable).
+
+    The `MAX_CACHED` most recently used stay open; an older one is closed when another configuration
+    needs a place, and `close()` closes them all. To hold one for as long as you need it, open your
+    own: `with Assistant(settings) as a: ...`.
+    """
+    with _open_lock:  # held while opening, so that two threads never open the same index twice
+        found = _open_assistants.get(settings)
+        if found is not None and not found.closed:
+            _open_assistants.move_to_end(settings)
+            return found
+        _open_assistants.pop(settings, None)  # closed by its user: open it again
+        made = _open_assistants[settings] = Assistant(settings)
+        evicted = []
+        while len(_open_assistants) > MAX_CACHED:
+            evicted.append(_open_assistants.popitem(last=False)[1])
+    for old in evicted:
+        old.close()
+    return made
+
+
+def close() -> None:
+    """Close every Assistant `ask()` has opened (the next `ask()` opens what it needs again).
+
+    Call it when done asking, e.g. before deleting an index folder; nothing closes them at exit.
+    """
+    with _open_lock:
+        opened = list(_open_assistants.values())
+        _open_assistants.clear()
+    for made in opened:
+        made.close()
 
 
 def _check_question(question: str, max_chars: int) -> str:

@@ -22,8 +22,14 @@ CHROMA_DIR = "chroma"
 class VectorIndex:
     """One Chroma collection of chunk vectors, tagged with the model that made them."""
 
-    def __init__(self, collection: object) -> None:
+    def __init__(self, collection: object, client: object | None = None) -> None:
         self._collection = collection
+        self._client = client
+
+    def close(self) -> None:
+        """Release this index's Chroma client (Chroma stops its embedded store when no other client uses it)."""
+        client, self._client = self._client, None
+        _close(client)
 
     @property
     def collection(self) -> object:
@@ -39,6 +45,14 @@ class VectorIndex:
             IndexMismatchError: the collection was built with another embedding model.
         """
         client = _client(settings)
+        try:
+            return cls._opened(client, settings, embed_model, create)
+        except BaseException:
+            _close(client)
+            raise
+
+    @classmethod
+    def _opened(cls, client: object, settings: Settings, embed_model: str, create: bool) -> VectorIndex:
         try:
             collection = client.get_collection(settings.collection, embedding_function=None)
         except Exception as exc:  # chromadb raises NotFoundError (or ValueError on older servers)
@@ -59,14 +73,17 @@ class VectorIndex:
                 f"ask for {embed_model!r}; mixing them would make search meaningless. Set RAG_EMBED_MODEL (or RAG_EMBED_RUNTIME) back, or "
                 f"rebuild with `rag index --rebuild`."
             )
-        return cls(collection)
+        return cls(collection, client)
 
     @classmethod
     def drop(cls, settings: Settings) -> None:
         """Delete the collection if it exists."""
         client = _client(settings)
-        if any(c.name == settings.collection for c in _collections(client)):
-            client.delete_collection(settings.collection)
+        try:
+            if any(c.name == settings.collection for c in _collections(client)):
+                client.delete_collection(settings.collection)
+        finally:
+            _close(client)
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         step = 1000
@@ -121,6 +138,13 @@ def _client(settings: Settings) -> object:
             f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). Start it (`chroma run`) "
             "or unset RAG_CHROMA_URL to use the embedded store."
         ) from None
+
+
+def _close(client: object) -> None:
+    """Release a Chroma client: chromadb counts the clients of one store and stops it with the last one."""
+    close = getattr(client, "close", None)  # older chromadb clients have no close()
+    if close is not None:
+        close()
 
 
 def _collections(client: object) -> list[object]:

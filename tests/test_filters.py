@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import Filters, ask
+from rag import Filters, ask, ask_stream
 from rag.cli import main
 from rag.decompose import asks_order, names_outlet
 from rag.errors import FilterError
@@ -149,9 +149,9 @@ def test_filters_as_an_object_or_keywords_but_not_both(bridge_settings) -> None:
 
 
 def test_a_streamed_answer_is_filtered_too(bridge_settings) -> None:
-    *_, answer = ask(QUESTION, settings=bridge_settings, stream=True, outlet="WSJ")
+    *_, answer = ask_stream(QUESTION, settings=bridge_settings, outlet="WSJ")
     assert cited(answer) == {"bridge_reopened"}
-    *pieces, empty = ask(QUESTION, settings=bridge_settings, stream=True, outlet="BBC")
+    *pieces, empty = ask_stream(QUESTION, settings=bridge_settings, outlet="BBC")
     assert pieces == [empty.text] and "no indexed article matches the filter" in empty.text
 
 
