@@ -149,9 +149,9 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                                              elem_id="strict", scale=1)
                 with gr.Accordion("Filter articles", open=False, elem_id="filters"):
                     with gr.Row():
-                        since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD or YYYY-MM", elem_id="since", scale=1)
-                        until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD or YYYY-MM", elem_id="until", scale=1)
-                        outlet = gr.Textbox(label="Outlet", placeholder="a name or initials, e.g. WSJ",
+                        since = gr.Textbox(value="", label="Since", placeholder="YYYY-MM-DD or YYYY-MM", elem_id="since", scale=1)
+                        until = gr.Textbox(value="", label="Until", placeholder="YYYY-MM-DD or YYYY-MM", elem_id="until", scale=1)
+                        outlet = gr.Textbox(value="", label="Outlet", placeholder="a name or initials, e.g. WSJ",
                                             elem_id="outlet", scale=1)
                     gr.Markdown(FILTER_NOTE, elem_id="filter-note")
             with gr.Column(scale=2):
