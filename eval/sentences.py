@@ -148,10 +148,10 @@ def _judge(settings: Settings, pairs: list) -> tuple[list[bool], tuple[str, floa
     """The LLM judge's yes/no verdict on each pair (an unreadable reply counts as "no"), its mode and p50 seconds."""
     import time
 
-    from rag.answer import make_chat_model
+    from eval.suite import judge_model
 
     mode = "openai" if settings.endpoint_configured else "local"
-    chat = make_chat_model(settings.replace(mode=mode, llm_max_tokens=16))
+    chat = judge_model(settings.replace(llm_max_tokens=16))
     verdicts, seconds = [], []
     for p in pairs:
         started = time.perf_counter()
