@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 TOLERANCE = 0.005  # a drop smaller than this is rounding, not a regression
-LOWER_IS_BETTER = {"p50_seconds", "p95_seconds"}
+LOWER_IS_BETTER = {"p50_seconds", "p95_seconds", "p50_first_words_seconds", "p95_first_words_seconds"}
 
 
 def regressions(old: dict, new: dict) -> list[str]:

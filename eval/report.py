@@ -25,6 +25,8 @@ HEADLINE = [  # (metric, what it means), in the order the table shows them
     ("errors", "questions that failed with an error (shown as failures below)"),
     ("p50_seconds", "median seconds per question"),
     ("p95_seconds", "95th percentile of seconds per question"),
+    ("p50_first_words_seconds", "median seconds to the answer's first words (streamed; a system that does not stream: its whole answer)"),
+    ("p95_first_words_seconds", "95th percentile of seconds to the first words"),
 ]
 CHARTED = ["article_recall@{k}", "passage_recall@{k}", "answer_correct", "refusal_recall", "citation_validity",
            "citation_recall", "citation_precision", "faithfulness_offline"]

@@ -1,17 +1,19 @@
 """An LLM's real answer sentences, for labelling by hand, and what the checker and a judge make of them.
 
     python -m eval.sentences collect --mode local --split tune --out eval/checker_sentences_local.jsonl
+    python -m eval.sentences collect --mode local --questions eval/sets/lee.jsonl --corpus seeds+lee --out …
     (label each row's "supported" by reading its sentence against its passage: true, false)
     python -m eval.sentences report eval/checker_sentences_local.jsonl [--judge]
 
-`collect` asks every question of the sets (over the seeds) in the given mode and writes one row per answer
-sentence that cites a passage: the sentence, the passage it cites (the retrieved chunk that holds the
-citation), the checker's verdict when the answer was made (`checker`), and `supported: null` for the label.
+`collect` asks every question of the sets that run on the corpus (`--corpus`, default the seeds; or only the
+set `--questions`) in the given mode and writes one row per answer sentence that cites a passage: the
+sentence, the passage it cites (the retrieved chunk that holds the citation), the checker's verdict when the
+answer was made (`checker`), the question's `split` and the `corpus`, and `supported: null` for the label.
 Rows are appended as they come; questions already in the file are skipped, so a run can be resumed and
 labels already given are kept.
 
 `report` gives the checker's precision and recall of "supported" on the labelled rows: as it judged them in
-the answer (`checker`), and re-judged against the one cited passage. With `--judge`, the LLM judge (the
+the answer (`checker`), and re-judged against the one cited passage, for all rows and for each split. With `--judge`, the LLM judge (the
 configured endpoint, else the local model) answers a yes/no support question for each row
 (`SUPPORT_PROMPT`), and its agreement with the labels is reported beside the checker's.
 """
@@ -22,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from eval.corpora import materialise
+from eval.corpora import CORPORA, materialise
 from eval.dataset import load
 from eval.sets import PLAN
 from eval.suite import open_assistant
@@ -46,7 +48,8 @@ def cited_passage(answer: Answer, n: int) -> Passage | None:
     return next((p for p in answer.passages if p.doc_id == c.doc_id and p.start <= c.start and c.end <= p.end), None)
 
 
-def rows_of(answer: Answer, mode: str, question_id: str) -> list[dict]:
+def rows_of(answer: Answer, mode: str, question_id: str, split: str | None = None,
+            corpus: str = "seeds") -> list[dict]:
     """One row per answer sentence that cites a passage."""
     rows = []
     for i, s in enumerate(answer.sentences):
@@ -55,7 +58,7 @@ def rows_of(answer: Answer, mode: str, question_id: str) -> list[dict]:
             continue
         rows.append({"id": f"{question_id}-{i}", "question": answer.question, "sentence": s.text,
                      "passage": passage.text, "doc_id": passage.doc_id, "mode": mode, "checker": s.supported,
-                     "supported": None, "kind": f"{mode}-answer", "note": ""})
+                     "supported": None, "kind": f"{mode}-answer", "note": "", "split": split, "corpus": corpus})
     return rows
 
 
@@ -67,13 +70,16 @@ def collect(args: argparse.Namespace) -> int:
             if line.strip():
                 row = json.loads(line)
                 labelled[(row["question"], row["sentence"])] = row
-    settings = materialise("seeds").settings(Settings.from_env()).replace(mode=args.mode)
+    settings = materialise(args.corpus).settings(Settings.from_env()).replace(mode=args.mode)
+    plan = [(name, path) for name, path, corpora in PLAN if args.corpus in corpora]
+    if args.questions:
+        plan = [(Path(args.questions).stem, Path(args.questions))]
     assistant = open_assistant(settings, sync=True)
     done = {row["question"] for row in labelled.values()}  # asked by an earlier, interrupted run
     count = len(labelled)
     with out.open("a", encoding="utf-8") as sink:  # row by row: an interrupted run keeps what it collected
-        for name, path, corpora in PLAN:
-            if "seeds" not in corpora or not Path(path).is_file():
+        for name, path in plan:
+            if not Path(path).is_file():
                 continue
             for q in load(Path(path), args.split):
                 if q.question in done:
@@ -83,7 +89,7 @@ def collect(args: argparse.Namespace) -> int:
                 except Exception as exc:  # noqa: BLE001 - one failed question must not lose the others
                     print(f"{q.id}: {type(exc).__name__}: {exc}", file=sys.stderr)
                     continue
-                for row in rows_of(answer, args.mode, q.id):
+                for row in rows_of(answer, args.mode, q.id, q.split, args.corpus):
                     if (row["question"], row["sentence"]) not in labelled:
                         sink.write(json.dumps(row, ensure_ascii=False) + "\n")
                         count += 1
@@ -114,26 +120,38 @@ def report(args: argparse.Namespace) -> int:
         spans = tuple(Span(a, b) for a, b in tokenizer.span_tokenize(r["passage"]))
         passage = Passage(r["id"], r["doc_id"], "", None, r["passage"], 0, len(r["passage"]), spans, 0.0)
         pairs.append(Pair(r["id"], r["sentence"], passage, bool(r["supported"]), r["kind"]))
-    result: dict[str, object] = {
-        "rows": len(rows), "labelled_supported": sum(p.supported for p in pairs),
-        "checker_in_answer": _scores(pairs, [bool(r["checker"]) for r in rows]),
-    }
     checker = CitationChecker(load_embedder(settings))
-    result["checker_one_passage"] = _scores(pairs, checker_judge(checker)([(p.sentence, [p.passage]) for p in pairs]))
+    verdicts = {"checker_in_answer": [bool(r["checker"]) for r in rows],
+                "checker_one_passage": checker_judge(checker)([(p.sentence, [p.passage]) for p in pairs])}
     if args.judge:
-        result["judge"] = _judge(settings, pairs, _scores)
+        verdicts["judge"], (judge_mode, judge_p50) = _judge(settings, pairs)
+    parts = {"all": list(range(len(rows)))}
+    for split in sorted({r.get("split") for r in rows if r.get("split")}, reverse=True):  # tune, heldout
+        parts[split] = [i for i, r in enumerate(rows) if r.get("split") == split]
+    result: dict[str, object] = {}
+    for part, idx in parts.items():
+        chosen = [pairs[i] for i in idx]
+        scores = {"rows": len(idx), "labelled_supported": sum(p.supported for p in chosen)}
+        for name, v in verdicts.items():
+            scores[name] = _scores(chosen, [v[i] for i in idx])
+        if part == "all":
+            result.update(scores)
+            if args.judge:
+                result["judge"] = {"mode": judge_mode, **result["judge"], "p50_seconds": judge_p50}
+        else:
+            result.setdefault("by_split", {})[part] = scores
     print(json.dumps(result, indent=1))
     return 0
 
 
-def _judge(settings: Settings, pairs: list, scores) -> dict[str, object]:
-    """The LLM judge's yes/no verdicts scored against the labels (None verdicts count as "no")."""
+def _judge(settings: Settings, pairs: list) -> tuple[list[bool], tuple[str, float]]:
+    """The LLM judge's yes/no verdict on each pair (an unreadable reply counts as "no"), its mode and p50 seconds."""
     import time
 
-    from rag.answer import make_chat_model
+    from eval.suite import judge_model
 
     mode = "openai" if settings.endpoint_configured else "local"
-    chat = make_chat_model(settings.replace(mode=mode, llm_max_tokens=16))
+    chat = judge_model(settings.replace(llm_max_tokens=16))
     verdicts, seconds = [], []
     for p in pairs:
         started = time.perf_counter()
@@ -142,7 +160,7 @@ def _judge(settings: Settings, pairs: list, scores) -> dict[str, object]:
         seconds.append(time.perf_counter() - started)
         verdicts.append(reply.strip().lower().startswith("yes"))
     seconds.sort()
-    return {"mode": mode, **scores(pairs, verdicts), "p50_seconds": round(seconds[len(seconds) // 2], 2)}
+    return verdicts, (mode, round(seconds[len(seconds) // 2], 2))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("collect", help="answer the questions and write one row per cited answer sentence")
     c.add_argument("--mode", default="local", choices=["local", "openai"])
     c.add_argument("--split", default="tune", choices=["all", "tune", "heldout"])
+    c.add_argument("--corpus", default="seeds", choices=list(CORPORA), help="the corpus (default seeds)")
+    c.add_argument("--questions", help="only this question set (default: every set that runs on the corpus)")
     c.add_argument("--out", required=True)
     r = sub.add_parser("report", help="the checker's (and the judge's) precision and recall on labelled rows")
     r.add_argument("file")

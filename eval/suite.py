@@ -42,10 +42,17 @@ Ask = Callable[[str], Answer]
 
 
 def judge_model(settings: Settings) -> ChatModel:
-    """The LLM judge: the configured endpoint's model, else the local model (`rag models install`)."""
+    """The LLM judge: the configured endpoint's model, else the installed local model (`rag models install`),
+    even when RAG_LOCAL_MODEL picks another model to answer (SmolLM2, say), so every system has the same judge."""
     from rag.answer import make_chat_model
+    from rag.models import qwen_path
 
-    judge = make_chat_model(settings.replace(mode="openai" if settings.endpoint_configured else "local"))
+    if settings.endpoint_configured:
+        settings = settings.replace(mode="openai")
+    else:
+        installed = qwen_path(settings)
+        settings = settings.replace(mode="local", local_model=installed if installed.is_file() else settings.local_model)
+    judge = make_chat_model(settings)
     assert judge is not None
     return judge
 
@@ -89,8 +96,7 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
     support = checker_judge(checker)
     judge_chat = judge_model(settings) if judge else None
     suffix = "+strict" if settings.strict else ""
-    systems: dict[str, Ask] = {
-        f"newsqa:{m}{suffix}": (lambda q, m=m: assistant.ask(q, mode=m, top_k=settings.top_k)) for m in modes}
+    systems: dict[str, Ask] = {f"newsqa:{m}{suffix}": streamed(assistant, m, settings.top_k) for m in modes}
     if baseline:
         plain = LlamaIndexBaseline(assistant, settings.top_k, originals)
         systems[plain.DENSE] = plain.ask
@@ -117,6 +123,14 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
         except ValueError:
             pass
     return results
+
+
+def streamed(assistant: Assistant, mode: str, top_k: int) -> Ask:
+    """Ask as the chat and `rag ask --stream` do, so the Answer's timing holds the time to its first words."""
+    def ask(question: str) -> Answer:
+        pieces = list(assistant.ask_stream(question, mode=mode, top_k=top_k))
+        return pieces[-1]  # type: ignore[return-value]  # the checked Answer comes last
+    return ask
 
 
 def evaluate(name: str, ask: Ask, questions: Sequence[Question], originals: dict[str, str], support: SupportJudge,
@@ -155,6 +169,7 @@ def _row(q: Question, answer: Answer, originals: dict[str, str], support: Suppor
         "citations_valid": valid, "citations_total": total, "alce": counts.__dict__,
         "faithful": list(faithful), "llm_judged": list(judged) if judged else None,
         "seconds": round(seconds, 3), "answer": answer.text,
+        "first_words_seconds": round(answer.timing.first_words if answer.timing else seconds, 3),
     }
 
 
@@ -187,6 +202,9 @@ def _pool(rows: list[dict], k: int) -> dict[str, float | None]:
         "errors": sum(bool(r.get("error")) for r in rows),
         "p50_seconds": _round(statistics.median(r["seconds"] for r in rows)),
         "p95_seconds": _round(nearest_rank(sorted(r["seconds"] for r in rows), 0.95)),
+        "p50_first_words_seconds": _round(statistics.median(r.get("first_words_seconds", r["seconds"]) for r in rows)),
+        "p95_first_words_seconds": _round(nearest_rank(sorted(r.get("first_words_seconds", r["seconds"]) for r in rows),
+                                                       0.95)),
     }
 
 
