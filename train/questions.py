@@ -40,21 +40,31 @@ the Sentence. Make one a what/who/where/when/how many/why question and the other
 Reply with JSON only: {{"questions": ["...", "..."]}}"""
 
 
-REPLY_FORMAT = {"type": "json_schema", "json_schema": {"name": "questions", "schema": {
-    "type": "object", "required": ["questions"], "properties": {
-        "questions": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "maxLength": 200}}}}}}
 PARALLEL = 4  # requests decoded together: on a CPU, generation is bound by memory bandwidth, so batching is nearly free
+
+
+def reply_format(count: int) -> dict:
+    """A JSON schema that makes the model reply with exactly `count` questions."""
+    return {"type": "json_schema", "json_schema": {"name": "questions", "schema": {
+        "type": "object", "required": ["questions"], "properties": {
+            "questions": {"type": "array", "minItems": count, "maxItems": count,
+                          "items": {"type": "string", "maxLength": 200}}}}}}
+
+
+def ask_for_questions(client: OpenAI, model: str, prompt: str, count: int, max_tokens: int) -> list[str]:
+    """The questions the model writes for `prompt` (those that end with a question mark)."""
+    reply = client.chat.completions.create(
+        model=model, temperature=0.7, max_tokens=max_tokens, response_format=reply_format(count),
+        messages=[{"role": "user", "content": prompt}],
+    )
+    questions = json.loads(reply.choices[0].message.content or "{}").get("questions", [])
+    return [q.strip() for q in questions if isinstance(q, str) and q.strip().endswith("?")]
 
 
 def ask_llm(client: OpenAI, model: str, title: str, previous: str, sentence: str) -> list[str]:
     """The model's questions for one sentence."""
-    reply = client.chat.completions.create(
-        model=model, temperature=0.7, max_tokens=160, response_format=REPLY_FORMAT,
-        messages=[{"role": "user", "content": QUESTION_PROMPT.format(title=title, previous=previous or "(none)",
-                                                                     sentence=sentence)}],
-    )
-    questions = json.loads(reply.choices[0].message.content or "{}").get("questions", [])
-    return [q.strip() for q in questions if isinstance(q, str) and q.strip().endswith("?")]
+    prompt = QUESTION_PROMPT.format(title=title, previous=previous or "(none)", sentence=sentence)
+    return ask_for_questions(client, model, prompt, count=2, max_tokens=160)
 
 
 def main(argv: list[str] | None = None) -> int:

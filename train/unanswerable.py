@@ -21,7 +21,7 @@ from openai import OpenAI, OpenAIError
 
 from eval.bench.corpus import lee_articles
 from rag.serve import LocalServer
-from train.questions import PARALLEL, TRAIN_ARTICLES
+from train.questions import PARALLEL, TRAIN_ARTICLES, ask_for_questions
 
 OUT = Path(__file__).with_name("data") / "lee-unanswerable.jsonl"
 MAX_WORDS = 320  # the article shown to the model, cut to its first words (Lee articles are 100-500 words)
@@ -35,19 +35,9 @@ fact the article never gives: a number, a reason, a date, a name, a place or an 
 anywhere in it. Name who or what the question is about (never "he", "she", "they", "it" or "the article").
 Reply with JSON only: {{"questions": ["...", "...", "..."]}}"""
 
-REPLY_FORMAT = {"type": "json_schema", "json_schema": {"name": "questions", "schema": {
-    "type": "object", "required": ["questions"], "properties": {
-        "questions": {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "string", "maxLength": 200}}}}}}
-
-
 def ask_llm(client: OpenAI, model: str, article: str) -> list[str]:
     """The model's unanswerable questions for one article."""
-    reply = client.chat.completions.create(
-        model=model, temperature=0.7, max_tokens=200, response_format=REPLY_FORMAT,
-        messages=[{"role": "user", "content": UNANSWERABLE_PROMPT.format(article=article)}],
-    )
-    questions = json.loads(reply.choices[0].message.content or "{}").get("questions", [])
-    return [q.strip() for q in questions if isinstance(q, str) and q.strip().endswith("?")]
+    return ask_for_questions(client, model, UNANSWERABLE_PROMPT.format(article=article), count=3, max_tokens=200)
 
 
 def main(argv: list[str] | None = None) -> int:
