@@ -27,7 +27,7 @@ import rag.embed
 import rag.pipeline
 import ui.app
 from conftest import ROOT, free_port
-from fake_openai import FakeOpenAI, Response, completion, passage_number
+from fake_openai import FakeOpenAI, Response, completion, passage_number, streamed
 from rag.pipeline import Assistant
 from rag.settings import Settings
 from conftest import listening as _listening
@@ -270,8 +270,9 @@ def one_supported_one_not(request: dict) -> Response:
     """A model that cites the warning correctly, then adds a sentence no passage supports."""
     n = passage_number(request, "stand by Israel")
     assert n, "the warning is among the passages"
-    return completion(f"Hochstein warned that the US will stand by Israel and not condemn it publicly [{n}]. "
-                      f"{UNSUPPORTED} [{n}].")
+    text = f"Hochstein warned that the US will stand by Israel and not condemn it publicly [{n}]. {UNSUPPORTED} [{n}]."
+    # streamed when asked (the chat and `rag eval` stream), as a real server does
+    return streamed(text.split(" ")[:1] + [" " + w for w in text.split(" ")[1:]]) if request.get("stream") else completion(text)
 
 
 def rag_env(seed_settings: Settings, **env: str) -> dict[str, str]:
