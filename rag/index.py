@@ -97,15 +97,24 @@ def build_index(
             # a folder dropped by a run that stopped half-way has articles left: they go now, as the user asked then
             dropped = (*plan.dropped, *store.orphan_folders())
             report = _sync(store, vectors, [f for f, _ in plan.sync], scans, dropped, settings, embedder, progress)
-            _refresh_lexical(store, index_dir)
-            duplicates = record_duplicates(store)
-            folders = index_folders(store)
+            duplicates, folders = _finish(store, index_dir)
         finally:
-            store.close()
-            if vectors is not None:
-                vectors.close()
+            _close(store, vectors)
     return IndexReport(**report, skipped=skipped, seconds=time.perf_counter() - started, folders=folders,
                        dropped_folders=plan.dropped, duplicates=duplicates)
+
+
+def _finish(store: Store, index_dir: Path) -> tuple[tuple[DuplicateGroup, ...], tuple[FolderInfo, ...]]:
+    """What every change to the index ends with: BM25 rebuilt from the store, then the duplicate groups and
+    the folders it now holds (for the report)."""
+    _refresh_lexical(store, index_dir)
+    return record_duplicates(store), index_folders(store)
+
+
+def _close(store: Store, vectors: VectorIndex | None) -> None:
+    store.close()
+    if vectors is not None:
+        vectors.close()
 
 
 def forget_folder(settings: Settings, embedder: Embedder, folder: Path) -> IndexReport:
@@ -135,13 +144,9 @@ def forget_folder(settings: Settings, embedder: Embedder, folder: Path) -> Index
             for doc_id in removed:
                 store.delete_article(doc_id)
             store.drop_folder(target)
-            _refresh_lexical(store, index_dir)
-            duplicates = record_duplicates(store)
-            folders = index_folders(store)
+            duplicates, folders = _finish(store, index_dir)
         finally:
-            store.close()
-            if vectors is not None:
-                vectors.close()
+            _close(store, vectors)
     return IndexReport(added=(), updated=(), removed=tuple(removed), unchanged=(), skipped=(), chunks_embedded=0,
                        seconds=time.perf_counter() - started, folders=folders, dropped_folders=(target,),
                        duplicates=duplicates)
