@@ -14,7 +14,8 @@ import os
 from collections.abc import Callable
 
 from rag.chunk import sentence_tokenizer
-from rag.cite import parse_markers, says_cannot_answer, split_sentences
+from rag.cite import parse_markers, split_sentences
+from rag.text import says_cannot_answer
 from rag.embed import bundled_model_path
 from rag.llm import Endpoint
 from rag.pipeline import Assistant

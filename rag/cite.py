@@ -31,7 +31,7 @@ from rag.chunk import sentence_tokenizer
 from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.guard import MARKER, MARKER_PATTERN, injected_sentences, is_injection
-from rag.lexical import has_terms, terms
+from rag.text import figures, has_terms, names, negated_terms, says_cannot_answer, terms, with_digits
 from rag.prompts import CANNOT_ANSWER, REFUSAL_UNSUPPORTED
 from rag.types import Answer, AnswerSentence, Citation, Passage, Span
 
@@ -42,16 +42,7 @@ CLEAR_SUPPORT_SCORE = 0.70  # an uncited sentence gets a citation when a span sc
 
 MARKER_RUN = re.compile(rf"(?:\s*{MARKER_PATTERN})+", re.I)
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
-NAME = re.compile(r"\b(?:[A-Z][\w’'-]*[a-z0-9][\w’'-]*|[A-Z]{2,})\b")
-NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without|cannot)\b|n[’']t\b", re.I)
 NEGATION_REACH = 3  # words after a negation that it covers
-# Capitalised words that open sentences without naming anything.
-NOT_NAMES = frozenset(
-    "according additionally also although however meanwhile moreover furthermore overall yes while when where "
-    "what who why how after before despite instead".split()
-)
-NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 
 
 @dataclass(frozen=True)
@@ -107,12 +98,6 @@ def split_sentences(reply: str) -> list[str]:
                 pieces[-1] += " " + piece.strip()
         out.extend(pieces)
     return out
-
-
-def says_cannot_answer(text: str) -> bool:
-    """Whether the sentence is the sentinel that the articles don't say."""
-    plain = text.replace("’", "'").lower()
-    return CANNOT_ANSWER.lower() in plain or "the articles do not say" in plain
 
 
 class CitationChecker:
@@ -241,36 +226,22 @@ class _Facts:
     @classmethod
     def of(cls, passage: Passage) -> _Facts:
         source = f"{passage.title} {passage.text}"
-        return cls(frozenset(f.replace(",", "") for f in FIGURE.findall(_digits(source))), frozenset(terms(source)))
+        return cls(frozenset(f.replace(",", "") for f in figures(with_digits(source))), frozenset(terms(source)))
 
 
 def _missing_facts(sentence: str, sources: Sequence[_Facts]) -> tuple[str, ...]:
     """Figures and names of the sentence that none of the passages (or their titles) contain."""
-    figures = frozenset().union(*(f.figures for f in sources))
+    source_figures = frozenset().union(*(f.figures for f in sources))
     source_terms = frozenset().union(*(f.terms for f in sources))
-    missing = [f for f in FIGURE.findall(sentence) if f.replace(",", "").rstrip(".") not in figures]
-    for name in dict.fromkeys(NAME.findall(sentence)):
+    missing = [f for f in figures(sentence) if f.replace(",", "").rstrip(".") not in source_figures]
+    for name in names(sentence):
         name_terms = terms(name)
-        if name.lower() not in NOT_NAMES and name_terms and not has_terms(name_terms, source_terms):
+        if name_terms and not has_terms(name_terms, source_terms):
             missing.append(name)
     return tuple(missing)
 
 
-def _digits(text: str) -> str:
-    """Small number words as digits, so "two" in a passage backs "2" in a sentence."""
-    return re.sub(r"\b[a-z]+\b", lambda m: NUMBER_WORDS.get(m.group(), m.group()), text)
-
-
-def _negated(text: str) -> set[str]:
-    """Terms of the few words after each negation in the text."""
-    out: set[str] = set()
-    for m in NEGATION.finditer(text):
-        after = text[m.end() :].split()[:NEGATION_REACH]
-        out.update(terms(" ".join(after)))
-    return out
-
-
 def _negation_clash(sentence: str, sentence_terms: frozenset[str], span: str, span_terms: frozenset[str]) -> bool:
     """A word negated on one side and asserted on the other ("will not condemn" vs "will condemn")."""
-    sentence_negated, span_negated = _negated(sentence), _negated(span)
+    sentence_negated, span_negated = negated_terms(sentence, NEGATION_REACH), negated_terms(span, NEGATION_REACH)
     return bool((span_negated & (sentence_terms - sentence_negated)) or (sentence_negated & (span_terms - span_negated)))

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rag.lexical import WORD_EDGES
+from rag.text import WORD_EDGES
 
 ACRONYM_MIN_LETTERS = 3  # "US" or "UN" are words of their own, never taken for an outlet's initials
 LEADING_ARTICLE = re.compile(r"^the\s+", re.I)

@@ -12,13 +12,12 @@ import re
 from collections.abc import Mapping, Sequence
 
 from rag.errors import LLMError
-from rag.lexical import terms
 from rag.llm import Chat, Message
 from rag.prompts import CONDENSE_SYSTEM_PROMPT, CONDENSE_USER_PROMPT
+from rag.text import NAME_PHRASE, name_phrases, terms
 from rag.types import Answer
 
 Turn = Answer | Mapping[str, str]  # an earlier Answer, or a chat message {"role": …, "content": …}
-NAME = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*(?:\s+[A-Z][\w’'-]*[a-z][\w’'-]*)*")
 SUBJECT_PRONOUNS = {"he": "", "him": "", "she": "", "her": "", "his": "’s"}
 OTHER_PRONOUNS = {"they": "", "them": "", "their": "’s"}
 PRONOUN = re.compile(r"\b(" + "|".join({**SUBJECT_PRONOUNS, **OTHER_PRONOUNS}) + r")\b", re.I)
@@ -61,7 +60,7 @@ def rule_rewrite(question: str, previous: str) -> str:
 
     A question with neither pronouns nor names of its own gets the previous names appended.
     """
-    names = [n for n in dict.fromkeys(NAME.findall(previous.split(maxsplit=1)[-1])) if terms(n)]
+    names = name_phrases(previous.split(maxsplit=1)[-1])
     if not names:
         return question
     subject, other = names[0], names[1] if len(names) > 1 else names[0]
@@ -71,7 +70,7 @@ def rule_rewrite(question: str, previous: str) -> str:
         return subject + SUBJECT_PRONOUNS[word] if word in SUBJECT_PRONOUNS else other + OTHER_PRONOUNS[word]
 
     rewritten = PRONOUN.sub(name_for, question)
-    if rewritten == question and not NAME.findall(question.split(maxsplit=1)[-1]):
+    if rewritten == question and not NAME_PHRASE.search(question.split(maxsplit=1)[-1]):
         rewritten = f"{question.rstrip()} ({', '.join(names)})"
     return rewritten
 

@@ -11,34 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-WORD_EDGES = "?!.,;:\"'“”‘’()"  # what `word.strip(WORD_EDGES)` takes off a word of running text
+from rag.text import terms
+
 BM25_DIR = "bm25"
 IDS_FILE = "ids.json"
-
-
-@functools.cache
-def _stemmer() -> object:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, stemmed terms: the unit both BM25 and the answerer match on."""
-    import bm25s
-
-    tokens = bm25s.tokenize(
-        [text], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
-    return list(tokens[0])
-
-
-def has_terms(needles: Sequence[str], present: frozenset[str] | set[str]) -> bool:
-    """Every needle term is present, allowing for demonyms and inflections ("Israeli" matches "Israel")."""
-    return all(
-        t in present or any(len(p) >= 4 and len(t) >= 4 and (p.startswith(t) or t.startswith(p)) for p in present)
-        for t in needles
-    )
 
 
 class LexicalIndex:

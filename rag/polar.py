@@ -14,26 +14,15 @@ from __future__ import annotations
 import re
 
 from rag.decompose import ALTERNATIVE
-from rag.lexical import has_terms, terms
 from rag.read import TOP_ZIPF, question_terms
+from rag.text import has_terms, negated_terms, terms
 
 AUXILIARIES = frozenset(
     "is are was were am do does did has have had can could will would shall should may might must".split()
 )
-NEGATION_CUES = frozenset("not no never none nobody nothing neither nor cannot".split())
 NEGATION_SCOPE_WORDS = 6
 TELLING_ZIPF = 5.0  # a word rarer than about 1 in 100,000 words of English
 TELLING_WEIGHT = TOP_ZIPF - TELLING_ZIPF
-TOKEN = re.compile(r"[\w’'-]+|[^\w\s]")
-CLAUSE_BREAK = frozenset(",;:.!?()\"“”")
-
-
-def _words(text: str) -> list[str]:
-    return [t.lower() for t in TOKEN.findall(text)]
-
-
-def _negated(word: str) -> bool:
-    return word in NEGATION_CUES or word.endswith(("n't", "n’t"))
 
 
 def is_polar(question: str) -> bool:
@@ -50,26 +39,12 @@ def settles(question: str, sentence: str, context: str = "") -> bool:
     return all(has_terms([term], present) for term, weight in question_terms(question) if weight > TELLING_WEIGHT)
 
 
-def _negation_over(text: str, targets: set[str], skip_first: bool) -> bool:
-    """Does a negation cue in `text` cover one of the `targets` terms?"""
-    words = _words(text)
-    for i, word in enumerate(words):
-        if not _negated(word) or (skip_first and i <= 1):
-            continue
-        for following in words[i + 1 : i + 1 + NEGATION_SCOPE_WORDS]:
-            if following in CLAUSE_BREAK:
-                break
-            if set(terms(following)) & targets:
-                return True
-    return False
-
-
 def reply(question: str, sentence: str, context: str = "") -> str | None:
     """"yes" or "no" when `sentence` settles the polar `question`, else None."""
     if not is_polar(question) or not settles(question, sentence, context):
         return None
     asked = set(terms(question))
     # "Didn't the US…?" asks the same as "Did the US…?": a cue on the opening auxiliary is not the question's own
-    in_question = _negation_over(question, asked, skip_first=True)
-    in_sentence = _negation_over(sentence, asked, skip_first=False)
+    in_question = bool(negated_terms(question, NEGATION_SCOPE_WORDS, skip=2) & asked)
+    in_sentence = bool(negated_terms(sentence, NEGATION_SCOPE_WORDS) & asked)
     return "no" if in_question != in_sentence else "yes"

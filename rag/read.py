@@ -30,7 +30,7 @@ import numpy as np
 from rag.analyse import Analyser
 from rag.embed import Embedder
 from rag.errors import ConfigError
-from rag.lexical import WORD_EDGES, terms
+from rag.text import WORD_EDGES, terms
 
 WEIGHTS = Path(__file__).with_name("weights") / "reader.json"
 FEATURES = ("similarity", "coverage", "context_gain", "missing", "length", "role")

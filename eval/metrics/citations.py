@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.cite import says_cannot_answer
+from rag.text import says_cannot_answer
 from rag.types import Answer, Citation, Passage
 
 # Decides, for each (sentence, passages) query, whether the passages support the sentence.

@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 
 from eval.metrics.citations import SupportJudge
-from rag.cite import SUPPORT_SCORE, CitationChecker, says_cannot_answer
+from rag.cite import SUPPORT_SCORE, CitationChecker
+from rag.text import says_cannot_answer
 from rag.errors import LLMError
 from rag.llm import ChatModel
 from rag.types import Answer, Passage

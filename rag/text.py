@@ -1,0 +1,107 @@
+"""Text analysis: what a term, a name, a figure, a negation and the refusal phrase are, defined once.
+
+Every answerer, the citation checker, yes/no questions, follow-ups and BM25 read text through these
+functions, so they agree on what a word of the question matches in a sentence. (The trained parts,
+the reader and the parser, live in `rag.read` and `rag.analyse`.)
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from rag.prompts import CANNOT_ANSWER
+
+WORD_EDGES = "?!.,;:\"'“”‘’()"  # what `word.strip(WORD_EDGES)` takes off a word of running text
+FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+# One capitalised word with a lower-case letter or digit in it ("Hochstein", "G7"), or an acronym ("AMWU").
+NAME = re.compile(r"\b(?:[A-Z][\w’'-]*[a-z0-9][\w’'-]*|[A-Z]{2,})\b")
+# A run of capitalised words: a person's or a place's whole name ("Amos Hochstein", "Middle East Eye").
+NAME_PHRASE = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*(?:\s+[A-Z][\w’'-]*[a-z][\w’'-]*)*")
+# Capitalised words that open sentences without naming anything.
+NOT_NAMES = frozenset(
+    "according additionally also although however meanwhile moreover furthermore overall yes while when where "
+    "what who why how after before despite instead".split()
+)
+NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+NEGATION_CUES = frozenset("not no never none nobody nothing neither nor without cannot".split())
+TOKEN = re.compile(r"[\w’'-]+|[^\w\s]")
+CLAUSE_BREAK = frozenset(",;:.!?()\"“”")
+
+
+@functools.cache
+def _stemmer() -> object:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, stemmed terms: the unit BM25, the reader and the checker match on."""
+    import bm25s
+
+    tokens = bm25s.tokenize(
+        [text], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return list(tokens[0])
+
+
+def has_terms(needles: Sequence[str], present: frozenset[str] | set[str]) -> bool:
+    """Every needle term is present, allowing for demonyms and inflections ("Israeli" matches "Israel")."""
+    return all(
+        t in present or any(len(p) >= 4 and len(t) >= 4 and (p.startswith(t) or t.startswith(p)) for p in present)
+        for t in needles
+    )
+
+
+def words(text: str) -> list[str]:
+    """The text's words and punctuation marks, lower-cased, in order."""
+    return [t.lower() for t in TOKEN.findall(text)]
+
+
+def is_negation(word: str) -> bool:
+    """Is this (lower-cased) word a negation cue: "not", "never", "didn't", …?"""
+    return word in NEGATION_CUES or word.endswith(("n't", "n’t"))
+
+
+def negated_terms(text: str, reach: int, skip: int = 0) -> set[str]:
+    """Terms of the words a negation covers: up to `reach` words after each cue, stopping at a clause break.
+
+    Cues among the first `skip` words are ignored ("Didn't the US…?" asks what "Did the US…?" asks)."""
+    tokens = words(text)
+    out: set[str] = set()
+    for i, word in enumerate(tokens):
+        if i < skip or not is_negation(word):
+            continue
+        for following in tokens[i + 1 : i + 1 + reach]:
+            if following in CLAUSE_BREAK:
+                break
+            out.update(terms(following))
+    return out
+
+
+def figures(text: str) -> list[str]:
+    """The numbers written in the text, as written ("1,200", "3.5")."""
+    return FIGURE.findall(text)
+
+
+def with_digits(text: str) -> str:
+    """Small number words as digits, so "two" in a passage backs "2" in a sentence."""
+    return re.sub(r"\b[a-z]+\b", lambda m: NUMBER_WORDS.get(m.group(), m.group()), text)
+
+
+def names(text: str) -> list[str]:
+    """The names in the text, each once, in order: capitalised words that are not sentence openers."""
+    return [n for n in dict.fromkeys(NAME.findall(text)) if n.lower() not in NOT_NAMES]
+
+
+def name_phrases(text: str) -> list[str]:
+    """Whole names (runs of capitalised words) that carry a term, each once, in order."""
+    return [n for n in dict.fromkeys(NAME_PHRASE.findall(text)) if terms(n)]
+
+
+def says_cannot_answer(text: str) -> bool:
+    """Is the sentence the refusal phrase (`rag.prompts.CANNOT_ANSWER`), in any case, contracted or not?"""
+    plain = " ".join(text.replace("’", "'").lower().split()).replace(" do not ", " don't ")
+    return CANNOT_ANSWER.lower() in plain
+

@@ -1,0 +1,40 @@
+"""rag.text: the one definition of terms, names, figures, negation and the refusal phrase."""
+from __future__ import annotations
+
+import pytest
+
+from rag.prompts import CANNOT_ANSWER, REFUSAL_WEAK_EVIDENCE
+from rag.text import figures, has_terms, name_phrases, names, negated_terms, says_cannot_answer, terms, with_digits
+
+
+@pytest.mark.parametrize("text", [CANNOT_ANSWER + ".", REFUSAL_WEAK_EVIDENCE, "the articles DON’T say who won.",
+                                  "Sorry: the articles do not say."])
+def test_the_refusal_phrase_is_recognised_however_it_is_written(text: str) -> None:
+    assert says_cannot_answer(text)
+
+
+@pytest.mark.parametrize("text", ["The articles say the talks failed.", "Articles don't always say it.", ""])
+def test_other_sentences_are_not_refusals(text: str) -> None:
+    assert not says_cannot_answer(text)
+
+
+def test_negation_covers_the_words_after_its_cue_up_to_a_clause_break() -> None:
+    assert negated_terms("The US will not condemn Israel", 3) == set(terms("condemn Israel"))
+    assert negated_terms("He didn't go, but Hochstein travelled to Beirut", 6) == set(terms("go"))
+    assert negated_terms("Didn't the US warn Israel?", 6, skip=2) == set()
+    assert negated_terms("Gallant warned Hochstein", 6) == set()
+
+
+def test_names_skip_sentence_openers_and_keep_acronyms() -> None:
+    assert names("However, Hochstein met the AMWU and G7 envoys in Beirut.") == ["Hochstein", "AMWU", "G7", "Beirut"]
+    assert name_phrases("Amos Hochstein met Middle East Eye reporters.") == ["Amos Hochstein", "Middle East Eye"]
+
+
+def test_figures_and_number_words() -> None:
+    assert figures("1,200 people and 3.5 percent") == ["1,200", "3.5"]
+    assert with_digits("two soldiers and one tank") == "2 soldiers and 1 tank"
+
+
+def test_terms_match_across_inflections_and_demonyms() -> None:
+    assert has_terms(terms("Israeli"), set(terms("Israel struck")))
+    assert not has_terms(terms("Hamas"), set(terms("Hezbollah fired")))
