@@ -182,6 +182,10 @@ class Assistant:
         """An indexed article's original text (what citation offsets refer to), or None."""
         return self._index().store.article_text(doc_id)
 
+    def duplicate_groups(self) -> list[tuple[str, ...]]:
+        """The groups of near-duplicate indexed articles (doc_ids), found at index time."""
+        return self._index().store.duplicate_groups()
+
     def stale(self, doc_ids: Iterable[str] | None = None) -> list[StaleFile]:
         """The indexed articles (these, or all) whose files changed or vanished since indexing."""
         return stale_files(sorted(self._index().store.files(doc_ids).values(), key=lambda record: record.doc_id))

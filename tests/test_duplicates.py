@@ -94,3 +94,31 @@ def test_on_real_news_the_groups_match_exact_jaccard_and_the_threshold_sits_in_t
     # the reason for the threshold: one story run twice overlaps by 0.5 or more, other pairs by 0.11 at most
     assert not [j for j in overlaps if 0.11 < j < 0.5]
     assert not any({"lee_002", "lee_021"} <= set(g) for g in found)  # two road-toll updates (0.10): not copies
+
+
+def test_the_chat_s_article_list_notes_copies_and_files_changed_since_indexing(tmp_path, embedder) -> None:
+    from ui.app import library
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "a.txt").write_text(STORY)
+    (folder / "b.txt").write_text(STORY)
+    (folder / "unrelated.txt").write_text(UNRELATED)
+    settings = make_settings(tmp_path, folder)
+    build_index(settings, embedder)
+
+    def notes(html: str) -> dict[str, str]:  # file -> its row's note
+        rows = [row for row in html.split("<tr>") if 'class="article-note"' in row]
+        return {row.split("<td>")[4].split("</td>")[0]: row.split('class="article-note">')[1].split("</td>")[0]
+                for row in rows}
+
+    with Assistant(settings, embedder=embedder) as helper:
+        assert notes(library(helper)) == {"a.txt": "same text as b.txt", "b.txt": "same text as a.txt",
+                                          "unrelated.txt": ""}
+        (folder / "unrelated.txt").write_text(UNRELATED + "\nA line added after indexing.\n")
+        (folder / "b.txt").unlink()
+        assert notes(library(helper)) == {
+            "a.txt": "same text as b.txt",
+            "b.txt": "same text as a.txt; was deleted since indexing: re-index",
+            "unrelated.txt": "changed since indexing: re-index",
+        }

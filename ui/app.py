@@ -75,6 +75,11 @@ def source_panel(assistant: Assistant, ref: str) -> str:
                         stale[0] if stale else None)
 
 
+def library(assistant: Assistant) -> str:
+    """The indexed articles as a table, with near-duplicates and files changed since indexing noted."""
+    return articles_html(assistant.articles(), assistant.duplicate_groups(), assistant.stale())
+
+
 def reindex_label(assistant: Assistant) -> str:
     """The re-index button's label: the folders it re-indexes (every folder the index holds)."""
     names = [Path(f.path).name or f.path for f in assistant.folders()]
@@ -98,11 +103,11 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
         try:
             report = assistant.reindex()
         except IndexBusyError as exc:
-            return articles_html(assistant.articles()), f"**Not re-indexed.** {exc}"
+            return library(assistant), f"**Not re-indexed.** {exc}"
         except RagError as exc:
-            return articles_html(assistant.articles()), f"**Re-indexing failed.** {exc}"
+            return library(assistant), f"**Re-indexing failed.** {exc}"
         skipped = "".join(f"\n- skipped {s.path.name}: {s.reason}" for s in report.skipped)
-        return articles_html(assistant.articles()), report.summary() + skipped
+        return library(assistant), report.summary() + skipped
 
     def ask_api(question: str, mode: str = "", top_k: int = 0, strict: bool | None = None, since: str = "",
                 until: str = "", outlet: str = "") -> dict[str, Any]:
@@ -159,7 +164,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                         server_functions=[open_source], max_height=640, container=True,
                         show_label=False)
                 with gr.Accordion("Indexed articles", open=False, elem_id="sources"):
-                    articles = gr.HTML(articles_html(assistant.articles()), elem_id="articles")
+                    articles = gr.HTML(library(assistant), elem_id="articles")
                     reindex = gr.Button(reindex_label(assistant), elem_id="reindex", size="sm")
                     status = gr.Markdown(elem_id="reindex-status")
 
@@ -168,6 +173,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
         new_chat.click(lambda: ([], []), outputs=[chat, history], api_visibility="private")
         reindex.click(on_reindex, outputs=[articles, status], api_name="reindex", concurrency_limit=1)
         gr.api(ask_api, api_name="ask")
+        app.load(lambda: library(assistant), outputs=[articles], api_visibility="private")  # files may change between visits
     return app
 
 

@@ -213,17 +213,29 @@ def _file_name(path: str) -> str:
     return PurePath(path).name
 
 
-def articles_html(articles: Sequence[ArticleInfo]) -> str:
-    """The sources view: every indexed article, each opening in the side panel."""
+def articles_html(articles: Sequence[ArticleInfo], duplicates: Sequence[Sequence[str]] = (),
+                  stale: Sequence[StaleFile] = ()) -> str:
+    """The sources view: every indexed article, each opening in the side panel, with a note for an article whose
+    text is also in another (a near-duplicate, retrieved once) and for one whose file changed or vanished."""
     if not articles:
         return '<p class="articles-empty">No articles are indexed. Put .txt, .md or .html files in the folder and re-index.</p>'
+    files = {a.doc_id: _file_name(a.path) for a in articles}
+    notes: dict[str, list[str]] = {}
+    for group in duplicates:
+        for doc_id in group:
+            others = [files.get(d, d) for d in group if d != doc_id]
+            notes.setdefault(doc_id, []).append(f"same text as {', '.join(others)}")
+    for s in stale:
+        notes.setdefault(s.doc_id, []).append(f"{s.describe().removeprefix('the file ')}: re-index")
     rows = "".join(
         f'<tr><td><a class="article-link" href="{html.escape(article_href(a.doc_id))}">{html.escape(a.title)}</a></td>'
-        f"<td>{html.escape(a.outlet or '')}</td><td>{html.escape(_file_name(a.path))}</td><td>{a.chunks}</td></tr>"
+        f"<td>{html.escape(a.outlet or '')}</td><td>{html.escape(a.date or '')}</td>"
+        f"<td>{html.escape(files[a.doc_id])}</td><td>{a.chunks}</td>"
+        f'<td class="article-note">{html.escape("; ".join(notes.get(a.doc_id, [])))}</td></tr>'
         for a in articles
     )
-    return ('<table class="articles"><thead><tr><th>title</th><th>outlet</th><th>file</th><th>chunks</th></tr>'
-            f"</thead><tbody>{rows}</tbody></table>")
+    return ('<table class="articles"><thead><tr><th>title</th><th>outlet</th><th>date</th><th>file</th><th>chunks</th>'
+            f"<th>note</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 PANEL_PLACEHOLDER = ('<div class="source empty"><p>Click a citation such as <b>[1]</b> in an answer to see the '
