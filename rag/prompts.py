@@ -11,6 +11,8 @@ REFUSAL_NO_MATCH = (CANNOT_ANSWER + ": no indexed article matches the filter ({f
                     "Widen or drop the filter.")
 # When a question asks about order and the cited articles have different dates (`rag.chronology`).
 CHRONOLOGY_INTRO = "The cited articles by date (when each was published, not necessarily when the events happened): "
+# The dates the cited passages themselves state, placed on the calendar from their article's date (`rag.chronology`).
+STATED_DATES_INTRO = "Dates the cited passages state (a day or month without a year placed from the article's date): "
 REFUSAL_UNSUPPORTED = CANNOT_ANSWER + " this: none of the answer's sentences is supported by the passages it cites."
 
 # Answers written by an LLM. The passages go in the user message, numbered [1], [2], …;

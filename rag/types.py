@@ -246,8 +246,8 @@ class Answer:
     LLM wrote that point at no passage (they are dropped from `text`). `stale` lists the retrieved
     articles whose files changed or vanished since they were indexed: their quotes are the indexed
     text, which the file may no longer hold (`rag index` brings the index up to date). `filters` are those
-    the articles were searched with (None: none). `chronology`, when the question asks about order and the
-    cited articles have different dates: those dates, earliest first (`rag.chronology`); else "".
+    the articles were searched with (None: none). `chronology`, when the question asks about order: the cited articles'
+    dates, earliest first, when they differ, and the dates the cited passages state (`rag.chronology`); else "".
     """
 
     question: str

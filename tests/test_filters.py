@@ -11,11 +11,12 @@ import pytest
 
 from rag import Filters, ask, ask_stream
 from rag.cli import main
+from rag.chronology import stated_dates
 from rag.decompose import asks_order, names_outlet
 from rag.errors import FilterError
 from rag.index import build_index
 from rag.pipeline import Assistant
-from rag.prompts import CANNOT_ANSWER, CHRONOLOGY_INTRO
+from rag.prompts import CANNOT_ANSWER, CHRONOLOGY_INTRO, STATED_DATES_INTRO
 from tests.conftest import make_settings
 from ui.chat import respond
 
@@ -222,11 +223,38 @@ def test_which_came_first_states_the_cited_articles_dates(bridge_settings, no_ra
     answer = ask(question, settings=bridge_settings)
     assert cited(answer) == {"bridge_closed", "bridge_toll"}
     by_doc = {c.doc_id: c.n for c in answer.citations}
-    assert answer.chronology == (f"{CHRONOLOGY_INTRO}[{by_doc['bridge_closed']}] 2024-03-08 (Reuters); "
-                                 f"[{by_doc['bridge_toll']}] 2024-09-02 (The Guardian).")
+    closed = by_doc["bridge_closed"]
+    assert answer.chronology == (f"{CHRONOLOGY_INTRO}[{closed}] 2024-03-08 (Reuters); "
+                                 f"[{by_doc['bridge_toll']}] 2024-09-02 (The Guardian). "
+                                 f"{STATED_DATES_INTRO}[{closed}] “on Friday” 2024-03-08.")  # a Friday's article
     assert ask(QUESTION, settings=bridge_settings).chronology == ""  # not a question about order
     assert main(["--index-dir", str(bridge_settings.index_dir), "ask", question]) == 0
     assert "2024-03-08 (Reuters); [" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(("text", "published", "expected"), [
+    # relative dates are placed from the article's date, looking back, the article's own day included
+    ("Israel and Hezbollah have exchanged near-daily fire since 8 October, but the conflict ratcheted up in June.",
+     "2024-06-20", [("8 October", "2023-10-08"), ("in June", "2024-06")]),
+    ("Hochstein landed in Israel on Monday for talks.", "2024-06-18", [("on Monday", "2024-06-17")]),
+    ("The bridge was closed on Friday.", "2024-03-08", [("on Friday", "2024-03-08")]),
+    # a sentence about what is to come looks ahead
+    ("The council will charge a toll from October.", "2024-09-02", [("from October", "2024-10")]),
+    # without the article's date only a date with its year can be placed
+    ("It reopened on 14 June 2024, and again on Monday.", None, [("on 14 June 2024", "2024-06-14")]),
+    ("It was built in 1890.", None, [("in 1890", "1890")]),
+    # words dateparser also reads as dates are not dates here
+    ("The group may now respond, a second official said.", "2024-06-18", []),
+])
+def test_dates_stated_in_a_passage_are_placed_on_the_calendar(text, published, expected) -> None:
+    assert [(d.phrase, d.date) for d in stated_dates(text, published)] == expected
+
+
+def test_a_when_question_gets_the_dates_its_passage_states(bridge_settings) -> None:
+    answer = ask("When did the Tamsin Bridge reopen?", settings=bridge_settings)
+    assert cited(answer) >= {"bridge_reopened"}
+    n = next(c.n for c in answer.citations if c.doc_id == "bridge_reopened")
+    assert f"[{n}] “on Thursday” 2024-06-13" in answer.chronology  # the WSJ's article is of Friday 14 June
 
 
 # --- the chat ---
