@@ -1,8 +1,12 @@
 """newsqa: answers about news articles in which every sentence cites the passage that supports it.
 
-    >>> from rag import ask
+    >>> from rag import ask, respond
     >>> answer = ask("What did Hochstein warn Hezbollah?")
     >>> answer.text, answer.citations[0].quote
+    >>> print(answer)                     # as `rag ask` prints it, with its sources
+    >>> response = respond("Who is Mick Mulroy?")
+    >>> for piece in response: print(piece, end="")   # the text as it is written
+    >>> response.answer().citations      # then the checked Answer
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from rag.errors import ClosedError, RagError
 from rag.settings import Settings
+from rag.response import Response
 from rag.types import Answer, AnswerSentence, Citation, Filters, IndexReport, Passage
 
 
@@ -31,6 +36,14 @@ def ask_stream(question: str, **options: object) -> Iterator[str | Answer]:
     from rag.pipeline import ask_stream as _ask_stream
 
     return _ask_stream(question, **options)  # type: ignore[arg-type]
+
+
+def respond(question: str, **options: object) -> Response:
+    """The answer as it is written: iterate it for the text, then `.answer()` for the checked Answer; see
+    `rag.pipeline.respond`."""
+    from rag.pipeline import respond as _respond
+
+    return _respond(question, **options)  # type: ignore[arg-type]
 
 
 def close() -> None:
@@ -67,5 +80,6 @@ def build_index(
 
 __all__ = [
     "Answer", "AnswerSentence", "Assistant", "Citation", "ClosedError", "Filters", "IndexReport", "Passage", "RagError",
-    "Settings", "ask", "ask_stream", "build_index", "close",
+    "Response",
+    "Settings", "ask", "ask_stream", "build_index", "close", "respond",
 ]

@@ -32,7 +32,7 @@ from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.guard import MARKER, MARKER_PATTERN, injected_sentences, is_injection
 from rag.text import figures, has_terms, names, negated_terms, says_cannot_answer, terms, with_digits
-from rag.prompts import CANNOT_ANSWER, REFUSAL_UNSUPPORTED
+from rag.prompts import REFUSAL_UNSUPPORTED
 from rag.types import Answer, AnswerSentence, Citation, Passage, Span
 
 # Calibrated on the 77 hand-labelled pairs of eval/checker_pairs.jsonl (`rag eval`, "The offline checker,

@@ -10,12 +10,11 @@ import logging
 import os
 import sys
 from pathlib import Path
-import textwrap
 from collections.abc import Sequence
 
 from rag.errors import ConfigError, CorpusError, RagError
 from rag.settings import MODES, Settings
-from rag.types import Answer, IndexStatus, count_articles
+from rag.types import IndexStatus, count_articles
 
 EXIT_USER_ERROR = 2
 
@@ -199,21 +198,18 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.pipeline import ask, ask_stream
+    from rag.pipeline import ask, respond
 
     filters = {"since": args.since, "until": args.until, "outlet": args.outlet}
     if args.stream and not args.json:
-        answer = None
-        for piece in ask_stream(args.question, settings=settings, **filters):
-            if isinstance(piece, Answer):
-                answer = piece
-            else:
-                print(piece, end="", flush=True)
+        response = respond(args.question, settings=settings, **filters)
+        for piece in response:
+            print(piece, end="", flush=True)
         print("\n")
-        assert answer is not None, "ask_stream always ends with the Answer"
+        answer = response.answer()
     else:
         answer = ask(args.question, settings=settings, **filters)
-    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json else format_answer(answer))
+    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json else str(answer))
     return 0
 
 
@@ -295,48 +291,6 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
                  queries=args.queries, cold_runs=args.cold_runs, embed_sample=args.embed_sample, argv=sys.argv[1:])
 
 
-def format_answer(answer: Answer) -> str:
-    """The answer, then a numbered list of its sources with their quotes."""
-    lines = [textwrap.fill(answer.text, width=100), ""]
-    if answer.chronology:
-        lines += [textwrap.fill(answer.chronology, width=100), ""]
-    if answer.filters and answer.answered:
-        lines += [f"Searched only the articles matching: {answer.filters.describe()}.", ""]
-    if answer.stale:
-        files = "; ".join(f"{s.path} ({s.describe().removeprefix('the file ')})" for s in answer.stale)
-        lines += [textwrap.fill(
-            f"Note: {len(answer.stale)} of the articles this answer was drawn from no longer match{'es' if len(answer.stale) == 1 else ''} "
-            f"the index: {files}. What is quoted from them is the text as indexed. Run `rag index` to bring the index "
-            "up to date.", width=100, break_long_words=False, break_on_hyphens=False), ""]  # paths stay whole
-    if answer.mode != "extractive" and answer.sentences:  # LLM-written: show what the checker found
-        lines.append(f"Checked ({answer.mode}): {sum(s.supported for s in answer.sentences)} of "
-                     f"{len(answer.sentences)} sentences supported by the passages they cite.")
-        for s in answer.sentences:
-            mark = "supported  " if s.supported else "UNSUPPORTED"
-            cites = "".join(f"[{n}]" for n in s.citations) or "(no citation)"
-            lines.append(textwrap.fill(f"{mark} {cites} {s.text}", width=100, subsequent_indent=" " * 12))
-        if answer.invalid_citations:
-            lines.append(f"{answer.invalid_citations} citation marker(s) pointed at no passage and were dropped.")
-        lines.append("")
-    if answer.citations:
-        lines.append("Sources:")
-        for c in answer.citations:
-            known = "".join(f", {x}" for x in (c.outlet, c.date) if x)
-            lines.append(f"  [{c.n}] {c.title}{known} ({c.doc_id}, characters {c.start}-{c.end})")
-            if c.stale:
-                lines.append(f"      {_stale_reason(answer, c.doc_id)}: run `rag index`")
-            if c.also_in:
-                lines.append(f"      the same text is also in: {', '.join(c.also_in)}")
-            lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "))
-    elif answer.passages:
-        lines.append("Closest articles: " + ", ".join(dict.fromkeys(p.doc_id for p in answer.passages[:3])))
-    if answer.timing is not None:
-        t = answer.timing
-        lines += ["", f"Time: first words after {t.first_words:.1f} s, checked answer after {t.answer:.1f} s."
-                  if t.first_words < t.answer else f"Time: {t.answer:.1f} s."]
-    return "\n".join(lines).rstrip()
-
-
 def format_status(status: IndexStatus) -> str:
     """The index's folders, near-duplicates, and files changed, new or skipped since indexing, one section each."""
     lines = [f"Index at {status.index_dir}: {count_articles(status.articles)}, {status.chunks} chunks"
@@ -363,11 +317,6 @@ def format_status(status: IndexStatus) -> str:
     lines.append("The index is up to date with its folders." if status.up_to_date
                  else "The index is behind its folders: run `rag index`.")
     return "\n".join(lines)
-
-
-def _stale_reason(answer: Answer, doc_id: str) -> str:
-    """What happened to a cited article's file, e.g. "the file changed since indexing"."""
-    return next((s.describe() for s in answer.stale if s.doc_id == doc_id), "the file changed since indexing")
 
 
 if __name__ == "__main__":

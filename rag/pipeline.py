@@ -20,6 +20,7 @@ from rag.followup import Turn, standalone_question
 from rag.index import Index, build_index, index_exists, index_folders, open_index
 from rag.llm import Chat, ChatModel
 from rag.read import Reader
+from rag.response import Response
 from rag.retrieve import Retriever
 from rag.scope import no_match, scope
 from rag.settings import Settings, check_top_k
@@ -151,7 +152,7 @@ class Assistant:
         started = time.perf_counter()
         answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict, filters)
         answer = passages if isinstance(passages, Answer) else answerer.answer(standalone, passages)
-        answer = self._finished(answer, filters)
+        answer = self._finished(answer, question, filters)
         took = time.perf_counter() - started
         return dataclasses.replace(answer, timing=Timing(took, took))  # no words before the whole answer
 
@@ -166,13 +167,21 @@ class Assistant:
         pieces = iter((passages.text, passages)) if isinstance(passages, Answer) else answerer.stream(standalone, passages)
         for piece in pieces:
             if isinstance(piece, Answer):
-                piece = self._finished(piece, filters)
+                piece = self._finished(piece, question, filters)
                 took = time.perf_counter() - started
                 yield dataclasses.replace(piece, timing=Timing(took if first_words is None else first_words, took))
                 return
             if first_words is None and piece.strip():
                 first_words = time.perf_counter() - started
             yield piece
+
+    def respond(
+        self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
+        mode: str | None = None, strict: bool | None = None, filters: Filters | None = None,
+    ) -> Response:
+        """The answer as it is written: iterate the Response for the text, then `.answer()` for the checked Answer."""
+        return Response(self.ask_stream(question, top_k=top_k, history=history, mode=mode, strict=strict,
+                                        filters=filters))
 
     def articles(self) -> list[ArticleInfo]:
         """Every indexed article (title, outlet, file, chunks), by doc_id."""
@@ -190,10 +199,11 @@ class Assistant:
         """The indexed articles (these, or all) whose files changed or vanished since indexing."""
         return stale_files(sorted(self._index().store.files(doc_ids).values(), key=lambda record: record.doc_id))
 
-    def _finished(self, answer: Answer, filters: Filters | None) -> Answer:
-        """The answer checked against the files, with its filters and, if the question asks about order, its dates."""
+    def _finished(self, answer: Answer, asked: str, filters: Filters | None) -> Answer:
+        """The answer checked against the files, with the question as typed, its filters and, if the question asks
+        about order, its dates."""
         answer = with_chronology(self._checked_against_files(answer))
-        return dataclasses.replace(answer, filters=filters) if filters else answer
+        return dataclasses.replace(answer, asked=asked, filters=filters)
 
     def _checked_against_files(self, answer: Answer) -> Answer:
         """The answer, with the retrieved articles whose files changed since indexing listed and their citations marked.
@@ -343,6 +353,18 @@ def ask_stream(
     return assistant(_settings(settings, options)).ask_stream(
         question, history=history, filters=filters, top_k=top_k, mode=mode, strict=strict
     )
+
+
+def respond(
+    question: str, *, settings: Settings | None = None, history: Sequence[Turn] = (),
+    since: str | dt.date | None = None, until: str | dt.date | None = None, outlet: str | None = None,
+    filters: Filters | None = None, top_k: int | None = None, mode: str | None = None, strict: bool | None = None,
+    **options: object,
+) -> Response:
+    """Like `ask`, but the answer as it is written: iterate the Response for the text as it arrives, then
+    `.answer()` gives the checked Answer (`rag.response.Response`). Takes the same arguments as `ask`."""
+    return Response(ask_stream(question, settings=settings, history=history, since=since, until=until, outlet=outlet,
+                               filters=filters, top_k=top_k, mode=mode, strict=strict, **options))
 
 
 def _filters(filters: Filters | None, since: object, until: object, outlet: str | None) -> Filters | None:

@@ -242,7 +242,8 @@ class Answer:
 
     `text` carries `[n]` markers that refer to `citations[i].n`; `citations` lists only
     the sources some sentence cites; `passages` lists everything retrieved, cited or not;
-    `reason` says why the answer was refused. `invalid_citations` counts the markers an
+    `reason` says why the answer was refused. `question` is the question answered: a follow-up ("What did he
+    say next?") rewritten to stand alone; `asked` keeps the words the user typed. `invalid_citations` counts the markers an
     LLM wrote that point at no passage (they are dropped from `text`). `stale` lists the retrieved
     articles whose files changed or vanished since they were indexed: their quotes are the indexed
     text, which the file may no longer hold (`rag index` brings the index up to date). `filters` are those
@@ -263,6 +264,13 @@ class Answer:
     stale: tuple[StaleFile, ...] = ()  # set by `ask()` / `ask_stream()`
     filters: Filters | None = None  # set by `ask()` / `ask_stream()`
     chronology: str = ""  # set by `ask()` / `ask_stream()`
+    asked: str = ""  # the question as the user typed it; `question` is the one answered (a follow-up made whole)
+
+    def __str__(self) -> str:
+        """The answer as `rag ask` prints it: its text, then its sources with their quotes."""
+        from rag.format import format_answer
+
+        return format_answer(self)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (what `rag ask --json` prints)."""

@@ -222,3 +222,46 @@ def test_an_openai_client_is_used_as_given_and_left_open(seed_settings: Settings
     assert isinstance(streamed_answer, Answer) and streamed_answer.text == answer.text
     assert [r["model"] for r in requests] == ["my-model", "my-model"] and requests[1]["stream"] is True
     assert not client.is_closed()  # the caller's client: closing the Assistant leaves it to its owner
+
+
+# --- one call that streams and gives the checked Answer (rag.respond, Assistant.respond) ---
+
+def test_respond_streams_the_text_then_gives_the_checked_answer(seed_settings) -> None:
+    import rag
+
+    with rag.Assistant(seed_settings) as assistant:
+        response = assistant.respond("What did Hochstein warn Hezbollah?")
+        pieces = list(response)
+        answer = response.answer()
+        assert pieces and "".join(pieces).strip() and answer.answered and answer.citations
+        assert list(response) == pieces  # a second iteration replays the text
+        assert str(response) == str(answer) and f"[1] {answer.citations[0].title}" in str(answer)
+        assert response.text() == answer.text
+    unread = rag.respond("Who is Mick Mulroy?", settings=seed_settings)
+    assert unread.answer().question == "Who is Mick Mulroy?"  # answer() without iterating reads the rest first
+    rag.close()
+
+
+def test_a_follow_up_keeps_the_question_as_typed_and_the_one_answered(seed_settings) -> None:
+    import rag
+
+    with rag.Assistant(seed_settings) as assistant:
+        first = assistant.ask("What did Hochstein warn Hezbollah?")
+        follow = assistant.ask("What did he tell Gallant?", history=[first])
+    assert follow.asked == "What did he tell Gallant?"
+    assert follow.question != follow.asked and "Hochstein" in follow.question
+    assert first.asked == first.question == "What did Hochstein warn Hezbollah?"
+
+
+def test_str_of_an_answer_is_what_rag_ask_prints(seed_settings, capsys) -> None:
+    from rag.cli import main
+
+    question = "What did Hochstein warn Hezbollah?"
+    assert main(["--index-dir", str(seed_settings.index_dir), "ask", question]) == 0
+    printed = capsys.readouterr().out
+    import rag
+
+    answer = rag.ask(question, settings=seed_settings)
+    rag.close()
+    assert printed.split("Time:")[0].strip() == str(answer).split("Time:")[0].strip()
+    assert "Sources:\n  [1] " in str(answer)

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import HOCHSTEIN, ROOT, free_port, original
 from fake_openai import FakeOpenAI, Response, completion, error, passage_count, passage_number, streamed
-from rag.cli import format_answer
+from rag.format import format_answer
 from rag.errors import ConfigError, ContextTooLongError, LLMError
 from rag.pipeline import Assistant
 from rag.settings import Settings

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from rag.cli import format_answer
+from rag.format import format_answer
 from rag.index import build_index
 from rag.pipeline import Assistant
 from rag.types import StaleFile

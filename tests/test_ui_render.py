@@ -118,7 +118,7 @@ def test_the_article_list_opens_each_article_and_escapes_titles() -> None:
 
 
 def test_a_source_names_the_other_articles_with_the_same_text() -> None:
-    from rag.cli import format_answer
+    from rag.format import format_answer
 
     c = Citation(1, "mee", "Title", "Middle East Eye", "The quote.", 0, 10, also_in=("mee-copy", "syndicated"))
     answer = Answer("q", "The quote. [1]", True, "extractive", (c,), (AnswerSentence("The quote.", (1,), True),), ())
@@ -130,7 +130,7 @@ def test_a_source_names_the_other_articles_with_the_same_text() -> None:
 
 
 def test_a_refusal_drawn_from_a_deleted_file_says_so_and_a_fresh_answer_says_nothing() -> None:
-    from rag.cli import format_answer
+    from rag.format import format_answer
     from rag.types import StaleFile
 
     refusal = Answer("q", "The articles don't say.", False, "extractive", (), (), (),
