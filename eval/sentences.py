@@ -2,6 +2,7 @@
 
     python -m eval.sentences collect --mode local --split tune --out eval/checker_sentences_local.jsonl
     python -m eval.sentences collect --mode local --questions eval/sets/lee.jsonl --corpus seeds+lee --out …
+    python -m eval.sentences collect --questions eval/checker_questions_lee.jsonl --corpus seeds+lee --split all --out …
     (label each row's "supported" by reading its sentence against its passage: true, false)
     python -m eval.sentences report eval/checker_sentences_local.jsonl [--judge]
 
