@@ -22,7 +22,9 @@ def sentence_tokenizer() -> object:
     assert spec is not None and spec.submodule_search_locations, "llama-index-core is not installed"
     cache = str(Path(spec.submodule_search_locations[0]) / "_static" / "nltk_cache")
     if cache not in nltk.data.path:
-        nltk.data.path.append(cache)  # the same path llama-index itself registers
+        # the same path llama-index registers when it is imported; nltk reads model files only under its search
+        # path (nltk.pathsec refuses any other), so the path is added, once, rather than the file opened directly
+        nltk.data.path.append(cache)
     return PunktTokenizer("english")
 
 

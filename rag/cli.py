@@ -56,9 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _log_warnings_to_stderr() -> None:
     """Show the project's own warnings (e.g. skipped files) as one line each; nothing from libraries."""
+    logger = logging.getLogger("rag")
+    if any(getattr(h, "newsqa_cli", False) for h in logger.handlers):  # main() called again in this process
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("warning: %(message)s"))
-    logger = logging.getLogger("rag")
+    handler.newsqa_cli = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING)
     logger.propagate = False

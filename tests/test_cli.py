@@ -83,3 +83,13 @@ def test_index_reports_counts_and_warns_once_per_bad_file(tmp_path) -> None:
     assert done.stderr.count("broken.txt") == 1 and done.stderr.startswith("warning: skipped")
     again = rag("index", str(corpus), RAG_INDEX_DIR=str(tmp_path / "index"))
     assert "1 unchanged" in again.stdout and "0 chunks embedded" in again.stdout
+
+
+def test_calling_main_again_adds_no_second_log_handler(tmp_path) -> None:
+    import logging
+
+    from rag.cli import main
+
+    for _ in range(3):
+        main(["--index-dir", str(tmp_path / "none"), "status"])
+    assert sum(getattr(h, "newsqa_cli", False) for h in logging.getLogger("rag").handlers) == 1
