@@ -47,7 +47,7 @@ def respond(question: str, **options: object) -> Response:
 
 
 def close() -> None:
-    """Close the Assistants `ask()` and `ask_stream()` keep open (index connections, chat clients);
+    """Close the Assistants `ask()`, `respond()` and `ask_stream()` keep open (index connections, chat clients);
     see `rag.pipeline.close`. The next `ask()` opens what it needs again."""
     from rag.pipeline import close as _close
 
@@ -80,6 +80,5 @@ def build_index(
 
 __all__ = [
     "Answer", "AnswerSentence", "Assistant", "Citation", "ClosedError", "Filters", "IndexReport", "Passage", "RagError",
-    "Response",
-    "Settings", "ask", "ask_stream", "build_index", "close", "respond",
+    "Response", "Settings", "ask", "ask_stream", "build_index", "close", "respond",
 ]

@@ -6,9 +6,11 @@ Two kinds of date are shown under such an answer (`Answer.chronology`, which the
 - the dates the cited passages state ("since 8 October", "on Monday"), found by dateparser's search and
   placed on the calendar from the article's date: "on Monday" in an article of Tuesday 18 June 2024 is
   2024-06-17 (the Monday before, as news reports look back; "on Tuesday" is the 18th itself), "since 8
-  October" the last 8 October up to it, and in a sentence about what is to come ("will", "next", "plans
-  to"), the next one after it: "will charge a toll from October" in September 2024 is 2024-10. In an
-  undated article only a date with its year can be placed.
+  October" the last 8 October up to it, and when the clause before the date speaks of what is to come
+  ("will…", "…'ll"), the next one after it: "will charge a toll from October" in September 2024 is 2024-10;
+  "said on Monday that Israel will…" still looks back. In an undated article only a date with its year can
+  be placed. Words that only look like dates are not taken: "Theresa May", "thousands march", "Jan
+  Egeland", "about 2000 soldiers".
 Whether the question asks about order is `rag.decompose.asks_order` (one list of words, `ORDER_WORDS`).
 """
 from __future__ import annotations
@@ -22,13 +24,17 @@ from rag.decompose import asks_order
 from rag.prompts import CHRONOLOGY_INTRO, STATED_DATES_INTRO
 from rag.types import Answer, Citation
 
-MONTHS = ("january february march april may june july august september october november december "
-          "jan feb mar apr jun jul aug sep sept oct nov dec").split()
-WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
-YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
-# A sentence about what is to come ("will charge a toll from October"): its dates are placed after the article's.
-FUTURE = re.compile(r"\b(will|shall|’ll|'ll|next|plans? to|is to|are to|is due to|are due to)\b", re.I)
-DAY = re.compile(r"\b([12]?\d|3[01])(st|nd|rd|th)?\b")
+MONTHS = frozenset("january february march april may june july august september october november december".split())
+# Abbreviations count only before a day number or year ("Jan 5", "Sept 2024"): "Jan" is also a name.
+MONTH_ABBREVIATIONS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+# Words that put a bare month or year in time ("in June", "since 2019"); without one, "May" may be a name.
+TIME_PREPOSITIONS = frozenset("in since from until till by during before after early mid late last this of".split())
+YEAR = re.compile(r"^(1[89]|20)\d\d$")
+DAY = re.compile(r"^([12]?\d|3[01])(st|nd|rd|th)?$")
+# In the clause before the date: the sentence speaks of what is to come ("will charge a toll from October").
+FUTURE = re.compile(r"\b(will|shall|won[’']t|[’']ll)\b", re.I)
+CLAUSE_BREAK = re.compile(r"[,;:—–]|\b(said|says|told|announced|added)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -43,33 +49,76 @@ class StatedDate:
 def stated_dates(text: str, published: str | None) -> list[StatedDate]:
     """The dates `text` states that can be placed on the calendar, in the order written.
 
-    A phrase counts only if it names a month, a weekday or a year (dateparser alone also reads "may", "now"
-    and "a second" as dates); relative ones are placed before `published` (the article's ISO date), and
-    without it only phrases with a year are kept."""
+    dateparser finds the candidates; a phrase counts only if it is written as a date: a capitalised weekday, a
+    capitalised month with a day, a year or a time word before it ("in June", not "Theresa May"), or a year
+    after such a word ("in 1890", not "about 2000 soldiers"). A phrase without a year is placed from
+    `published` (the article's ISO date), back from it, or ahead when the clause before the date speaks of
+    what is to come ("will…"), and only as precisely as `published` allows: a weekday needs the article's
+    day, a month its year. Without `published` only phrases with a year are kept."""
+    from rag.chunk import sentence_tokenizer
+
+    out: list[StatedDate] = []
+    for start, end in sentence_tokenizer().span_tokenize(text):  # type: ignore[attr-defined]
+        out.extend(_in_sentence(text[start:end], published))
+    return out
+
+
+def _in_sentence(sentence: str, published: str | None) -> list[StatedDate]:
     from dateparser.search import search_dates
 
+    known = len(published.split("-")) if published else 0  # 3: the article's day, 2: its month, 1: its year
     base = _day(published)
-    ahead = FUTURE.search(text) is not None
-    settings = {"PREFER_DATES_FROM": "future" if ahead else "past", "RETURN_AS_TIMEZONE_AWARE": False}
-    if base is not None:  # in the past, from the day after: "on Friday" in a Friday's article is that Friday
-        settings["RELATIVE_BASE"] = base if ahead else base + datetime.timedelta(days=1)
-    found = search_dates(text, languages=["en"], settings=settings) or []
+    found = search_dates(sentence, languages=["en"], settings={"RETURN_AS_TIMEZONE_AWARE": False}) or []
     out: list[StatedDate] = []
-    for phrase, when in found:
-        words = [w.strip(".,").lower() for w in phrase.split()]
-        month = any(w in MONTHS and (w != "may" or phrase[phrase.lower().find("may")].isupper()) for w in words)
-        weekday = any(w in WEEKDAYS for w in words)
-        year = YEAR.search(phrase) is not None
-        if not (month or weekday or year) or (base is None and not year):
+    seen = 0
+    for raw, _ in found:
+        at = sentence.find(raw, seen)
+        seen = at + len(raw) if at >= 0 else seen
+        phrase = _trimmed(raw)
+        kind = _kind(phrase, sentence[:at] if at >= 0 else "")
+        if kind is None or (kind == "day-of-week" and known < 3) or (kind in ("day", "month") and known < 1
+                                                                        and not _has_year(phrase)):
             continue
-        if weekday or (month and DAY.search(re.sub(YEAR, "", phrase))):
-            iso = when.date().isoformat()
-        elif month:
-            iso = when.strftime("%Y-%m")
-        else:
-            iso = when.strftime("%Y")
-        out.append(StatedDate(_trimmed(phrase), iso))
+        before = CLAUSE_BREAK.split(sentence[:at] if at >= 0 else "")[-1]
+        ahead = FUTURE.search(before) is not None
+        settings: dict[str, object] = {"PREFER_DATES_FROM": "future" if ahead else "past",
+                                       "RETURN_AS_TIMEZONE_AWARE": False}
+        if base is not None:  # in the past, from the day after: "on Friday" in a Friday's article is that Friday
+            settings["RELATIVE_BASE"] = base if ahead else base + datetime.timedelta(days=1)
+        from dateparser import parse
+
+        when = parse(phrase, languages=["en"], settings=settings)  # type: ignore[arg-type]
+        if when is None:
+            continue
+        iso = {"day": "%Y-%m-%d", "day-of-week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[kind]
+        out.append(StatedDate(phrase, when.strftime(iso)))
     return out
+
+
+def _kind(phrase: str, before: str) -> str | None:
+    """"day", "day-of-week", "month" or "year": how precisely the phrase names a date; None if it is no date."""
+    words = [w.strip(".,") for w in phrase.split()]
+    lower = [w.lower() for w in words]
+    if " and " in f" {phrase.lower()} " or not words:  # "in 2023 and in March": two dates, not one
+        return None
+    preposition = lower[0] in TIME_PREPOSITIONS or (before.split()[-1:] or [""])[0].lower() in TIME_PREPOSITIONS
+    day = any(DAY.match(w) for w in lower)
+    year = any(YEAR.match(w) for w in lower)
+    for i, (word, low) in enumerate(zip(words, lower)):
+        capital = word[:1].isupper()
+        if low in WEEKDAYS and capital:
+            return "day-of-week"
+        abbreviation = low in MONTH_ABBREVIATIONS and capital and (day or year)
+        if (low in MONTHS and capital) or abbreviation:
+            if day:
+                return "day"
+            if year or preposition:
+                return "month"
+    return "year" if year and preposition and len(lower) <= 2 else None
+
+
+def _has_year(phrase: str) -> bool:
+    return any(YEAR.match(w.strip(".,")) for w in phrase.split())
 
 
 def with_chronology(answer: Answer) -> Answer:
@@ -104,13 +153,15 @@ def _stated(citations: tuple[Citation, ...]) -> str:
 def _trimmed(phrase: str) -> str:
     """The phrase without the words dateparser took in after the date ("in June after" -> "in June")."""
     words = phrase.split()
-    while len(words) > 1 and not (words[-1].strip(".,").lower() in MONTHS + WEEKDAYS or words[-1][:1].isdigit()):
+    while len(words) > 1 and not (words[-1].strip(".,").lower() in MONTHS | WEEKDAYS | MONTH_ABBREVIATIONS
+                                   or words[-1][:1].isdigit()):
         words.pop()
     return " ".join(words).rstrip(".,;:")
 
 
 def _day(iso: str | None) -> datetime.datetime | None:
-    """An article's ISO date (or its first day, for "2024-06" or "2024") as a datetime, or None."""
+    """An article's ISO date (its first day, for "2024-06" or "2024", which `_in_sentence` uses only for what
+    that precision allows) as a datetime, or None."""
     if not iso:
         return None
     pieces = (iso.split("-") + ["01", "01"])[:3]

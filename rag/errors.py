@@ -48,3 +48,7 @@ class FetchError(RagError):
 
 class ClosedError(RagError):
     """An Assistant was used after `close()`."""
+
+
+class IncompleteAnswerError(RagError):
+    """The answer's text stopped before the checked Answer came (a bug, or a stream cut short)."""

@@ -51,4 +51,3 @@ def format_answer(answer: Answer) -> str:
 def _stale_reason(answer: Answer, doc_id: str) -> str:
     """What happened to a cited article's file, e.g. "the file changed since indexing"."""
     return next((s.describe() for s in answer.stale if s.doc_id == doc_id), "the file changed since indexing")
-

@@ -329,7 +329,7 @@ def ask(
     if stream:
         raise TypeError(
             "ask(..., stream=True) is gone: ask() always returns the checked Answer. For the text as it is written, "
-            "call ask_stream(...) with the same arguments; its last item is the Answer."
+            "call respond(...) with the same arguments: iterate it for the text, then .answer() gives the Answer."
         )
     filters = _filters(filters, since, until, outlet)
     return assistant(_settings(settings, options)).ask(

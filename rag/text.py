@@ -24,7 +24,8 @@ NOT_NAMES = frozenset(
     "what who why how after before despite instead".split()
 )
 NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
-NEGATION_CUES = frozenset("not no never none nobody nothing neither nor without cannot".split())
+# "without" is left out: it negates only the noun after it ("fired without warning at Israel" still fired at Israel).
+NEGATION_CUES = frozenset("not no never none nobody nothing neither nor cannot".split())
 TOKEN = re.compile(r"[\w’'-]+|[^\w\s]")
 CLAUSE_BREAK = frozenset(",;:.!?()\"“”")
 
@@ -104,4 +105,3 @@ def says_cannot_answer(text: str) -> bool:
     """Is the sentence the refusal phrase (`rag.prompts.CANNOT_ANSWER`), in any case, contracted or not?"""
     plain = " ".join(text.replace("’", "'").lower().split()).replace(" do not ", " don't ")
     return CANNOT_ANSWER.lower() in plain
-

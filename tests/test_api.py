@@ -142,7 +142,7 @@ def test_ask_returns_an_answer_and_stream_true_points_at_ask_stream(seed_setting
     answer = rag.ask(QUESTION, settings=seed_settings)
     assert isinstance(answer, Answer) and answer.answered and answer.citations
     for call in (rag.ask, pipeline.ask):
-        with pytest.raises(TypeError, match=r"ask_stream\(\.\.\.\) with the same arguments"):
+        with pytest.raises(TypeError, match=r"respond\(\.\.\.\) with the same arguments"):
             call(QUESTION, settings=seed_settings, stream=True)
     *pieces, final = rag.ask_stream(QUESTION, settings=seed_settings)
     assert all(isinstance(p, str) for p in pieces) and final.text == answer.text
@@ -238,7 +238,7 @@ def test_respond_streams_the_text_then_gives_the_checked_answer(seed_settings) -
         assert str(response) == str(answer) and f"[1] {answer.citations[0].title}" in str(answer)
         assert response.text() == answer.text
     unread = rag.respond("Who is Mick Mulroy?", settings=seed_settings)
-    assert unread.answer().question == "Who is Mick Mulroy?"  # answer() without iterating reads the rest first
+    assert unread.answer().question == "Who is Mick Mulroy?" and list(unread)  # the text is kept for a later read
     rag.close()
 
 
@@ -253,15 +253,52 @@ def test_a_follow_up_keeps_the_question_as_typed_and_the_one_answered(seed_setti
     assert first.asked == first.question == "What did Hochstein warn Hezbollah?"
 
 
-def test_str_of_an_answer_is_what_rag_ask_prints(seed_settings, capsys) -> None:
-    from rag.cli import main
+def test_str_of_an_answer_shows_its_text_and_every_source_with_its_quote(seed_settings) -> None:
+    import textwrap
 
-    question = "What did Hochstein warn Hezbollah?"
-    assert main(["--index-dir", str(seed_settings.index_dir), "ask", question]) == 0
-    printed = capsys.readouterr().out
-    import rag
+    with rag.Assistant(seed_settings) as assistant:
+        answer = assistant.ask("What did Hochstein warn Hezbollah?")
+    shown = str(answer)
+    assert shown.startswith(textwrap.fill(answer.text, width=100)) and "\nSources:\n" in shown
+    flat = " ".join(shown.split())
+    for c in answer.citations:
+        assert f"[{c.n}] {c.title}" in shown and f"characters {c.start}-{c.end}" in shown
+        assert " ".join(c.quote.split()) in flat
 
-    answer = rag.ask(question, settings=seed_settings)
-    rag.close()
-    assert printed.split("Time:")[0].strip() == str(answer).split("Time:")[0].strip()
-    assert "Sources:\n  [1] " in str(answer)
+
+def scripted(*items):  # noqa: ANN002, ANN201 - what an answerer streams
+    yield from items
+
+
+ANSWER = Answer("q", "One. Two.", True, "openai", (), (), ())
+
+
+def test_a_response_replays_its_text_to_every_reader_and_ends_with_the_answer() -> None:
+    from rag.response import Response
+
+    response = Response(scripted("One.", " Two.", ANSWER))
+    first = iter(response)
+    assert next(first) == "One."
+    assert response.answer() is ANSWER  # reads the rest
+    assert list(first) == [" Two."]  # the half-read iteration goes on where it was
+    a, b = iter(response), iter(response)
+    assert [next(a), next(b), next(b), *a, *b] == ["One.", "One.", " Two.", " Two."]
+    assert response.text() == "One. Two."
+
+
+def test_a_response_raises_the_answerer_s_error_every_time_it_is_asked() -> None:
+    from rag.errors import IncompleteAnswerError, LLMError
+    from rag.response import Response
+
+    def failing():  # noqa: ANN202
+        yield "One."
+        raise LLMError("The endpoint stopped answering. Check RAG_OPENAI_BASE_URL.")
+
+    response = Response(failing())
+    with pytest.raises(LLMError, match="Check RAG_OPENAI_BASE_URL"):
+        list(response)
+    with pytest.raises(LLMError, match="Check RAG_OPENAI_BASE_URL"):
+        response.answer()
+    cut = Response(scripted("One."))
+    with pytest.raises(IncompleteAnswerError, match="no Answer came after its text"):
+        str(cut)

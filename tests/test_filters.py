@@ -243,8 +243,16 @@ def test_which_came_first_states_the_cited_articles_dates(bridge_settings, no_ra
     # without the article's date only a date with its year can be placed
     ("It reopened on 14 June 2024, and again on Monday.", None, [("on 14 June 2024", "2024-06-14")]),
     ("It was built in 1890.", None, [("in 1890", "1890")]),
+    # reported speech looks back, whatever the speaker says will happen; each sentence is read on its own
+    ("Hochstein said on Monday that Israel will not attack.", "2024-06-18", [("on Monday", "2024-06-17")]),
+    ("Hezbollah fired on 8 October. Israel will respond.", "2024-06-20", [("on 8 October", "2023-10-08")]),
+    # a weekday needs the article's day
+    ("On Monday it rained.", "2024-06", []),
     # words dateparser also reads as dates are not dates here
     ("The group may now respond, a second official said.", "2024-06-18", []),
+    ("Theresa May met Macron.", "2024-06-18", []),
+    ("Thousands march through Sydney and could mar the talks.", "2024-06-18", []),
+    ("Jan Egeland said about 2000 soldiers died.", "2024-06-18", []),
 ])
 def test_dates_stated_in_a_passage_are_placed_on_the_calendar(text, published, expected) -> None:
     assert [(d.phrase, d.date) for d in stated_dates(text, published)] == expected

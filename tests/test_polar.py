@@ -28,6 +28,9 @@ def test_a_polar_question_opens_its_main_clause_with_an_auxiliary(question, pola
     # a negation that covers none of the question's words is not an answer to it
     ("Did the council approve the harbour toll?",
      "The council approved the harbour toll, although not everyone agreed.", "yes"),
+    # "without" negates only what it governs, not the rest of the clause
+    ("Did the council approve the harbour toll?",
+     "The council approved without debate the harbour toll.", "yes"),
 ])
 def test_the_reply_follows_negation_over_the_questions_words(question, sentence, expected) -> None:
     assert reply(question, sentence) == expected

@@ -11,6 +11,7 @@ the page can show indexed articles only, never other files.
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 import socket
 import urllib.parse
@@ -77,7 +78,10 @@ def source_panel(assistant: Assistant, ref: str) -> str:
 
 def library(assistant: Assistant) -> str:
     """The indexed articles as a table, with near-duplicates and files changed since indexing noted."""
-    return articles_html(assistant.articles(), assistant.duplicate_groups(), assistant.stale())
+    try:
+        return articles_html(assistant.articles(), assistant.duplicate_groups(), assistant.stale())
+    except RagError as exc:  # the index is being rebuilt, say, or was removed: said in the list's place
+        return f'<p class="articles-empty">The article list cannot be shown: {html.escape(str(exc))}</p>'
 
 
 def reindex_label(assistant: Assistant) -> str:
