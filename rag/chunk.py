@@ -1,6 +1,7 @@
 """Chunk: split articles into sentences and sentence-aware chunks with exact character offsets."""
 from __future__ import annotations
 
+import bisect
 import functools
 import importlib.util
 from collections.abc import Callable, Sequence
@@ -95,6 +96,8 @@ def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: in
     chunks: list[Chunk] = []
     for block in body_blocks(article):
         block_text = article.text[block.start : block.end]
+        if hasattr(count_tokens, "spans"):  # the block is tokenized once; its pieces are counted from that
+            splitter._tokenizer = _PieceCounter(count_tokens, block_text)  # noqa: SLF001 - read only by _token_size
         cursor = 0
         for piece in splitter.split_text(block_text):
             at = block_text.find(piece, cursor)
@@ -115,6 +118,33 @@ def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: in
                 )
             )
     return chunks
+
+
+class _PieceCounter:
+    """Token counts of pieces of one text from a single tokenization of it.
+
+    A piece that starts and ends between tokens (a paragraph, a sentence, a clause: SentenceSplitter's pieces,
+    which begin and end at whitespace or punctuation) has exactly the tokens that lie inside it, since the
+    word-piece tokenizer splits words at whitespace and punctuation and normalises character by character.
+    Any other piece is tokenized on its own."""
+
+    def __init__(self, counter: TokenCounter, text: str) -> None:
+        spans = counter.spans(text)  # type: ignore[attr-defined]
+        self._counter = counter
+        self._text = text
+        self._starts = [a for a, _ in spans]
+        self._ends = [b for _, b in spans]
+
+    def __call__(self, piece: str) -> Sequence[int]:
+        at = self._text.find(piece)
+        if at < 0:
+            return self._counter(piece)
+        end = at + len(piece)
+        first = bisect.bisect_left(self._ends, at + 1)  # the first token that ends inside the piece
+        last = bisect.bisect_left(self._starts, end)  # the first token that starts at or after its end
+        if (first < len(self._starts) and self._starts[first] < at) or (last > 0 and self._ends[last - 1] > end):
+            return self._counter(piece)  # the piece cuts a token: count it on its own
+        return range(max(0, last - first))
 
 
 def _sentences_with_spaces(text: str) -> list[str]:

@@ -19,10 +19,13 @@ NUM_PERM = 128 permutations (datasketch's default): the estimate's standard erro
 """
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+NOT_ALNUM = re.compile(r"[\W_]+")  # \w is `str.isalnum` or "_": this takes out every character that is not alnum
 SHINGLE = 3  # words per shingle (for passages, `rag.retrieve`, and for articles)
 THRESHOLD = 0.3
 NUM_PERM = 128
@@ -32,10 +35,15 @@ SIGNATURE_VERSION = f"datasketch/{SCHEME}/{NUM_PERM}/{SHINGLE}"
 
 
 def shingles(text: str, n: int = SHINGLE) -> frozenset[tuple[str, ...]]:
-    """The set of n-word shingles of a text, lower-cased, punctuation stripped."""
-    words = ["".join(ch for ch in w.lower() if ch.isalnum()) for w in text.split()]
-    words = [w for w in words if w]
-    return frozenset(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)))
+    """The set of n-word shingles of a text, lower-cased, punctuation stripped (only `str.isalnum` characters)."""
+    words = _words(text)
+    if len(words) < n:  # one short shingle (empty for a text without words)
+        return frozenset({tuple(words)})
+    return frozenset(zip(*(words[i:] for i in range(n))))
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in (NOT_ALNUM.sub("", word) for word in text.lower().split()) if w]
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
@@ -47,7 +55,12 @@ def signature(texts: Iterable[str]) -> bytes:
     from datasketch import MinHash
 
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    minhash.update_batch(sorted({" ".join(s).encode("utf-8") for text in texts for s in shingles(text)}))
+    joined: set[str] = set()
+    for text in texts:  # the shingles as "w1 w2 w3" strings, built without tuples (this runs for every chunk)
+        words = _words(text)
+        joined.update(map(" ".join, zip(*(words[i:] for i in range(SHINGLE)))) if len(words) >= SHINGLE
+                      else (" ".join(words),))
+    minhash.update_batch(sorted(s.encode("utf-8") for s in joined))
     return minhash.hashvalues.tobytes()
 
 

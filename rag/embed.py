@@ -187,12 +187,30 @@ def _load_embedder(
     return OnnxEmbedder(path, onnx_model(path, cache_dir, int8), name + (INT8_SUFFIX if int8 else ""))
 
 
+class TokenCounter:
+    """The bundled model's word-piece tokenizer: chunk sizes are counted in its tokens.
+
+    Called with a text, it gives the text's token ids. `spans(text)` gives each token's character offsets in
+    one pass, so that the token count of any piece of the text that starts and ends between tokens can be
+    read off without encoding the piece again (`rag.chunk` counts a block's paragraphs and sentences so)."""
+
+    def __init__(self, tokenizer: object) -> None:
+        self._tokenizer = tokenizer
+
+    def __call__(self, text: str) -> list[int]:
+        return self._tokenizer.encode(text, add_special_tokens=False).ids  # type: ignore[attr-defined]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Each token's (start, end) character offsets in `text`, in order."""
+        return self._tokenizer.encode(text, add_special_tokens=False).offsets  # type: ignore[attr-defined]
+
+
 @functools.cache
-def token_counter() -> object:
-    """The bundled model's word-piece tokenizer: chunk sizes are counted in its tokens."""
+def token_counter() -> TokenCounter:
+    """The bundled model's word-piece tokenizer (see `TokenCounter`)."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(bundled_model_path() / "tokenizer.json"))
     tokenizer.no_truncation()  # the file truncates at 128 tokens: counting must see every token
     tokenizer.no_padding()
-    return lambda text: tokenizer.encode(text, add_special_tokens=False).ids
+    return TokenCounter(tokenizer)

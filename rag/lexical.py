@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.text import terms
+from rag.text import terms, terms_of
 
 BM25_DIR = "bm25"
 IDS_FILE = "ids.json"
@@ -43,7 +43,7 @@ class LexicalIndex:
     def build(cls, ids: Sequence[str], texts: Sequence[str], generation: int) -> LexicalIndex:
         import bm25s
 
-        tokens = [terms(t) for t in texts] if texts else []
+        tokens = terms_of(texts)
         retriever = bm25s.BM25()
         retriever.index(tokens or [["empty"]], show_progress=False)
         return cls(retriever, list(ids), generation)

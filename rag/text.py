@@ -47,6 +47,17 @@ def terms(text: str) -> list[str]:
     return list(tokens[0])
 
 
+def terms_of(texts: Sequence[str]) -> list[list[str]]:
+    """`terms` of each text, tokenized together (one call for a whole index's chunks)."""
+    import bm25s
+
+    if not texts:
+        return []
+    return [list(t) for t in bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )]
+
+
 def has_terms(needles: Sequence[str], present: frozenset[str] | set[str]) -> bool:
     """Every needle term is present, allowing for demonyms and inflections ("Israeli" matches "Israel")."""
     return all(
