@@ -4,6 +4,7 @@ from __future__ import annotations
 import bisect
 import functools
 import importlib.util
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -123,10 +124,10 @@ def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: in
 class _PieceCounter:
     """Token counts of pieces of one text from a single tokenization of it.
 
-    A piece that starts and ends between tokens (a paragraph, a sentence, a clause: SentenceSplitter's pieces,
+    A piece that starts and ends between words (a paragraph, a sentence, a clause: SentenceSplitter's pieces,
     which begin and end at whitespace or punctuation) has exactly the tokens that lie inside it, since the
-    word-piece tokenizer splits words at whitespace and punctuation and normalises character by character.
-    Any other piece is tokenized on its own."""
+    word-piece tokenizer splits text into words at whitespace and punctuation, normalises character by
+    character, and then splits each word on its own. A piece that cuts a word is tokenized on its own."""
 
     def __init__(self, counter: TokenCounter, text: str) -> None:
         spans = counter.spans(text)  # type: ignore[attr-defined]
@@ -137,14 +138,26 @@ class _PieceCounter:
 
     def __call__(self, piece: str) -> Sequence[int]:
         at = self._text.find(piece)
-        if at < 0:
-            return self._counter(piece)
+        if at < 0 or _inside_word(self._text, at) or _inside_word(self._text, at + len(piece)):
+            return self._counter(piece)  # a piece of a word is tokenized as a word of its own: count it so
         end = at + len(piece)
         first = bisect.bisect_left(self._ends, at + 1)  # the first token that ends inside the piece
         last = bisect.bisect_left(self._starts, end)  # the first token that starts at or after its end
         if (first < len(self._starts) and self._starts[first] < at) or (last > 0 and self._ends[last - 1] > end):
             return self._counter(piece)  # the piece cuts a token: count it on its own
         return range(max(0, last - first))
+
+
+def _inside_word(text: str, at: int) -> bool:
+    """Does position `at` fall between two characters of one word, as the word-piece tokenizer splits words
+    (at whitespace and at punctuation: ASCII symbols and Unicode's P categories)?"""
+    if at <= 0 or at >= len(text):
+        return False
+    return not (_word_edge(text[at - 1]) or _word_edge(text[at]))
+
+
+def _word_edge(ch: str) -> bool:
+    return ch.isspace() or (ch.isascii() and not ch.isalnum()) or unicodedata.category(ch).startswith("P")
 
 
 def _sentences_with_spaces(text: str) -> list[str]:

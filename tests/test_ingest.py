@@ -316,3 +316,17 @@ def test_a_page_and_a_text_file_with_the_same_name_are_not_both_indexed(tmp_path
     scan = scan_folder(tmp_path, MB)
     assert [a.path.name for a in scan.articles] == ["harbour.html"]
     assert [s.path.name for s in scan.skipped] == ["harbour.txt"] and "rename one of them" in scan.skipped[0].reason
+
+
+def test_pieces_are_counted_from_one_tokenization_exactly_as_on_their_own() -> None:
+    from rag.chunk import _PieceCounter
+
+    count = token_counter()
+    text = "Hochstein warned Hezbollah: the US won't condemn Israel.\nUnbelievably, 1,200 troops moved. Éclair café."
+    pieces = count_pieces = _PieceCounter(count, text)
+    words = "".join(ch if ch.isalnum() else " " for ch in text).split()
+    cuts = [w[:k] for w in words for k in range(1, len(w))] + [w[k:] for w in words for k in range(1, len(w))]
+    for piece in [text, text.split("\n")[0], "\n" + text.split("\n")[1], "Unbelievably, 1,200 troops moved. ",
+                  "elievably, 1,2", "café.", "", "not in the text at all", *cuts]:
+        assert len(count_pieces(piece)) == len(count(piece)), piece
+    assert isinstance(pieces("Hochstein warned Hezbollah:"), range)  # read off the offsets, not encoded again
