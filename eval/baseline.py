@@ -17,6 +17,7 @@ from rag.chunk import sentence_tokenizer
 from rag.cite import parse_markers, split_sentences
 from rag.text import says_cannot_answer
 from rag.embed import bundled_model_path
+from rag.errors import ConfigError
 from rag.llm import Endpoint
 from rag.pipeline import Assistant
 from rag.types import Answer, AnswerSentence, Citation, Passage, Span
@@ -42,6 +43,10 @@ class LlamaIndexBaseline:
         from llama_index.core import VectorStoreIndex
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
+        if not assistant.index.vectors.documents:
+            raise ConfigError(
+                "The baseline (plain LlamaIndex) reads the chunk texts from Chroma, and this index keeps none there. "
+                "Rebuild it with RAG_CHROMA_DOCUMENTS=true `rag index --rebuild`, or add --no-baseline.")
         store = ChromaVectorStore(chroma_collection=assistant.index.vectors.collection)
         self._index = VectorStoreIndex.from_vector_store(store, embed_model=llamaindex_embedding())
         self._top_k = top_k

@@ -29,10 +29,11 @@ class EvalCorpus:
     index_dir: Path
 
     def settings(self, settings: Settings) -> Settings:
-        """`settings` pointed at this corpus and its own index (a collection of its own on a Chroma server)."""
+        """`settings` pointed at this corpus and its own index (a collection of its own on a Chroma server), which
+        keeps the chunk texts in Chroma for the plain-LlamaIndex baseline that reads the same collection."""
         slug = re.sub(r"[^a-zA-Z0-9]+", "-", self.name).strip("-")
         return settings.replace(corpus=self.folder, index_dir=self.index_dir,
-                                collection=f"{settings.collection}-eval-{slug}")
+                                collection=f"{settings.collection}-eval-{slug}", chroma_documents=True)
 
 
 def materialise(name: str, home: Path | None = None) -> EvalCorpus:

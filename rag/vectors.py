@@ -16,6 +16,7 @@ from rag.settings import Settings
 from rag.types import Chunk
 
 EMBED_MODEL_KEY = "embed_model"
+DOCUMENTS_KEY = "newsqa_documents"  # whether the collection also holds each chunk's text (Settings.chroma_documents)
 CHROMA_DIR = "chroma"
 
 
@@ -25,6 +26,8 @@ class VectorIndex:
     def __init__(self, collection: object, client: object | None = None) -> None:
         self._collection = collection
         self._client = client
+        # collections made before the setting existed hold the texts: they keep doing so, to stay whole
+        self.documents = bool((getattr(collection, "metadata", None) or {}).get(DOCUMENTS_KEY, True))
 
     def close(self) -> None:
         """Release this index's Chroma client (Chroma stops its embedded store when no other client uses it)."""
@@ -63,7 +66,7 @@ class VectorIndex:
             collection = client.create_collection(
                 settings.collection,
                 embedding_function=None,
-                metadata={EMBED_MODEL_KEY: embed_model},
+                metadata={EMBED_MODEL_KEY: embed_model, DOCUMENTS_KEY: settings.chroma_documents},
                 configuration={"hnsw": {"space": "cosine"}},
             )
         built_with = (collection.metadata or {}).get(EMBED_MODEL_KEY)
@@ -73,7 +76,13 @@ class VectorIndex:
                 f"ask for {embed_model!r}; mixing them would make search meaningless. Set RAG_EMBED_MODEL (or RAG_EMBED_RUNTIME) back, or "
                 f"rebuild with `rag index --rebuild`."
             )
-        return cls(collection, client)
+        index = cls(collection, client)
+        if settings.chroma_documents and not index.documents:
+            raise IndexMismatchError(
+                f"The index at {_where(settings)} keeps no chunk texts in Chroma, but RAG_CHROMA_DOCUMENTS asks for "
+                "them. Rebuild it with `rag index --rebuild`, or unset RAG_CHROMA_DOCUMENTS."
+            )
+        return index
 
     @classmethod
     def drop(cls, settings: Settings) -> None:
@@ -92,7 +101,7 @@ class VectorIndex:
             self._collection.add(  # type: ignore[attr-defined]
                 ids=[c.id for c in part],
                 embeddings=vectors[i : i + step],
-                documents=[c.text for c in part],
+                **({"documents": [c.text for c in part]} if self.documents else {}),
                 metadatas=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in part],
             )
 

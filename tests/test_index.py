@@ -156,3 +156,24 @@ def test_an_index_from_before_article_dates_opens_and_the_next_run_fills_them_in
     assert (info.date, info.outlet) == ("2024-03-20", "Kingsbridge Gazette")
     [passage] = Retriever(index, embedder).retrieve("When will the quay car park close?", 1)
     assert passage.date == "2024-03-20"
+
+
+def test_chunk_texts_go_to_chroma_only_when_asked(tmp_path, embedder) -> None:
+    plain = make_settings(tmp_path / "plain")
+    build_index(plain, embedder)
+    index = open_index(plain, embedder)
+    stored = index.vectors.collection.get(limit=3, include=["documents", "metadatas"])
+    assert not index.vectors.documents and stored["documents"] in (None, [None] * 3)
+    assert all(m["doc_id"] for m in stored["metadatas"])  # the filters' metadata is there either way
+    index.store.close()
+    index.vectors.close()
+    with pytest.raises(IndexMismatchError, match="keeps no chunk texts in Chroma.*--rebuild"):
+        build_index(plain.replace(chroma_documents=True), embedder)
+
+    texts = make_settings(tmp_path / "texts", chroma_documents=True)
+    build_index(texts, embedder)
+    index = open_index(texts, embedder)
+    stored = index.vectors.collection.get(limit=3, include=["documents"])
+    assert index.vectors.documents and all(stored["documents"])
+    index.store.close()
+    index.vectors.close()
