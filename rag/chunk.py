@@ -71,7 +71,19 @@ def body_blocks(article: Article) -> list[Span]:
     return blocks
 
 
-def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: int, overlap: int) -> list[Chunk]:
+def chunk_articles(
+    articles: Sequence[Article], count_tokens: TokenCounter, chunk_tokens: int, overlap: int
+) -> list[list[Chunk]]:
+    """`chunk_article` for each article, with every block of them tokenized in one batch (on every core)."""
+    blocks = [article.text[b.start : b.end] for article in articles for b in body_blocks(article)]
+    spans = dict(zip(blocks, count_tokens.spans_of(blocks))) if hasattr(count_tokens, "spans_of") else {}
+    return [chunk_article(article, count_tokens, chunk_tokens, overlap, spans) for article in articles]
+
+
+def chunk_article(
+    article: Article, count_tokens: TokenCounter, chunk_tokens: int, overlap: int,
+    tokenized: dict[str, list[tuple[int, int]]] | None = None,
+) -> list[Chunk]:
     """Split one article into chunks with llama-index's SentenceSplitter, keeping exact offsets.
 
     Each body block (text between pieces of page furniture) is split on its own, so no chunk
@@ -83,6 +95,7 @@ def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: in
         count_tokens: the embedding model's tokenizer (chunk sizes are in its tokens).
         chunk_tokens: the most tokens a chunk may hold.
         overlap: tokens shared by consecutive chunks.
+        tokenized: token offsets of block texts already tokenized (`chunk_articles`), by text.
     """
     from llama_index.core.node_parser import SentenceSplitter
 
@@ -98,7 +111,8 @@ def chunk_article(article: Article, count_tokens: TokenCounter, chunk_tokens: in
     for block in body_blocks(article):
         block_text = article.text[block.start : block.end]
         if hasattr(count_tokens, "spans"):  # the block is tokenized once; its pieces are counted from that
-            splitter._tokenizer = _PieceCounter(count_tokens, block_text)  # noqa: SLF001 - read only by _token_size
+            spans = (tokenized or {}).get(block_text) or count_tokens.spans(block_text)  # type: ignore[attr-defined]
+            splitter._tokenizer = _PieceCounter(count_tokens, block_text, spans)  # noqa: SLF001 - read by _token_size
         cursor = 0
         for piece in splitter.split_text(block_text):
             at = block_text.find(piece, cursor)
@@ -129,8 +143,8 @@ class _PieceCounter:
     word-piece tokenizer splits text into words at whitespace and punctuation, normalises character by
     character, and then splits each word on its own. A piece that cuts a word is tokenized on its own."""
 
-    def __init__(self, counter: TokenCounter, text: str) -> None:
-        spans = counter.spans(text)  # type: ignore[attr-defined]
+    def __init__(self, counter: TokenCounter, text: str, spans: Sequence[tuple[int, int]] | None = None) -> None:
+        spans = counter.spans(text) if spans is None else spans  # type: ignore[attr-defined]
         self._counter = counter
         self._text = text
         self._starts = [a for a, _ in spans]

@@ -204,6 +204,11 @@ class TokenCounter:
         """Each token's (start, end) character offsets in `text`, in order."""
         return self._tokenizer.encode(text, add_special_tokens=False).offsets  # type: ignore[attr-defined]
 
+    def spans_of(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """`spans` of each text, tokenized together (on every core)."""
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)  # type: ignore[attr-defined]
+        return [e.offsets for e in encodings]
+
 
 @functools.cache
 def token_counter() -> TokenCounter:

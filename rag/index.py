@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.chunk import CHUNK_VERSION, TokenCounter, chunk_article, searchable_text
+from rag.chunk import CHUNK_VERSION, TokenCounter, chunk_articles, searchable_text
 from rag.duplicates import SIGNATURE_VERSION, near_duplicate_groups, signature
 from rag.embed import Embedder, token_counter
 from rag.errors import CorpusError, IndexBusyError, IndexMismatchError, IndexMissingError
@@ -27,6 +27,7 @@ from rag.vectors import VectorIndex
 log = logging.getLogger("rag")
 LOCK_FILE = "index.lock"
 BATCH_CHUNKS = 256  # chunks embedded and written together
+TOKENIZE_ARTICLES = 64  # articles whose text is tokenized in one batch (on every core) before chunking
 Progress = Callable[[int, int, str], None]
 
 
@@ -359,13 +360,15 @@ def _batches(
     one large write far faster than many small ones."""
     batch: list[tuple[Article, list[Chunk]]] = []
     size = 0
-    for article in articles:
-        chunks = chunk_article(article, count_tokens, settings.chunk_tokens, settings.chunk_overlap)
-        batch.append((article, chunks))
-        size += len(chunks)
-        if size >= BATCH_CHUNKS:
-            yield batch
-            batch, size = [], 0
+    for first in range(0, len(articles), TOKENIZE_ARTICLES):
+        group = articles[first : first + TOKENIZE_ARTICLES]
+        for article, chunks in zip(group, chunk_articles(group, count_tokens, settings.chunk_tokens,
+                                                         settings.chunk_overlap)):
+            batch.append((article, chunks))
+            size += len(chunks)
+            if size >= BATCH_CHUNKS:
+                yield batch
+                batch, size = [], 0
     if batch:
         yield batch
 
