@@ -102,7 +102,8 @@ def run_eval(settings: Settings, modes: Sequence[str], *, questions: str | None,
         settings = named.settings(settings)
         where = {"name": corpus, "folder": suite.shown(named.folder), "index_dir": suite.shown(named.index_dir)}
     elif questions is None:  # the default set is about the seed articles: evaluate on an index of them, kept apart
-        settings = settings.replace(corpus=SEEDS, index_dir=Path(settings.index_dir) / "eval-seeds")
+        settings = settings.replace(corpus=SEEDS, index_dir=Path(settings.index_dir) / "eval-seeds",
+                                    chroma_documents=True)  # the baseline reads the chunk texts from Chroma
         where = {"name": "seeds", "folder": suite.shown(SEEDS), "index_dir": suite.shown(settings.index_dir)}
     else:
         where = {"name": None, "folder": None, "index_dir": suite.shown(settings.index_dir)}

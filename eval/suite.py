@@ -97,6 +97,12 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
     judge_chat = judge_model(settings) if judge else None
     suffix = "+strict" if settings.strict else ""
     systems: dict[str, Ask] = {f"newsqa:{m}{suffix}": streamed(assistant, m, settings.top_k) for m in modes}
+    skipped = None
+    if baseline and not assistant.index.vectors.documents:
+        skipped = (f"the plain-LlamaIndex baseline reads chunk texts from Chroma, and the index at {settings.index_dir} "
+                   "keeps none there: it is left out (`RAG_CHROMA_DOCUMENTS=true rag index --rebuild` includes it)")
+        print(f"note: {skipped}.", file=sys.stderr)
+        baseline = False
     if baseline:
         plain = LlamaIndexBaseline(assistant, settings.top_k, originals)
         systems[plain.DENSE] = plain.ask
@@ -112,6 +118,7 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
         "settings": {"top_k": settings.top_k, "strict": settings.strict, "embed_model": settings.embed_model,
                      "llm_model": settings.llm_model if "openai" in modes else None},
         "systems": {},
+        "baseline_skipped": skipped,
     }
     for name, ask in systems.items():
         results["systems"][name] = evaluate(name, ask, questions, originals, support, judge_chat, settings.top_k,

@@ -180,11 +180,14 @@ def test_rag_eval_writes_results_report_and_chart_and_gates(seed_settings: Setti
     subset = tmp_path / "questions.jsonl"
     rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()]
     subset.write_text("\n".join(json.dumps(r) for r in rows if r["id"] in ("q01", "q02", "q03", "q55", "q56")) + "\n")
-    env = {"RAG_INDEX_DIR": str(seed_settings.index_dir), "RAG_CORPUS": str(seed_settings.corpus),
-           "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    # an index that keeps the chunk texts in Chroma, which the plain-LlamaIndex baseline reads
+    env = {"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_CORPUS": str(seed_settings.corpus),
+           "RAG_CHROMA_DOCUMENTS": "true", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    env = {**__import__("os").environ, **env}
+    subprocess.run([sys.executable, "-m", "rag.cli", "index"], cwd=ROOT, env=env, capture_output=True, check=True)
     run = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--questions", str(subset), "--out", str(tmp_path),
-                          "--gate"], cwd=ROOT, env={**__import__("os").environ, **env}, capture_output=True, text=True)
-    out = [p for p in tmp_path.iterdir() if p.suffix in (".json", ".md", ".png")]
+                          "--gate"], cwd=ROOT, env=env, capture_output=True, text=True)
+    out = [p for p in tmp_path.iterdir() if p.is_file() and p.suffix in (".json", ".md", ".png")]
     assert sorted(p.suffix for p in out) == [".json", ".md", ".png"], run.stderr[-2000:]
     data = json.loads(next(p for p in out if p.suffix == ".json").read_text())
     assert set(data["systems"]) == {"newsqa:extractive", "llamaindex:dense"}
@@ -228,3 +231,17 @@ def test_a_question_set_about_other_articles_is_a_clear_error(seed_settings: Set
                                  "key_facts": [["a"]], "doc_ids": ["not_indexed"], "passages": ["p"]}) + "\n")
     with pytest.raises(ConfigError, match="not in the index"):
         run(seed_settings, ["extractive"], other, baseline=False, progress=False)
+
+
+def test_on_an_index_without_chunk_texts_in_chroma_the_baseline_is_left_out_with_a_note(seed_settings: Settings,
+                                                                                         tmp_path: Path, capsys) -> None:
+    from eval.suite import run
+
+    subset = tmp_path / "two.jsonl"
+    rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()]
+    subset.write_text("\n".join(json.dumps(r) for r in rows if r["id"] in ("q01", "q55")) + "\n")
+    results = run(seed_settings.replace(mode="extractive"), ["extractive"], subset, baseline=True, progress=False,
+                  calibrate=False)
+    assert set(results["systems"]) == {"newsqa:extractive"}
+    assert "keeps none there" in results["baseline_skipped"] and "RAG_CHROMA_DOCUMENTS=true" in capsys.readouterr().err
+
