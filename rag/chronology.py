@@ -28,6 +28,7 @@ MONTHS = frozenset("january february march april may june july august september 
 # Abbreviations count only before a day number or year ("Jan 5", "Sept 2024"): "Jan" is also a name.
 MONTH_ABBREVIATIONS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+DATE_WORDS = MONTHS | MONTH_ABBREVIATIONS | WEEKDAYS
 # Words that put a bare month or year in time ("in June", "since 2019"); without one, "May" may be a name.
 TIME_PREPOSITIONS = frozenset("in since from until till by during before after early mid late last this of".split())
 YEAR = re.compile(r"^(1[89]|20)\d\d$")
@@ -64,6 +65,7 @@ def stated_dates(text: str, published: str | None) -> list[StatedDate]:
 
 
 def _in_sentence(sentence: str, published: str | None) -> list[StatedDate]:
+    from dateparser import parse
     from dateparser.search import search_dates
 
     known = len(published.split("-")) if published else 0  # 3: the article's day, 2: its month, 1: its year
@@ -75,18 +77,16 @@ def _in_sentence(sentence: str, published: str | None) -> list[StatedDate]:
         at = sentence.find(raw, seen)
         seen = at + len(raw) if at >= 0 else seen
         phrase = _trimmed(raw)
-        kind = _kind(phrase, sentence[:at] if at >= 0 else "")
+        before = sentence[:at] if at >= 0 else ""
+        kind = _kind(phrase, before)
         if kind is None or (kind == "day-of-week" and known < 3) or (kind in ("day", "month") and known < 1
                                                                         and not _has_year(phrase)):
             continue
-        before = CLAUSE_BREAK.split(sentence[:at] if at >= 0 else "")[-1]
-        ahead = FUTURE.search(before) is not None
+        ahead = FUTURE.search(CLAUSE_BREAK.split(before)[-1]) is not None
         settings: dict[str, object] = {"PREFER_DATES_FROM": "future" if ahead else "past",
                                        "RETURN_AS_TIMEZONE_AWARE": False}
         if base is not None:  # in the past, from the day after: "on Friday" in a Friday's article is that Friday
             settings["RELATIVE_BASE"] = base if ahead else base + datetime.timedelta(days=1)
-        from dateparser import parse
-
         when = parse(phrase, languages=["en"], settings=settings)  # type: ignore[arg-type]
         if when is None:
             continue
@@ -104,7 +104,7 @@ def _kind(phrase: str, before: str) -> str | None:
     preposition = lower[0] in TIME_PREPOSITIONS or (before.split()[-1:] or [""])[0].lower() in TIME_PREPOSITIONS
     day = any(DAY.match(w) for w in lower)
     year = any(YEAR.match(w) for w in lower)
-    for i, (word, low) in enumerate(zip(words, lower)):
+    for word, low in zip(words, lower):
         capital = word[:1].isupper()
         if low in WEEKDAYS and capital:
             return "day-of-week"
@@ -153,8 +153,7 @@ def _stated(citations: tuple[Citation, ...]) -> str:
 def _trimmed(phrase: str) -> str:
     """The phrase without the words dateparser took in after the date ("in June after" -> "in June")."""
     words = phrase.split()
-    while len(words) > 1 and not (words[-1].strip(".,").lower() in MONTHS | WEEKDAYS | MONTH_ABBREVIATIONS
-                                   or words[-1][:1].isdigit()):
+    while len(words) > 1 and not (words[-1].strip(".,").lower() in DATE_WORDS or words[-1][:1].isdigit()):
         words.pop()
     return " ".join(words).rstrip(".,;:")
 

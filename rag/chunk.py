@@ -143,8 +143,7 @@ class _PieceCounter:
     word-piece tokenizer splits text into words at whitespace and punctuation, normalises character by
     character, and then splits each word on its own. A piece that cuts a word is tokenized on its own."""
 
-    def __init__(self, counter: TokenCounter, text: str, spans: Sequence[tuple[int, int]] | None = None) -> None:
-        spans = counter.spans(text) if spans is None else spans  # type: ignore[attr-defined]
+    def __init__(self, counter: TokenCounter, text: str, spans: Sequence[tuple[int, int]]) -> None:
         self._counter = counter
         self._text = text
         self._starts = [a for a, _ in spans]
@@ -152,9 +151,9 @@ class _PieceCounter:
 
     def __call__(self, piece: str) -> Sequence[int]:
         at = self._text.find(piece)
-        if at < 0 or _inside_word(self._text, at) or _inside_word(self._text, at + len(piece)):
-            return self._counter(piece)  # a piece of a word is tokenized as a word of its own: count it so
         end = at + len(piece)
+        if at < 0 or _inside_word(self._text, at) or _inside_word(self._text, end):
+            return self._counter(piece)  # a piece of a word is tokenized as a word of its own: count it so
         first = bisect.bisect_left(self._ends, at + 1)  # the first token that ends inside the piece
         last = bisect.bisect_left(self._starts, end)  # the first token that starts at or after its end
         if (first < len(self._starts) and self._starts[first] < at) or (last > 0 and self._ends[last - 1] > end):

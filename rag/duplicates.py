@@ -20,7 +20,6 @@ NUM_PERM = 128 permutations (datasketch's default): the estimate's standard erro
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -55,12 +54,7 @@ def signature(texts: Iterable[str]) -> bytes:
     from datasketch import MinHash
 
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    joined: set[str] = set()
-    for text in texts:  # the shingles as "w1 w2 w3" strings, built without tuples (this runs for every chunk)
-        words = _words(text)
-        joined.update(map(" ".join, zip(*(words[i:] for i in range(SHINGLE)))) if len(words) >= SHINGLE
-                      else (" ".join(words),))
-    minhash.update_batch(sorted(s.encode("utf-8") for s in joined))
+    minhash.update_batch(sorted({" ".join(s).encode("utf-8") for text in texts for s in shingles(text)}))
     return minhash.hashvalues.tobytes()
 
 

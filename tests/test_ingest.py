@@ -323,7 +323,7 @@ def test_pieces_are_counted_from_one_tokenization_exactly_as_on_their_own() -> N
 
     count = token_counter()
     text = "Hochstein warned Hezbollah: the US won't condemn Israel.\nUnbelievably, 1,200 troops moved. Éclair café."
-    pieces = count_pieces = _PieceCounter(count, text)
+    pieces = count_pieces = _PieceCounter(count, text, count.spans(text))
     words = "".join(ch if ch.isalnum() else " " for ch in text).split()
     cuts = [w[:k] for w in words for k in range(1, len(w))] + [w[k:] for w in words for k in range(1, len(w))]
     for piece in [text, text.split("\n")[0], "\n" + text.split("\n")[1], "Unbelievably, 1,200 troops moved. ",

@@ -54,15 +54,12 @@ def respond(
     written = ""
     try:
         filters = Filters(since or None, until or None, outlet or None) or None
-        for piece in assistant.ask_stream(question, top_k=top_k, history=earlier, mode=mode, strict=strict,
-                                          filters=filters):
-            if isinstance(piece, Answer):
-                done = Exchange(question, answer_html(piece, time.perf_counter() - started), piece)
-                break
+        response = assistant.respond(question, top_k=top_k, history=earlier, mode=mode, strict=strict, filters=filters)
+        for piece in response:
             written += piece
             yield messages(history, Exchange(question, streaming_html(written))), list(history)
-        else:  # ask_stream always ends with the Answer; if it did not, say so rather than show half an answer
-            done = Exchange(question, error_html("The answer stopped before it was finished. Ask again."))
+        answer = response.answer()  # a stream cut short is an IncompleteAnswerError, said below like any RagError
+        done = Exchange(question, answer_html(answer, time.perf_counter() - started), answer)
     except LLMError as exc:
         done = Exchange(question, error_html(str(exc) + IN_CHAT_HINT))
     except RagError as exc:
