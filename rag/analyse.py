@@ -6,9 +6,9 @@ spaCy's small English pipeline (`en_core_web_sm` 3.8, MIT, shipped on PyPI as th
 ("Hochstein warned…"), or only its object ("He warned Hochstein…")? Analyses are cached by text, since
 the same sentences come back question after question.
 
-(An answer-type feature, "who" wanting a person and "how many" a number among the sentence's named
-entities, was tried and dropped: it carried no signal in the training pairs, whose wrong sentences name
-people and numbers as often as the right ones, and it lowered the cross-validated refusal accuracy.)
+Its trained recogniser also names the sentence's entities with their kind (a person, a place, a date, a
+sum, …), run on its own (`entities`) for the reader's answer-type feature: does the sentence name
+something of the kind the question asks for, beyond what the question already names?
 """
 from __future__ import annotations
 
@@ -36,6 +36,14 @@ class Facts:
     objects: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Entity:
+    """A named entity the recogniser found: its words and its kind (spaCy's label: PERSON, GPE, DATE, …)."""
+
+    text: str
+    label: str
+
+
 class Analyser:
     """spaCy's small English pipeline (tagger and parser), loaded once; safe to share between threads."""
 
@@ -50,20 +58,28 @@ class Analyser:
             ) from None
         self._lock = threading.Lock()  # a spaCy pipeline is not documented as thread-safe
         self._cache: OrderedDict[str, Facts] = OrderedDict()
+        self._entities: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
         self._cache_size = cache_size
 
     def facts(self, texts: list[str]) -> list[Facts]:
         """The Facts of each text; texts not seen lately are parsed together."""
+        return self._cached(self._cache, texts, _facts_of, disable=["ner"])
+
+    def entities(self, texts: list[str]) -> list[tuple[Entity, ...]]:
+        """The named entities of each text (the recogniser alone: it has its own token vectors)."""
+        return self._cached(self._entities, texts, _entities_of, disable=[n for n in self._nlp.pipe_names if n != "ner"])
+
+    def _cached(self, cache: OrderedDict, texts: list[str], read, disable: list[str]) -> list:
         with self._lock:
-            new = [t for t in dict.fromkeys(texts) if t not in self._cache]
-            for text, doc in zip(new, self._nlp.pipe(new)):
-                self._cache[text] = _facts_of(doc)
+            new = [t for t in dict.fromkeys(texts) if t not in cache]
+            for text, doc in zip(new, self._nlp.pipe(new, disable=disable)):
+                cache[text] = read(doc)
             out = []
             for text in texts:
-                self._cache.move_to_end(text)
-                out.append(self._cache[text])
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+                cache.move_to_end(text)
+                out.append(cache[text])
+            while len(cache) > self._cache_size:
+                cache.popitem(last=False)
             return out
 
 
@@ -78,7 +94,11 @@ def _load_pipeline() -> object:
     finally:
         if hide:
             del sys.modules["torch"]
-    return spacy.load(PIPELINE, exclude=["lemmatizer", "ner"])
+    return spacy.load(PIPELINE, exclude=["lemmatizer"])
+
+
+def _entities_of(doc: object) -> tuple[Entity, ...]:
+    return tuple(Entity(e.text, e.label_) for e in doc.ents)  # type: ignore[attr-defined]
 
 
 def _facts_of(doc: object) -> Facts:

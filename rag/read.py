@@ -11,17 +11,24 @@ project wrote itself (train/), over features that mean the same in any folder:
   Hochstein warn Hamas?" asked of a sentence about Hezbollah), on the same scale;
 - `length`: the sentence's length in words (log);
 - `role`: +1 when the question's subject is a subject of the sentence ("Hochstein warned…"), -1 when it
-  is only an object there ("He warned Hochstein…"), else 0 (`rag.analyse`: spaCy's trained parser).
+  is only an object there ("He warned Hochstein…"), else 0 (`rag.analyse`: spaCy's trained parser);
+- `answer_type`: for a question that asks for a kind of thing (who: a person or organisation; where: a
+  place; when: a date; how many/much: a number or sum), +1 when the sentence names one the question does
+  not already name, -1 when it names none; 0 for other questions (spaCy's trained entity recogniser).
+  The shipped weights leave it out (README, "Calibrating refusals"); weights name the features they use,
+  and only those are computed.
 No feature depends on what else was retrieved or on how many articles are indexed, so one threshold
 on the probability decides refusals for a folder of five articles or of thousands. The weights live in
-`rag/weights/reader.json`.
+`rag/weights/reader.json`, fitted on questions a local LLM wrote about sentences of news articles
+(`train/questions.py`).
 """
 from __future__ import annotations
 
 import functools
 import json
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +40,22 @@ from rag.errors import ConfigError
 from rag.text import WORD_EDGES, terms
 
 WEIGHTS = Path(__file__).with_name("weights") / "reader.json"
-FEATURES = ("similarity", "coverage", "context_gain", "missing", "length", "role")
+FEATURES = ("similarity", "coverage", "context_gain", "missing", "length", "role", "answer_type")
+# The kinds of named entity (spaCy's labels) that answer each kind of question; the question words are the
+# classic answer-type classes of question answering, nothing fitted to this project's questions.
+ANSWER_KINDS = {
+    "who": frozenset({"PERSON", "ORG"}),
+    "where": frozenset({"GPE", "LOC", "FAC"}),
+    "when": frozenset({"DATE", "TIME"}),
+    "number": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
+}
+_ASKS = (
+    (re.compile(r"\bhow\s+(many|much|long|old|far|big|large|high)\b", re.I), "number"),
+    (re.compile(r"\b(what|which)\s+(year|date|day|month|time)\b", re.I), "when"),
+    (re.compile(r"\b(who|whom|whose)\b", re.I), "who"),
+    (re.compile(r"\bwhere\b", re.I), "where"),
+    (re.compile(r"\bwhen\b", re.I), "when"),
+)
 TOP_ZIPF = 7.0  # a word's weight is TOP_ZIPF minus its Zipf frequency ("the" ≈ 7.7 weighs 0, "Hochstein" ≈ 1.5 weighs 5.5)
 
 
@@ -68,8 +90,20 @@ def _coverage(question: tuple[tuple[str, float], ...], present: set[str]) -> flo
     return sum(w for t, w in question if t in present) / total if total else 0.0
 
 
-def features(question: str, sentences: Sequence[Sentence], embedder: Embedder, analyser: Analyser) -> np.ndarray:
-    """The (len(sentences), len(FEATURES)) feature matrix of each (question, sentence) pair."""
+def asks_for(question: str) -> frozenset[str]:
+    """The entity kinds that would answer `question` (empty when it asks for no kind of entity)."""
+    for pattern, kind in _ASKS:
+        if pattern.search(question):
+            return ANSWER_KINDS[kind]
+    return frozenset()
+
+
+def features(
+    question: str, sentences: Sequence[Sentence], embedder: Embedder, analyser: Analyser,
+    wanted: Collection[str] = FEATURES,
+) -> np.ndarray:
+    """The (len(sentences), len(FEATURES)) feature matrix of each (question, sentence) pair. `answer_type`
+    needs the entity recogniser on every sentence: it is left 0 unless `wanted`."""
     if not sentences:
         return np.zeros((0, len(FEATURES)))
     vectors = embedder.embed([question] + [s.text for s in sentences])
@@ -81,6 +115,8 @@ def features(question: str, sentences: Sequence[Sentence], embedder: Embedder, a
     # only a sentence that names the question's subject can have it as subject or object: only those are parsed
     parse = [i for i, own in enumerate(words) if subject & own]
     found = dict(zip(parse, analyser.facts([sentences[i].text for i in parse])))
+    kinds = asks_for(question) if "answer_type" in wanted else frozenset()
+    entities = analyser.entities([s.text for s in sentences]) if kinds else [()] * len(sentences)
     rows = []
     for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):
         around = own | set(terms(s.context)) if s.context else own
@@ -91,8 +127,12 @@ def features(question: str, sentences: Sequence[Sentence], embedder: Embedder, a
             role = 1.0
         elif i in found and subject & found[i].objects:
             role = -1.0
+        answer_type = 0.0
+        if kinds:  # a named thing of the asked kind, not one of the question's own words
+            new = any(e.label in kinds and not set(terms(e.text)) <= asked for e in entities[i])
+            answer_type = 1.0 if new else -1.0
         rows.append((float(sim), coverage, _coverage(q, around) - coverage, missing,
-                     math.log(1 + len(s.text.split())), role))
+                     math.log(1 + len(s.text.split())), role, answer_type))
     return np.array(rows)
 
 
@@ -107,7 +147,7 @@ class Reader:
         except (OSError, ValueError):
             raise ConfigError(f"The reader's weights are missing or unreadable at {weights}. Reinstall newsqa, "
                               "or refit them with `python -m train.fit`.") from None
-        if tuple(fitted.get("features", ())) != FEATURES:
+        if not fitted.get("features") or not set(fitted["features"]) <= set(FEATURES):
             raise ConfigError(f"The reader's weights at {weights} were fitted for other features. "
                               "Refit them with `python -m train.fit`.")
         self._embedder = embedder
@@ -116,7 +156,7 @@ class Reader:
 
     def features(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The (len(sentences), len(FEATURES)) feature matrix."""
-        return features(question, sentences, self._embedder, self._analyser)
+        return features(question, sentences, self._embedder, self._analyser, self._fitted["features"])
 
     def score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The probability that each sentence answers `question`, in the order given."""
@@ -129,6 +169,8 @@ class Reader:
 
 
 def probability(fitted: dict, features: np.ndarray) -> np.ndarray:
-    """The fitted logistic regression (`rag/weights/reader.json`'s mean, scale, coef, intercept) on a feature matrix."""
+    """The fitted logistic regression (`rag/weights/reader.json`'s mean, scale, coef, intercept) on a feature
+    matrix of every FEATURES column; the weights name the columns they were fitted on."""
+    features = features[:, [FEATURES.index(f) for f in fitted["features"]]]
     z = ((features - np.array(fitted["mean"])) / np.array(fitted["scale"])) @ np.array(fitted["coef"])
     return 1.0 / (1.0 + np.exp(-(z + float(fitted["intercept"]))))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.errors import ConfigError
-from rag.read import FEATURES, WEIGHTS, Reader, Sentence, word_weight
+from rag.read import FEATURES, WEIGHTS, Reader, Sentence, asks_for, features, word_weight
 
 ANSWER = Sentence("“The US will stand by Israel and not condemn them publicly if it launches an offensive against "
                   "Hezbollah,” Hochstein warned the Lebanese officials, according to the Arab official.")
@@ -86,3 +86,49 @@ def test_the_role_feature_comes_from_the_parse(reader) -> None:
     x = reader.features("What did Hochstein warn Hezbollah?", [
         Sentence("Hochstein warned Hezbollah."), Sentence("He warned Hochstein."), Sentence("It rained in Beirut.")])
     assert list(x[:, role]) == [1.0, -1.0, 0.0]
+
+
+def test_the_answer_type_feature_comes_from_the_recogniser(embedder) -> None:
+    from rag.analyse import Analyser
+
+    analyser = Analyser()
+    kind = FEATURES.index("answer_type")
+
+    def feature(question: str, sentences: list[Sentence]) -> np.ndarray:
+        return features(question, sentences, embedder, analyser)
+
+    place = feature("Where did Lloyd Austin meet Yoav Gallant?", [
+        Sentence("Lloyd Austin met Yoav Gallant in Washington."),
+        Sentence("Lloyd Austin met Yoav Gallant and thanked him."),
+    ])
+    assert list(place[:, kind]) == [1.0, -1.0]
+    # the people the question names are no answer to "who": only someone else is
+    who = feature("Who did Lloyd Austin meet?", [
+        Sentence("Lloyd Austin met Yoav Gallant."), Sentence("Lloyd Austin met nobody that week.")])
+    assert list(who[:, kind]) == [1.0, -1.0]
+    other = feature("Why did Lloyd Austin meet Yoav Gallant?", [Sentence("Lloyd Austin met Yoav Gallant.")])
+    assert list(other[:, kind]) == [0.0]
+    # not computed (no recogniser run) when the weights do not use it
+    unused = features("Where did Lloyd Austin meet Yoav Gallant?", [Sentence("Lloyd Austin met Yoav Gallant at the "
+                      "Pentagon.")], embedder, analyser, wanted=("similarity",))
+    assert unused[0, kind] == 0.0
+
+
+@pytest.mark.parametrize(("question", "kinds"), [
+    ("How many civilians were killed?", {"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
+    ("In what year was the border settled?", {"DATE", "TIME"}),
+    ("whom did she thank", {"PERSON", "ORG"}),
+    ("Where is the Kirya?", {"GPE", "LOC", "FAC"}),
+    ("Why did Hezbollah reject the proposals?", set()),
+])
+def test_what_kind_of_thing_a_question_asks_for(question, kinds) -> None:
+    assert asks_for(question) == kinds
+
+
+def test_weights_fitted_on_some_of_the_features_use_only_those(tmp_path, embedder) -> None:
+    fitted = {"features": ["similarity"], "mean": [0.0], "scale": [1.0], "coef": [4.0], "intercept": -2.0}
+    (tmp_path / "similarity.json").write_text(json.dumps(fitted))
+    only = Reader(embedder, weights=tmp_path / "similarity.json")
+    x = only.features("What did Hochstein warn Hezbollah?", [ANSWER, OFF_TOPIC])
+    expected = 1 / (1 + np.exp(-(4.0 * x[:, FEATURES.index("similarity")] - 2.0)))
+    assert np.allclose(only.probability(x), expected)

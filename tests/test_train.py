@@ -1,0 +1,61 @@
+"""Training the reader: answer-aware questions keep only usable ones, and a fit names the features it used."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.read import FEATURES, probability
+
+
+def test_a_sentence_s_answers_are_its_named_entities_once_each() -> None:
+    import spacy
+
+    from rag.analyse import PIPELINE
+    from train.answer_questions import answers_of
+
+    nlp = spacy.load(PIPELINE, exclude=["lemmatizer"])
+    found = answers_of(nlp, ["Lloyd Austin met Yoav Gallant at the Pentagon on Tuesday, and Austin thanked Gallant.",
+                             "it rained"])
+    texts = [t for t, _ in found[0]]
+    assert {"Lloyd Austin", "Yoav Gallant", "Tuesday"} <= set(texts) and len(texts) == len(set(texts))
+    assert dict(found[0])["Lloyd Austin"] == "PERSON" and found[1] == []
+
+
+@pytest.mark.parametrize(("question", "answer", "kept"), [
+    ("Where did Lloyd Austin meet Yoav Gallant?", "the Pentagon", True),
+    ("Where did Lloyd Austin meet Yoav Gallant at the Pentagon?", "the Pentagon", False),  # gives its answer away
+    ("where did austin meet gallant at the pentagon?", "the Pentagon", False),
+    ("Where did Lloyd Austin meet Yoav Gallant", "the Pentagon", False),  # not a question
+    ("Where?", "the Pentagon", False),
+])
+def test_a_generated_question_is_kept_only_if_usable(question, answer, kept) -> None:
+    from train.answer_questions import usable
+
+    assert usable(question, answer) is kept
+
+
+def test_a_fit_on_some_features_names_them_and_reads_those_columns() -> None:
+    pytest.importorskip("sklearn")
+    from train.fit import fit
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, len(FEATURES)))
+    y = (x[:, FEATURES.index("coverage")] > 0).astype(int)  # only coverage tells
+    weights = fit(x, y, ("similarity", "coverage"))
+    assert weights["features"] == ["similarity", "coverage"] and len(weights["coef"]) == 2
+    assert abs(weights["coef"][1]) > 5 * abs(weights["coef"][0])
+    p = probability(weights, x)
+    assert ((p > 0.5) == y.astype(bool)).mean() > 0.95
+
+
+@pytest.mark.parametrize(("question", "label", "kept"), [
+    ("How many midwives were suspended?", "CARDINAL", True),
+    ("How many midwives were suspended?", "PERSON", False),
+    ("Where did the canoeists go?", "MONEY", False),
+    ("Which player won the final?", "PERSON", True),  # asks for no kind the classes know: kept
+    ("Who runs the hospital?", "PERSON", True),
+])
+def test_a_question_must_ask_for_its_answer_s_kind(question, label, kept) -> None:
+    from train.answer_questions import agrees
+
+    assert agrees(question, label) is kept
