@@ -31,9 +31,10 @@ test: $(STAMP) browser
 	$(BIN)/rag eval --gate --out .artifacts/eval
 	$(MAKE) --no-print-directory audit
 
-# The fast tier: every test not marked slow (no model servers, browsers, benchmarks or evaluation runs).
+# The fast tier: every test not marked slow (no model servers, browsers, benchmarks or evaluation runs),
+# on two processes (pytest-xdist; -n 2 matches the 2 cores these machines have).
 check: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # Every installed package against PyPI's advisories (pip-audit, in its own venv); fails on a known
 # vulnerability. Packages it cannot look up (not on PyPI, or PyPI unreachable) are listed as not audited.

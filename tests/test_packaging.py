@@ -16,7 +16,7 @@ EXTRA_MODULES = {
     "ui": ["gradio"],
     "eval": ["matplotlib", "gensim", "llama_index.vector_stores", "llama_index.embeddings", "llama_index.llms",
              "llama_index.retrievers"],
-    "dev": ["pytest", "hypothesis", "playwright"],
+    "dev": ["pytest", "xdist", "hypothesis", "playwright"],
     "train": ["sklearn"],
 }
 CORE_ONLY = """
