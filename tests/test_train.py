@@ -1,6 +1,8 @@
 """Training the reader: answer-aware questions keep only usable ones, and a fit names the features it used."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -59,3 +61,13 @@ def test_a_question_must_ask_for_its_answer_s_kind(question, label, kept) -> Non
     from train.answer_questions import agrees
 
     assert agrees(question, label) is kept
+
+
+def test_generated_rows_are_appended_in_order_and_failures_skipped(tmp_path) -> None:
+    from train.questions import append_rows, pool_map
+
+    out = tmp_path / "data" / "rows.jsonl"
+    out.parent.mkdir()
+    out.write_text('{"i": -1}\n')  # a stopped run's rows stay; the next run appends after them
+    append_rows(out, pool_map(lambda i: None if i == 1 else {"i": i}, list(range(6))))
+    assert [json.loads(line)["i"] for line in out.read_text().splitlines()] == [-1, 0, 2, 3, 4, 5]

@@ -13,12 +13,10 @@ reader must learn. Lee articles 0-149 only, as for `train.questions`.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from openai import OpenAI, OpenAIError
@@ -28,7 +26,7 @@ from rag.analyse import PIPELINE
 from rag.chunk import sentence_tokenizer
 from rag.read import asks_for
 from rag.serve import LocalServer
-from train.questions import MIN_WORDS, PARALLEL, TRAIN_ARTICLES
+from train.questions import MIN_WORDS, PARALLEL, TRAIN_ARTICLES, append_rows, arguments, pool_map
 
 OUT = Path(__file__).with_name("data") / "lee-answer-questions.jsonl"
 SENTENCES_PER_ARTICLE = 5
@@ -78,12 +76,7 @@ def agrees(question: str, label: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     import spacy
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, required=True, help="a chat GGUF (the local Qwen2.5-Coder-1.5B)")
-    parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--limit", type=int, default=len(TRAIN_ARTICLES))
-    parser.add_argument("--seed", type=int, default=17)
-    args = parser.parse_args(argv)
+    args = arguments(argv, __doc__.splitlines()[0], OUT, seed=17)
     nlp = spacy.load(PIPELINE, exclude=["lemmatizer"])
     tokenizer = sentence_tokenizer()
     articles = lee_articles()
@@ -125,12 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         return {"doc_id": doc_id, "sentence": n, "text": sentence, "answer": answer, "label": label,
                 "questions": [question.strip()] if keep else []}
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("a", encoding="utf-8") as out, ThreadPoolExecutor(PARALLEL) as pool:
-        for row in pool.map(work, todo):
-            if row is not None:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                out.flush()
+    append_rows(args.out, pool_map(work, todo))
     server.close()
     return 0
 

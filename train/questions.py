@@ -15,6 +15,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -67,13 +68,18 @@ def ask_llm(client: OpenAI, model: str, title: str, previous: str, sentence: str
     return ask_for_questions(client, model, prompt, count=2, max_tokens=160)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(argv: list[str] | None, description: str, out: Path, seed: int) -> argparse.Namespace:
+    """The options of a question writer: the model, where rows go, how many training articles, the sampling seed."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", type=Path, required=True, help="a chat GGUF (the local Qwen2.5-Coder-1.5B)")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=out)
     parser.add_argument("--limit", type=int, default=len(TRAIN_ARTICLES))
-    parser.add_argument("--seed", type=int, default=13)
-    args = parser.parse_args(argv)
+    parser.add_argument("--seed", type=int, default=seed)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv, __doc__.splitlines()[0], OUT, seed=13)
     tokenizer = sentence_tokenizer()
     articles = lee_articles()
     rng = random.Random(args.seed)
@@ -103,13 +109,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{doc_id}#{n}: {len(questions)} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return {"doc_id": doc_id, "sentence": n, "text": sentence, "questions": questions}
 
-    with args.out.open("a", encoding="utf-8") as out, ThreadPoolExecutor(PARALLEL) as pool:
-        for row in pool.map(work, todo):
+    append_rows(args.out, pool_map(work, todo))
+    server.close()
+    return 0
+
+
+def pool_map(work, todo: list) -> Iterator[dict | None]:
+    """`work` on each item of `todo`, PARALLEL at a time, results in order."""
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        yield from pool.map(work, todo)
+
+
+def append_rows(path: Path, rows: Iterable[dict | None]) -> None:
+    """Append each row (None: skipped) to the JSON Lines file at `path` as soon as it exists: a stopped run
+    keeps what it wrote, and the next one resumes after it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        for row in rows:
             if row is not None:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 out.flush()
-    server.close()
-    return 0
 
 
 if __name__ == "__main__":
