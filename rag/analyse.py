@@ -45,11 +45,12 @@ class Entity:
 
 
 class Analyser:
-    """spaCy's small English pipeline (tagger and parser), loaded once; safe to share between threads."""
+    """spaCy's small English pipeline, loaded once; safe to share between threads. The tagger and parser
+    always; the entity recogniser only with `entities=True` (for `entities()`: most weights never ask)."""
 
-    def __init__(self, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, cache_size: int = CACHE_SIZE, entities: bool = False) -> None:
         try:
-            self._nlp = _load_pipeline()
+            self._nlp = _load_pipeline(entities)
         except (ImportError, OSError) as exc:
             raise ConfigError(
                 f"The parser the reader uses ({PIPELINE} {PIPELINE_VERSION}) is not installed ({exc}). "
@@ -63,10 +64,12 @@ class Analyser:
 
     def facts(self, texts: list[str]) -> list[Facts]:
         """The Facts of each text; texts not seen lately are parsed together."""
-        return self._cached(self._cache, texts, _facts_of, disable=["ner"])
+        return self._cached(self._cache, texts, _facts_of, disable=[n for n in ("ner",) if n in self._nlp.pipe_names])
 
     def entities(self, texts: list[str]) -> list[tuple[Entity, ...]]:
         """The named entities of each text (the recogniser alone: it has its own token vectors)."""
+        if "ner" not in self._nlp.pipe_names:
+            raise ValueError("This Analyser was made without its entity recogniser: use Analyser(entities=True).")
         return self._cached(self._entities, texts, _entities_of, disable=[n for n in self._nlp.pipe_names if n != "ner"])
 
     def _cached(self, cache: OrderedDict, texts: list[str], read, disable: list[str]) -> list:
@@ -83,7 +86,7 @@ class Analyser:
             return out
 
 
-def _load_pipeline() -> object:
+def _load_pipeline(entities: bool) -> object:
     """The pipeline, on numpy. spaCy's thinc imports torch when it can (a second more at every cold start, which
     `rag ask` never needs): unless something already imported torch, it is hidden while spaCy is imported."""
     hide = "torch" not in sys.modules
@@ -94,7 +97,7 @@ def _load_pipeline() -> object:
     finally:
         if hide:
             del sys.modules["torch"]
-    return spacy.load(PIPELINE, exclude=["lemmatizer"])
+    return spacy.load(PIPELINE, exclude=["lemmatizer"] if entities else ["lemmatizer", "ner"])
 
 
 def _entities_of(doc: object) -> tuple[Entity, ...]:

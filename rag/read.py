@@ -139,7 +139,8 @@ def features(
 class Reader:
     """Scores candidate sentences for a question with the fitted logistic regression.
 
-    `analyser` is the parser (`rag.analyse.Analyser`); one is loaded when none is passed."""
+    `analyser` is the parser (`rag.analyse.Analyser`, with its entity recogniser when the weights use
+    `answer_type`); one is loaded when none is passed."""
 
     def __init__(self, embedder: Embedder, analyser: Analyser | None = None, weights: Path = WEIGHTS) -> None:
         try:
@@ -151,7 +152,9 @@ class Reader:
             raise ConfigError(f"The reader's weights at {weights} were fitted for other features. "
                               "Refit them with `python -m train.fit`.")
         self._embedder = embedder
-        self._analyser = analyser if analyser is not None else Analyser()
+        if analyser is None:
+            analyser = Analyser(entities="answer_type" in fitted["features"])
+        self._analyser = analyser
         self._fitted = fitted
 
     def features(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:

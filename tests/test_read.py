@@ -91,7 +91,7 @@ def test_the_role_feature_comes_from_the_parse(reader) -> None:
 def test_the_answer_type_feature_comes_from_the_recogniser(embedder) -> None:
     from rag.analyse import Analyser
 
-    analyser = Analyser()
+    analyser = Analyser(entities=True)
     kind = FEATURES.index("answer_type")
 
     def feature(question: str, sentences: list[Sentence]) -> np.ndarray:
@@ -108,6 +108,8 @@ def test_the_answer_type_feature_comes_from_the_recogniser(embedder) -> None:
     assert list(who[:, kind]) == [1.0, -1.0]
     other = feature("Why did Lloyd Austin meet Yoav Gallant?", [Sentence("Lloyd Austin met Yoav Gallant.")])
     assert list(other[:, kind]) == [0.0]
+    with pytest.raises(ValueError, match="entities=True"):  # the default analyser does not load the recogniser
+        Analyser().entities(["Lloyd Austin met Yoav Gallant."])
     # not computed (no recogniser run) when the weights do not use it
     unused = features("Where did Lloyd Austin meet Yoav Gallant?", [Sentence("Lloyd Austin met Yoav Gallant at the "
                       "Pentagon.")], embedder, analyser, wanted=("similarity",))
@@ -132,3 +134,13 @@ def test_weights_fitted_on_some_of_the_features_use_only_those(tmp_path, embedde
     x = only.features("What did Hochstein warn Hezbollah?", [ANSWER, OFF_TOPIC])
     expected = 1 / (1 + np.exp(-(4.0 * x[:, FEATURES.index("similarity")] - 2.0)))
     assert np.allclose(only.probability(x), expected)
+
+
+def test_weights_that_use_answer_type_get_a_reader_with_the_recogniser(embedder, tmp_path) -> None:
+    names = ["similarity", "answer_type"]
+    weights = tmp_path / "reader.json"
+    weights.write_text(json.dumps({"features": names, "mean": [0, 0], "scale": [1, 1], "coef": [0.0, 2.0],
+                                   "intercept": 0.0}))
+    scores = Reader(embedder, weights=weights).score("Where did Lloyd Austin meet Yoav Gallant?", [
+        Sentence("Lloyd Austin met Yoav Gallant in Washington."), Sentence("Lloyd Austin met Yoav Gallant.")])
+    assert scores[0] > 0.85 and scores[1] < 0.15

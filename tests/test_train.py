@@ -10,13 +10,10 @@ from rag.read import FEATURES, probability
 
 
 def test_a_sentence_s_answers_are_its_named_entities_once_each() -> None:
-    import spacy
-
-    from rag.analyse import PIPELINE
+    from rag.analyse import Analyser
     from train.answer_questions import answers_of
 
-    nlp = spacy.load(PIPELINE, exclude=["lemmatizer"])
-    found = answers_of(nlp, ["Lloyd Austin met Yoav Gallant at the Pentagon on Tuesday, and Austin thanked Gallant.",
+    found = answers_of(Analyser(entities=True), ["Lloyd Austin met Yoav Gallant at the Pentagon on Tuesday, and Austin thanked Gallant.",
                              "it rained"])
     texts = [t for t, _ in found[0]]
     assert {"Lloyd Austin", "Yoav Gallant", "Tuesday"} <= set(texts) and len(texts) == len(set(texts))

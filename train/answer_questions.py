@@ -22,7 +22,7 @@ from pathlib import Path
 from openai import OpenAI, OpenAIError
 
 from eval.bench.corpus import lee_articles
-from rag.analyse import PIPELINE
+from rag.analyse import Analyser
 from rag.chunk import sentence_tokenizer
 from rag.read import asks_for
 from rag.serve import LocalServer
@@ -48,14 +48,14 @@ REPLY_FORMAT = {"type": "json_schema", "json_schema": {"name": "question", "sche
     "properties": {"question": {"type": "string", "maxLength": 200}}}}}
 
 
-def answers_of(nlp, sentences: list[str]) -> list[list[tuple[str, str]]]:
+def answers_of(analyser: Analyser, sentences: list[str]) -> list[list[tuple[str, str]]]:
     """Each sentence's named entities usable as answers: (text, label), first mention of each text."""
     out = []
-    for doc in nlp.pipe(sentences):
+    for found in analyser.entities(sentences):
         seen: dict[str, str] = {}
-        for ent in doc.ents:
-            if ent.label_ in ANSWER_LABELS and ent.text.strip() and ent.text not in seen:
-                seen[ent.text] = ent.label_
+        for entity in found:
+            if entity.label in ANSWER_LABELS and entity.text.strip() and entity.text not in seen:
+                seen[entity.text] = entity.label
         out.append(list(seen.items()))
     return out
 
@@ -74,10 +74,8 @@ def agrees(question: str, label: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import spacy
-
     args = arguments(argv, __doc__.splitlines()[0], OUT, seed=17)
-    nlp = spacy.load(PIPELINE, exclude=["lemmatizer"])
+    analyser = Analyser(entities=True)
     tokenizer = sentence_tokenizer()
     articles = lee_articles()
     rng = random.Random(args.seed)
@@ -89,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     for i in list(TRAIN_ARTICLES)[: args.limit]:
         doc_id = f"lee_{i:03d}"
         sentences = list(tokenizer.tokenize(articles[i]))  # type: ignore[attr-defined]
-        found = answers_of(nlp, sentences)
+        found = answers_of(analyser, sentences)
         eligible = [n for n, s in enumerate(sentences) if len(s.split()) >= MIN_WORDS and found[n]]
         for n in sorted(rng.sample(eligible, min(SENTENCES_PER_ARTICLE, len(eligible)))):
             answer, label = rng.choice(found[n])

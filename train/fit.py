@@ -149,13 +149,14 @@ def split(pairs: list[Pair], seed: int = 7, share: float = HELD_OUT_SHARE) -> tu
     return [p for p in pairs if p.doc_id not in held], [p for p in pairs if p.doc_id in held]
 
 
-def pair_features(embedder, analyser: Analyser, pairs: list[Pair]) -> np.ndarray:
+def pair_features(embedder, analyser: Analyser, pairs: list[Pair], names: tuple[str, ...] = FEATURES) -> np.ndarray:
+    """Every pair's FEATURES row; only the columns `names` are computed (the others stay 0)."""
     by_question: dict[str, list[int]] = {}
     for i, p in enumerate(pairs):
         by_question.setdefault(p.question, []).append(i)
     out = np.zeros((len(pairs), len(FEATURES)))
     for question, idx in by_question.items():
-        out[idx] = features(question, [pairs[i].sentence for i in idx], embedder, analyser)
+        out[idx] = features(question, [pairs[i].sentence for i in idx], embedder, analyser, names)
     return out
 
 
@@ -212,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     train, held = split(pairs)
     print(f"{len(rows)} sentences, {sum(len(r['questions']) for r in rows)} questions, {len(pairs)} pairs "
           f"({sum(p.label for p in pairs)} positive); {len(train)} to fit, {len(held)} held out", file=sys.stderr)
-    analyser = Analyser()
-    x_train, x_held = pair_features(embedder, analyser, train), pair_features(embedder, analyser, held)
+    analyser = Analyser(entities="answer_type" in names)
+    x_train, x_held = pair_features(embedder, analyser, train, names), pair_features(embedder, analyser, held, names)
     y_train = np.array([p.label for p in train])
     weights = fit(x_train, y_train, names)
     held_report = report(held, probability(weights, x_held))
