@@ -15,7 +15,7 @@ from typing import Protocol
 from rag.cite import CitationChecker
 from rag.embed import Embedder
 from rag.extractive import ExtractiveAnswerer
-from rag.generate import LLMAnswerer
+from rag.generate import GroundedAnswerer, LLMAnswerer
 from rag.llm import Chat, ChatModel, openai_endpoint
 from rag.read import Reader
 from rag.settings import Settings
@@ -62,4 +62,12 @@ def make_answerer(settings: Settings, embedder: Embedder, chat: Chat | None, rea
     if mode == "extractive":
         return ExtractiveAnswerer(settings, reader)
     assert chat is not None, f"mode {mode!r} needs a chat model"
-    return LLMAnswerer(mode, chat, CitationChecker(embedder), settings, reader)
+    llm = LLMAnswerer(mode, chat, CitationChecker(embedder), settings, reader)
+    if gated(settings, mode):
+        return GroundedAnswerer(llm, ExtractiveAnswerer(settings, reader))
+    return llm
+
+
+def gated(settings: Settings, mode: str) -> bool:
+    """Whether the reader gates the LLM of `mode` (settings.reader_gate; "auto": in mode `local` only)."""
+    return settings.reader_gate == "on" or (settings.reader_gate == "auto" and mode == "local")

@@ -11,6 +11,7 @@ from rag.errors import ConfigError
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 MODES = ("auto", "extractive", "local", "openai")
+READER_GATES = ("auto", "on", "off")
 EMBED_RUNTIMES = ("onnx", "onnx-int8", "torch")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 _TRUE = ("1", "true", "yes", "on")
@@ -53,6 +54,10 @@ class Settings:
     # `python -m eval.calibrate` (README, "Evaluation").
     min_answer_score: float = 0.37
     # Answers written by an LLM (modes `openai` and `local`); see README, "Answer modes".
+    # The reader gates the LLM: "on" refuses without calling the LLM when no sentence reaches min_answer_score,
+    # and quotes the reader's sentences when the LLM declines or writes nothing the passages support;
+    # "auto" is "on" in mode `local` (a small model the reader out-judges) and "off" in mode `openai`.
+    reader_gate: str = "auto"
     strict: bool = False  # drop sentences the cited passages do not support
     llm_model: str = DEFAULT_OPENAI_MODEL  # the model name sent to the endpoint in mode `openai`
     llm_temperature: float = 0.0
@@ -123,6 +128,9 @@ class Settings:
         if self.mode not in MODES:
             raise ConfigError(f"Unknown mode {self.mode!r}. Use one of: {', '.join(MODES)} (RAG_MODE or --mode).")
         check_top_k(self.top_k)
+        if self.reader_gate not in READER_GATES:
+            raise ConfigError(f"Unknown reader_gate {self.reader_gate!r}. Use one of: {', '.join(READER_GATES)} "
+                              "(RAG_READER_GATE).")
         if self.embed_runtime not in EMBED_RUNTIMES:
             raise ConfigError(
                 f"Unknown embed_runtime {self.embed_runtime!r}. Use one of: {', '.join(EMBED_RUNTIMES)} "

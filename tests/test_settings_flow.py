@@ -40,6 +40,7 @@ from conftest import listening as _listening
 CHOSEN = {
     "RAG_MODE": "local",
     "RAG_EMBED_RUNTIME": "onnx-int8",
+    "RAG_READER_GATE": "off",
     "RAG_EMBED_MODEL": "openai:text-embedding-3-small",
     "RAG_CHROMA_URL": "http://127.0.0.1:8000",
     "RAG_MODEL_CACHE": "~/models-cache",
