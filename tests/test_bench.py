@@ -33,6 +33,23 @@ def test_corpora_are_real_news_first_reproducible_and_each_a_prefix_of_the_next(
     assert all(t in everything for t in large.chunk_texts[::50])
 
 
+def test_after_the_bench_fills_its_cache_indexing_embeds_nothing(tmp_path, embedder) -> None:
+    """Indexing is timed with every vector cached: newsqa embeds each chunk after its title (searchable_text),
+    LlamaIndex the bare chunk, and a miss for either would time the embedding model instead."""
+    from eval.bench.run import _fill, embedded_texts
+    from rag.index import build_index
+
+    settings = Settings.from_env({})
+    corpus = make_corpus(tmp_path / "corpus", 400, settings)
+    assert corpus.search_texts != corpus.chunk_texts and len(corpus.search_texts) == len(corpus.chunk_texts)
+    _fill(tmp_path / "cache", embedded_texts(corpus), settings, progress=False)  # as run_bench does
+    counting = CountingEmbedder(embedder)
+    report = build_index(settings.replace(corpus=corpus.folder, index_dir=tmp_path / "index"),
+                         CachedEmbedder(counting, tmp_path / "cache"), rebuild=True)
+    assert report.chunks_embedded == len(corpus.chunk_texts)
+    assert counting.texts == []  # every text the indexer embedded was a cache hit
+
+
 def test_the_disk_cache_serves_a_new_process_and_survives_a_torn_append(tmp_path, embedder) -> None:
     texts = ["one sentence about Hezbollah.", "another about Lebanon.", "a third."]
     first = CachedEmbedder(CountingEmbedder(embedder), tmp_path)

@@ -14,24 +14,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.chunk import chunk_article, sentence_tokenizer
+from rag.chunk import chunk_article, searchable_text, sentence_tokenizer
 from rag.embed import token_counter
 from rag.ingest import parse_article
 from rag.settings import Settings
 
-CORPUS_VERSION = 1  # bump when generation changes: cached corpora are then rewritten
+CORPUS_VERSION = 2  # bump when generation changes: cached corpora are then rewritten
 MANIFEST = "corpus.json"
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 @dataclass(frozen=True)
 class Corpus:
-    """A folder of article files, with the texts of the chunks `rag index` will make of them."""
+    """A folder of article files, with the texts of the chunks `rag index` will make of them: as LlamaIndex is
+    handed them (`chunk_texts`), and as newsqa embeds them, after their article's title and outlet
+    (`search_texts`, `rag.chunk.searchable_text`)."""
 
     folder: Path
     articles: int
     real_articles: int
     chunk_texts: tuple[str, ...]
+    search_texts: tuple[str, ...]
 
 
 def lee_articles() -> list[str]:
@@ -74,11 +77,13 @@ def make_corpus(folder: Path, n_chunks: int, settings: Settings, seed: int = 0) 
     if manifest.exists():
         saved = json.loads(manifest.read_text())
         if saved.get("wanted") == wanted:
-            return Corpus(folder, saved["articles"], saved["real_articles"], tuple(saved["chunk_texts"]))
+            return Corpus(folder, saved["articles"], saved["real_articles"], tuple(saved["chunk_texts"]),
+                          tuple(saved["search_texts"]))
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     count = token_counter()
     texts: list[str] = []
+    searched: list[str] = []
     articles = real = 0
     for stem, text in _articles(seed):
         path = folder / f"{stem}.txt"
@@ -88,10 +93,11 @@ def make_corpus(folder: Path, n_chunks: int, settings: Settings, seed: int = 0) 
         path.write_text(text, encoding="utf-8")
         chunks = chunk_article(article, count, settings.chunk_tokens, settings.chunk_overlap)  # type: ignore[arg-type]
         texts.extend(c.text for c in chunks)
+        searched.extend(searchable_text(article.title, article.outlet, c.text) for c in chunks)
         articles += 1
         real += not stem.startswith("mix_")
         if len(texts) >= n_chunks:
             break
     manifest.write_text(json.dumps({"wanted": wanted, "articles": articles, "real_articles": real,
-                                    "chunk_texts": texts}))
-    return Corpus(folder, articles, real, tuple(texts))
+                                    "chunk_texts": texts, "search_texts": searched}))
+    return Corpus(folder, articles, real, tuple(texts), tuple(searched))
