@@ -19,6 +19,7 @@ NUM_PERM = 128 permutations (datasketch's default): the estimate's standard erro
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -49,12 +50,21 @@ def jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+@functools.lru_cache(maxsize=1)
+def _permutations() -> object:
+    """The MinHash permutations (datasketch derives them from its fixed seed): made once, not per article."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
+
+
 def signature(texts: Iterable[str]) -> bytes:
     """The MinHash signature of the union of the texts' shingles (an article's chunks), as stored."""
     from datasketch import MinHash
 
-    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    minhash.update_batch(sorted({" ".join(s).encode("utf-8") for text in texts for s in shingles(text)}))
+    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=_permutations())
+    every = frozenset().union(*map(shingles, texts))
+    minhash.update_batch([" ".join(s).encode("utf-8") for s in every])  # in any order: each value is a minimum
     return minhash.hashvalues.tobytes()
 
 
@@ -70,7 +80,8 @@ def near_duplicate_groups(signatures: Mapping[str, bytes], threshold: float = TH
     if len(signatures) < 2:
         return []
     minhashes = {
-        doc_id: MinHash(num_perm=NUM_PERM, scheme=SCHEME, hashvalues=np.frombuffer(raw, dtype=np.uint32))
+        doc_id: MinHash(num_perm=NUM_PERM, scheme=SCHEME, hashvalues=np.frombuffer(raw, dtype=np.uint32),
+                        permutations=_permutations())
         for doc_id, raw in signatures.items()
     }
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
