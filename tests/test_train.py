@@ -61,10 +61,12 @@ def test_a_question_must_ask_for_its_answer_s_kind(question, label, kept) -> Non
 
 
 def test_generated_rows_are_appended_in_order_and_failures_skipped(tmp_path) -> None:
-    from train.questions import append_rows, pool_map
+    from train.questions import append_rows, load_rows, pool_map
 
     out = tmp_path / "data" / "rows.jsonl"
     out.parent.mkdir()
     out.write_text('{"i": -1}\n')  # a stopped run's rows stay; the next run appends after them
     append_rows(out, pool_map(lambda i: None if i == 1 else {"i": i}, list(range(6))))
     assert [json.loads(line)["i"] for line in out.read_text().splitlines()] == [-1, 0, 2, 3, 4, 5]
+    assert [r["i"] for r in load_rows(out, 0)] == [-1, 0, 2, 3, 4, 5]  # what a resumed run reads back
+    assert load_rows(out, 2) == [{"i": -1}, {"i": 0}] and load_rows(tmp_path / "none.jsonl", 0) == []

@@ -26,7 +26,7 @@ from rag.analyse import Analyser
 from rag.chunk import sentence_tokenizer
 from rag.read import asks_for
 from rag.serve import LocalServer
-from train.questions import MIN_WORDS, PARALLEL, TRAIN_ARTICLES, append_rows, arguments, pool_map
+from train.questions import MIN_WORDS, PARALLEL, TRAIN_ARTICLES, append_rows, arguments, load_rows, pool_map
 
 OUT = Path(__file__).with_name("data") / "lee-answer-questions.jsonl"
 SENTENCES_PER_ARTICLE = 5
@@ -79,10 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = sentence_tokenizer()
     articles = lee_articles()
     rng = random.Random(args.seed)
-    done = set()
-    if args.out.exists():
-        done = {(r["doc_id"], r["sentence"], r["answer"])
-                for r in map(json.loads, filter(str.strip, args.out.read_text().splitlines()))}
+    done = {(r["doc_id"], r["sentence"], r["answer"]) for r in load_rows(args.out, 0)}
     todo = []
     for i in list(TRAIN_ARTICLES)[: args.limit]:
         doc_id = f"lee_{i:03d}"

@@ -33,7 +33,7 @@ from train.answer_questions import OUT as ANSWER_QUESTIONS, agrees
 from train.questions import OUT as QUESTIONS
 from train.unanswerable import OUT as UNANSWERABLE
 from eval.bench.corpus import lee_articles
-from train.questions import TRAIN_ARTICLES
+from train.questions import TRAIN_ARTICLES, load_rows
 
 # The first 203 generated sentences (the data as it stood at the first fit) gave a cross-validated balanced
 # accuracy of 0.679 on the tuning questions (`python -m eval.calibrate`), all 253 gave 0.622: model selection
@@ -76,14 +76,6 @@ def _round_trip(question: str, answer: Sentence, article: list[Sentence], simila
     scores = similar(question, [s.text for s in article])
     rank = sorted(range(len(article)), key=lambda i: -scores[i])
     return any(article[i].text == answer.text for i in rank[:ROUND_TRIP_RANK])
-
-
-def load_rows(path: Path, limit: int) -> list[dict]:
-    """The generated rows of a JSON Lines file, the first `limit` (0: all; a missing file: none)."""
-    if not path.exists():
-        return []
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows[:limit] if limit else rows
 
 
 def make_pairs(rows: list[dict], similar, seed: int = 7, unanswerable: list[dict] = ()) -> list[Pair]:

@@ -84,9 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     articles = lee_articles()
     rng = random.Random(args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    done = set()
-    if args.out.exists():
-        done = {(r["doc_id"], r["sentence"]) for r in map(json.loads, filter(str.strip, args.out.read_text().splitlines()))}
+    done = {(r["doc_id"], r["sentence"]) for r in load_rows(args.out, 0)}
     server = LocalServer(args.model, context_tokens=1024 * PARALLEL, parallel=PARALLEL)
     client = OpenAI(base_url=server.base_url, api_key="local", timeout=600)
     todo = []
@@ -118,6 +116,14 @@ def pool_map(work, todo: list) -> Iterator[dict | None]:
     """`work` on each item of `todo`, PARALLEL at a time, results in order."""
     with ThreadPoolExecutor(PARALLEL) as pool:
         yield from pool.map(work, todo)
+
+
+def load_rows(path: Path, limit: int) -> list[dict]:
+    """The generated rows of a JSON Lines file, the first `limit` (0: all; a missing file: none)."""
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows[:limit] if limit else rows
 
 
 def append_rows(path: Path, rows: Iterable[dict | None]) -> None:

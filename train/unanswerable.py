@@ -21,7 +21,7 @@ from openai import OpenAI, OpenAIError
 
 from eval.bench.corpus import lee_articles
 from rag.serve import LocalServer
-from train.questions import PARALLEL, TRAIN_ARTICLES, ask_for_questions
+from train.questions import PARALLEL, TRAIN_ARTICLES, ask_for_questions, load_rows
 
 OUT = Path(__file__).with_name("data") / "lee-unanswerable.jsonl"
 MAX_WORDS = 320  # the article shown to the model, cut to its first words (Lee articles are 100-500 words)
@@ -48,9 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     articles = lee_articles()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    done = set()
-    if args.out.exists():
-        done = {r["doc_id"] for r in map(json.loads, filter(str.strip, args.out.read_text().splitlines()))}
+    done = {r["doc_id"] for r in load_rows(args.out, 0)}
     todo = [(f"lee_{i:03d}", " ".join(articles[i].split()[:MAX_WORDS]))
             for i in list(TRAIN_ARTICLES)[: args.limit] if f"lee_{i:03d}" not in done]
     server = LocalServer(args.model, context_tokens=1024 * PARALLEL, parallel=PARALLEL)
