@@ -1,9 +1,10 @@
 """Generate: answers written by an LLM from numbered passages, then checked sentence by sentence.
 
-The prompt numbers the retrieved passages [1], [2], …, each cut to the sentences the reader
-(`rag.read`) scores best for the question (`settings.llm_passage_sentences`, in article order, a gap
-shown as "…"): a shorter prompt is read sooner, and a small model is less led astray by the rest of
-the passage. The model's reply goes through
+The prompt numbers the retrieved passages [1], [2], … in the order of the best score the reader
+(`rag.read`) gives one of their sentences, each cut to its sentences the reader scores best for the
+question (`settings.llm_passage_sentences`, in article order, a gap shown as "…"): a small model leans on
+the first passage it reads, a shorter prompt is read sooner, and the model is less led astray by the rest
+of the passage. The model's reply goes through
 `rag.cite.CitationChecker`, which keeps the exact article offsets of each sentence's
 evidence. When the passages overflow the model's context, the answer is retried with
 half as many (best first) before giving up with a clear message.
@@ -57,7 +58,7 @@ def answer_messages(
         )
         for n, (p, text) in enumerate(zip(passages, texts), 1)
     ]
-    system = ANSWER_SYSTEM_PROMPT.format(max_sentences=max_sentences, cannot_answer=CANNOT_ANSWER + ".")
+    system = ANSWER_SYSTEM_PROMPT.format(max_sentences=max_sentences, cannot_answer=CANNOT_ANSWER)
     user = ANSWER_USER_PROMPT.format(passages="\n\n".join(blocks), question=question)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -78,8 +79,9 @@ class LLMAnswerer:
         """The checked answer (see `rag.cite`)."""
         if not passages:
             return _refusal(question, self.mode)
-        reply, used = self._fitting(passages, lambda ps: self.chat.complete(self._messages(question, ps)))
-        return self._checker.check(question, reply, used, mode=self.mode, strict=self._settings.strict)
+        shown = self._shown(question, passages)
+        reply, used = self._fitting(shown, lambda s: self.chat.complete(self._messages(question, s)))
+        return self._checker.check(question, reply, [p for p, _ in used], mode=self.mode, strict=self._settings.strict)
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """The reply's text as it arrives, then the checked Answer (the same one `answer` gives for that reply)."""
@@ -90,29 +92,36 @@ class LLMAnswerer:
             return
         pieces: list[str] = []
 
-        def first_piece(ps: Sequence[Passage]) -> Iterator[str]:
-            stream = self.chat.stream(self._messages(question, ps))
+        def first_piece(shown: Sequence[tuple[Passage, str]]) -> Iterator[str]:
+            stream = self.chat.stream(self._messages(question, shown))
             pieces.append(next(stream, ""))  # a context overflow surfaces here, before anything is shown
             return stream
 
-        stream, used = self._fitting(passages, first_piece)
+        stream, used = self._fitting(self._shown(question, passages), first_piece)
         yield pieces[0]
         for piece in stream:
             pieces.append(piece)
             yield piece
-        yield self._checker.check(question, "".join(pieces), used, mode=self.mode, strict=self._settings.strict)
+        yield self._checker.check(question, "".join(pieces), [p for p, _ in used], mode=self.mode,
+                                  strict=self._settings.strict)
 
-    def _messages(self, question: str, passages: Sequence[Passage]) -> list[Message]:
-        keep = self._settings.llm_passage_sentences
-        shown = focus(question, passages, self._reader, keep) if self._reader is not None and keep else None
-        return answer_messages(question, passages, self._settings.max_answer_sentences, shown)
+    def _shown(self, question: str, passages: Sequence[Passage]) -> list[tuple[Passage, str]]:
+        """The passages in the order the LLM sees them, each with the text it is shown."""
+        if self._reader is None:
+            return [(p, p.text) for p in passages]
+        return focus(question, passages, self._reader, self._settings.llm_passage_sentences)
 
-    def _fitting(self, passages: Sequence[Passage], call: Callable[[Sequence[Passage]], T]) -> tuple[T, Sequence[Passage]]:
-        """`call` with all passages; on a context overflow, again with half as many, down to one."""
-        count = len(passages)
+    def _messages(self, question: str, shown: Sequence[tuple[Passage, str]]) -> list[Message]:
+        return answer_messages(question, [p for p, _ in shown], self._settings.max_answer_sentences,
+                               [text for _, text in shown])
+
+    def _fitting(self, shown: Sequence[tuple[Passage, str]], call: Callable[[Sequence[tuple[Passage, str]]], T]
+                 ) -> tuple[T, Sequence[tuple[Passage, str]]]:
+        """`call` with all passages; on a context overflow, again with the first half of them, down to one."""
+        count = len(shown)
         while True:
             try:
-                return call(passages[:count]), passages[:count]
+                return call(shown[:count]), shown[:count]
             except ContextTooLongError:
                 if count == 1:
                     raise
@@ -160,33 +169,39 @@ def supported(answer: Answer) -> bool:
     return answer.answered and any(s.supported for s in answer.sentences)
 
 
-def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int) -> list[str]:
-    """Each passage's text cut to its `keep` sentences the reader scores best, in order, "…" for a gap.
+def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int) -> list[tuple[Passage, str]]:
+    """The passages ordered by the reader's best score among their sentences (ties keep retrieval's order),
+    each with its text cut to its `keep` best sentences in article order, "…" for a gap (`keep` 0: whole).
 
-    Sentences stay verbatim, so what the model copies is still found in the passage by the checker."""
+    The passage holding the likeliest answer comes first, where a small model looks first. Sentences stay
+    verbatim, so what the model copies is still found in the passage by the checker."""
     spans = [(n, span) for n, p in enumerate(passages) for span in p.sentences]
     if not spans:
-        return [p.text for p in passages]
+        return [(p, p.text) for p in passages]
     scores = reader.score(question, [Sentence(passages[n].quote(s), passages[n].title) for n, s in spans])
     best: dict[int, list[tuple[float, Span]]] = {}
     for (n, span), score in zip(spans, scores):
         best.setdefault(n, []).append((float(score), span))
     shown = []
     for n, p in enumerate(passages):
-        ranked = sorted(best.get(n, []), key=lambda pair: -pair[0])[:keep]
-        chosen = sorted((p.sentences.index(span) for _, span in ranked))
-        if not chosen or len(chosen) == len(p.sentences):
-            shown.append(p.text)
-            continue
-        pieces: list[str] = []
-        for k, i in enumerate(chosen):
-            if (k == 0 and i > 0) or (k > 0 and i != chosen[k - 1] + 1):
-                pieces.append(GAP)
-            pieces.append(p.quote(p.sentences[i]))
-        if chosen[-1] != len(p.sentences) - 1:
+        ranked = sorted(best.get(n, []), key=lambda pair: -pair[0])
+        shown.append((-ranked[0][0] if ranked else 0.0, n, p, _cut(p, ranked[:keep]) if keep else p.text))
+    return [(p, text) for _, _, p, text in sorted(shown, key=lambda row: row[:2])]
+
+
+def _cut(passage: Passage, ranked: Sequence[tuple[float, Span]]) -> str:
+    """The passage's text with only the `ranked` sentences, in article order, "…" for each gap."""
+    chosen = sorted(passage.sentences.index(span) for _, span in ranked)
+    if not chosen or len(chosen) == len(passage.sentences):
+        return passage.text
+    pieces: list[str] = []
+    for k, i in enumerate(chosen):
+        if (k == 0 and i > 0) or (k > 0 and i != chosen[k - 1] + 1):
             pieces.append(GAP)
-        shown.append(" ".join(pieces))
-    return shown
+        pieces.append(passage.quote(passage.sentences[i]))
+    if chosen[-1] != len(passage.sentences) - 1:
+        pieces.append(GAP)
+    return " ".join(pieces)
 
 
 def _refusal(question: str, mode: str) -> Answer:

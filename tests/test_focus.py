@@ -1,10 +1,11 @@
-"""What an LLM is shown: each passage cut to the sentences the reader scores best, verbatim, gaps marked."""
+"""What an LLM is shown: the passages ordered by the reader's best sentence, each cut to the sentences the reader
+scores best, verbatim, gaps marked."""
 from __future__ import annotations
 
 import pytest
 
 from rag.generate import GAP, answer_messages, focus
-from rag.read import Reader
+from rag.read import Reader, Sentence
 from rag.retrieve import Retriever
 from rag.index import open_index
 
@@ -20,8 +21,8 @@ def passages_and_reader(seed_settings, embedder):
 def test_each_passage_shows_at_most_keep_of_its_own_sentences_in_order(passages_and_reader, keep) -> None:
     question, passages, reader = passages_and_reader
     shown = focus(question, passages, reader, keep)
-    assert len(shown) == len(passages)
-    for p, text in zip(passages, shown):
+    assert sorted(p.id for p, _ in shown) == sorted(p.id for p in passages)
+    for p, text in shown:
         sentences = [p.quote(s) for s in p.sentences]
         kept = [s for s in sentences if s in text]
         assert 1 <= len(kept) <= keep
@@ -36,13 +37,26 @@ def test_each_passage_shows_at_most_keep_of_its_own_sentences_in_order(passages_
 
 def test_the_answering_sentence_is_kept(passages_and_reader) -> None:
     question, passages, reader = passages_and_reader
-    shown = "\n".join(focus(question, passages, reader, 2))
+    shown = "\n".join(text for _, text in focus(question, passages, reader, 2))
     assert "The US will stand by Israel and not condemn them publicly" in shown
+
+
+def test_passages_are_ordered_by_their_best_sentence_and_the_answer_comes_first(passages_and_reader) -> None:
+    question, passages, reader = passages_and_reader
+    shown = focus(question, passages, reader, 0)
+    assert [text for _, text in shown] == [p.text for p, _ in shown]  # keep 0: whole passages
+    best = [max(reader.score(question, [Sentence(p.quote(s), p.title) for s in p.sentences])) for p, _ in shown]
+    assert best == sorted(best, reverse=True)
+    assert shown[0][0].outlet == "Middle East Eye"
+    assert "The US will stand by Israel" in shown[0][1]
+    # retrieval ranks that passage lower: without the reordering, the model would read another one first
+    assert passages[0].outlet != "Middle East Eye"
 
 
 def test_shown_texts_replace_the_passages_in_the_prompt_and_whole_passages_are_the_default(passages_and_reader) -> None:
     question, passages, reader = passages_and_reader
     whole = answer_messages(question, passages, 3)[1]["content"]
-    short = answer_messages(question, passages, 3, focus(question, passages, reader, 1))[1]["content"]
+    shown = focus(question, passages, reader, 1)
+    short = answer_messages(question, [p for p, _ in shown], 3, [text for _, text in shown])[1]["content"]
     assert all(p.text in whole for p in passages)
     assert len(short) < len(whole) / 2
