@@ -104,6 +104,7 @@ def report(args: argparse.Namespace) -> int:
     from eval.metrics.checker import Pair, _scores
     from eval.metrics.faithfulness import checker_judge
     from rag.chunk import sentence_tokenizer
+    from rag.analyse import Analyser
     from rag.cite import CitationChecker
     from rag.embed import load_embedder
     from rag.types import Span
@@ -121,7 +122,7 @@ def report(args: argparse.Namespace) -> int:
         spans = tuple(Span(a, b) for a, b in tokenizer.span_tokenize(r["passage"]))
         passage = Passage(r["id"], r["doc_id"], "", None, r["passage"], 0, len(r["passage"]), spans, 0.0)
         pairs.append(Pair(r["id"], r["sentence"], passage, bool(r["supported"]), r["kind"]))
-    checker = CitationChecker(load_embedder(settings))
+    checker = CitationChecker(load_embedder(settings), Analyser())
     verdicts = {"checker_in_answer": [bool(r["checker"]) for r in rows],
                 "checker_one_passage": checker_judge(checker)([(p.sentence, [p.passage]) for p in pairs])}
     if args.judge:

@@ -92,7 +92,7 @@ def run(settings: Settings, modes: Sequence[str], questions_path: Path, *, basel
         raise ConfigError(
             f"The question set names {len(missing)} article(s) not in the index at {settings.index_dir} "
             f"(e.g. {missing[0]}). Index the articles it was written for (RAG_CORPUS, RAG_INDEX_DIR) and run again.")
-    checker = CitationChecker(CachedEmbedder(assistant.embedder))  # the same spans recur across questions
+    checker = CitationChecker(CachedEmbedder(assistant.embedder), assistant.reader.analyser)  # spans recur
     support = checker_judge(checker)
     judge_chat = judge_model(settings) if judge else None
     suffix = "+strict" if settings.strict else ""

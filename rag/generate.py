@@ -27,7 +27,7 @@ from rag.errors import ContextTooLongError
 from rag.extractive import ExtractiveAnswerer
 from rag.guard import as_data
 from rag.llm import Chat, Message
-from rag.read import Reader, Sentence
+from rag.read import Reader, in_context
 from rag.prompts import (
     ANSWER_SYSTEM_PROMPT,
     ANSWER_USER_PROMPT,
@@ -178,7 +178,9 @@ def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int)
     spans = [(n, span) for n, p in enumerate(passages) for span in p.sentences]
     if not spans:
         return [(p, p.text) for p in passages]
-    scores = reader.score(question, [Sentence(passages[n].quote(s), passages[n].title) for n, s in spans])
+    context = [in_context(p, span, p.sentences[i - 1] if i else None) for p in passages
+               for i, span in enumerate(p.sentences)]
+    scores = reader.score(question, context)
     best: dict[int, list[tuple[float, Span]]] = {}
     for (n, span), score in zip(spans, scores):
         best.setdefault(n, []).append((float(score), span))

@@ -38,6 +38,7 @@ from rag.analyse import Analyser
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.text import WORD_EDGES, terms
+from rag.types import Passage, Span
 
 WEIGHTS = Path(__file__).with_name("weights") / "reader.json"
 FEATURES = ("similarity", "coverage", "context_gain", "missing", "length", "role", "answer_type")
@@ -65,6 +66,13 @@ class Sentence:
 
     text: str
     context: str = ""
+
+
+def in_context(passage: Passage, span: Span, previous: Span | None) -> Sentence:
+    """What the reader reads of one sentence of a passage: the sentence, with its article's title and the
+    sentence before it (`previous`, None for none) as context, as in training (`train.fit`)."""
+    before = passage.quote(previous) if previous else ""
+    return Sentence(passage.quote(span), f"{passage.title}\n{before}")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -156,6 +164,11 @@ class Reader:
             analyser = Analyser(entities="answer_type" in fitted["features"])
         self._analyser = analyser
         self._fitted = fitted
+
+    @property
+    def analyser(self) -> Analyser:
+        """The parser the reader reads with (the citation checker shares it)."""
+        return self._analyser
 
     def features(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The (len(sentences), len(FEATURES)) feature matrix."""

@@ -49,7 +49,7 @@ def test_split_sentences_keeps_each_marker_with_its_sentence(reply: str, sentenc
 
 @pytest.fixture(scope="module")
 def checker(seed_assistant: Assistant) -> CitationChecker:
-    return CitationChecker(seed_assistant.embedder)
+    return CitationChecker(seed_assistant.embedder, seed_assistant.reader.analyser)
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +92,28 @@ def test_an_altered_sentence_is_unsupported(checker, passages, claim: str, why: 
     answer = check(checker, f"{claim} [{n}].", passages)
     assert [s.supported for s in answer.sentences] == [False], why
     assert answer.sentences[0].citations == (1,), "the sentence still shows what it cited, marked unsupported"
+
+
+WARNED_HOCHSTEIN = "He warned Hochstein that the chances"  # Gallant warned Hochstein, in the displaced article
+
+
+@pytest.mark.parametrize(
+    ("claim", "supported"),
+    [
+        ("Hochstein warned Hezbollah that the chances of a diplomatic agreement to prevent an all-out war are fading",
+         False),  # the doer and the one warned swapped
+        ("Gallant warned Hochstein that the chances of a diplomatic agreement to prevent an all-out war are fading",
+         True),
+        ("Hochstein was warned that the chances of a diplomatic agreement to prevent an all-out war are fading",
+         True),  # a passive is not a swap
+    ],
+)
+def test_a_sentence_that_swaps_who_did_what_to_whom_is_unsupported(seed_assistant, checker, claim, supported) -> None:
+    passages = seed_assistant.retriever.retrieve("Who warned Hochstein that the chances of an agreement are fading?", 5)
+    n = next(i for i, p in enumerate(passages, 1) if WARNED_HOCHSTEIN in p.text)
+    answer = check(checker, f"{claim} [{n}].", passages)
+    assert [s.supported for s in answer.sentences] == [supported]
+    assert WARNED_HOCHSTEIN in answer.citations[0].quote
 
 
 def test_the_unaltered_number_sentence_is_supported(checker, passages) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.generate import GAP, answer_messages, focus
-from rag.read import Reader, Sentence
+from rag.read import Reader, in_context
 from rag.retrieve import Retriever
 from rag.index import open_index
 
@@ -45,7 +45,8 @@ def test_passages_are_ordered_by_their_best_sentence_and_the_answer_comes_first(
     question, passages, reader = passages_and_reader
     shown = focus(question, passages, reader, 0)
     assert [text for _, text in shown] == [p.text for p, _ in shown]  # keep 0: whole passages
-    best = [max(reader.score(question, [Sentence(p.quote(s), p.title) for s in p.sentences])) for p, _ in shown]
+    best = [max(reader.score(question, [in_context(p, s, p.sentences[i - 1] if i else None)
+                                        for i, s in enumerate(p.sentences)])) for p, _ in shown]
     assert best == sorted(best, reverse=True)
     assert shown[0][0].outlet == "Middle East Eye"
     assert "The US will stand by Israel" in shown[0][1]
