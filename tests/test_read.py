@@ -144,3 +144,21 @@ def test_weights_that_use_answer_type_get_a_reader_with_the_recogniser(embedder,
     scores = Reader(embedder, weights=weights).score("Where did Lloyd Austin meet Yoav Gallant?", [
         Sentence("Lloyd Austin met Yoav Gallant in Washington."), Sentence("Lloyd Austin met Yoav Gallant.")])
     assert scores[0] > 0.85 and scores[1] < 0.15
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "swapped"),
+    [
+        ("Hochstein warned Hezbollah.", "He warned Hochstein.", ("hochstein",)),
+        ("West Jerusalem threatened Iran.", "Iran threatened West Jerusalem.", ("jerusalem", "west")),
+        ("Gallant warned Hochstein.", "He warned Hochstein.", ()),  # the same roles, another name for the doer
+        ("Hochstein was warned by Gallant.", "Gallant warned Hochstein.", ()),  # a passive is not compared
+        ("Hochstein told Gallant.", "He warned Hochstein.", ()),  # another verb is not compared
+        ("Hochstein met Gallant.", "Hochstein and Gallant met.", ()),
+    ],
+)
+def test_who_a_claim_makes_the_doer_of_what_was_done_to_them(reader, claim, evidence, swapped) -> None:
+    from rag.analyse import swapped as swapped_of
+
+    facts = reader.analyser.facts([claim, evidence])
+    assert swapped_of(*facts) == swapped
