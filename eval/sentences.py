@@ -72,7 +72,8 @@ def collect(args: argparse.Namespace) -> int:
                 row = json.loads(line)
                 labelled[(row["question"], row["sentence"])] = row
     settings = materialise(args.corpus).settings(Settings.from_env()).replace(mode=args.mode)
-    plan = [(name, path) for name, path, corpora in PLAN if args.corpus in corpora]
+    # lee-fresh is kept for measuring: labelling its answers would spend it (`--questions` still can)
+    plan = [(name, path) for name, path, corpora in PLAN if args.corpus in corpora and name != "lee-fresh"]
     if args.questions:
         plan = [(Path(args.questions).stem, Path(args.questions))]
     assistant = open_assistant(settings, sync=True)

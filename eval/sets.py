@@ -27,7 +27,7 @@ PLAN: tuple[tuple[str, Path, tuple[str, ...]], ...] = (  # (set, file, corpora i
     ("questions", DEFAULT_PATH, ("seeds", "seeds+lee")),
     ("seeds-fresh", SETS_DIR / "seeds-fresh.jsonl", ("seeds", "seeds+lee")),
     ("lee", SETS_DIR / "lee.jsonl", ("seeds+lee",)),
-    ("lee-fresh", SETS_DIR / "lee-fresh.jsonl", ("seeds+lee",)),  # written 2026-12-02; never tuned on
+    ("lee-fresh", SETS_DIR / "lee-fresh.jsonl", ("seeds+lee",)),  # written 2026-12-02; its held-out part unseen
 )
 RESULTS = Path("eval") / "results"  # relative to the working folder
 # (metric, column heading, the counts it is a share of: numerator, denominator)

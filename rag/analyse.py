@@ -118,8 +118,8 @@ def _facts_of(doc: object) -> Facts:
             words = [t.text for t in token.children if t.dep_ in NAME_PARTS] + [token.text]
             found = {t for w in words for t in terms(w)}
             (subjects if token.dep_ in SUBJECT_DEPS else objects).update(found)
-            role = ROLE_DEPS.get(token.dep_)
-            if role and token.head.pos_ in ("VERB", "AUX"):
+            role = ROLE_DEPS.get(token.dep_)  # names and nouns only: "he", "who" stand for anyone
+            if role and token.pos_ in ("PROPN", "NOUN") and token.head.pos_ in ("VERB", "AUX"):
                 roles.update((verb, role, t) for verb in terms(token.head.text) for t in found)
     return Facts(frozenset(subjects), frozenset(objects), frozenset(roles))
 

@@ -27,7 +27,7 @@ from rag.errors import ContextTooLongError
 from rag.extractive import ExtractiveAnswerer
 from rag.guard import as_data
 from rag.llm import Chat, Message
-from rag.read import Reader, in_context
+from rag.read import Reader, contexts
 from rag.prompts import (
     ANSWER_SYSTEM_PROMPT,
     ANSWER_USER_PROMPT,
@@ -81,7 +81,7 @@ class LLMAnswerer:
             return _refusal(question, self.mode)
         shown = self._shown(question, passages)
         reply, used = self._fitting(shown, lambda s: self.chat.complete(self._messages(question, s)))
-        return self._checker.check(question, reply, [p for p, _ in used], mode=self.mode, strict=self._settings.strict)
+        return self._checked(question, reply, passages, used)
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """The reply's text as it arrives, then the checked Answer (the same one `answer` gives for that reply)."""
@@ -102,8 +102,16 @@ class LLMAnswerer:
         for piece in stream:
             pieces.append(piece)
             yield piece
-        yield self._checker.check(question, "".join(pieces), [p for p, _ in used], mode=self.mode,
-                                  strict=self._settings.strict)
+        yield self._checked(question, "".join(pieces), passages, used)
+
+    def _checked(self, question: str, reply: str, passages: Sequence[Passage],
+                 used: Sequence[tuple[Passage, str]]) -> Answer:
+        """The reply checked against the passages as the model saw them numbered; the Answer lists the passages
+        shown in retrieval's order (what retrieval metrics and "closest articles" read), citations renumbered."""
+        answer = self._checker.check(question, reply, [p for p, _ in used], mode=self.mode,
+                                     strict=self._settings.strict)
+        shown = {p.id for p, _ in used}
+        return dataclasses.replace(answer, passages=tuple(p for p in passages if p.id in shown))
 
     def _shown(self, question: str, passages: Sequence[Passage]) -> list[tuple[Passage, str]]:
         """The passages in the order the LLM sees them, each with the text it is shown."""
@@ -178,9 +186,7 @@ def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int)
     spans = [(n, span) for n, p in enumerate(passages) for span in p.sentences]
     if not spans:
         return [(p, p.text) for p in passages]
-    context = [in_context(p, span, p.sentences[i - 1] if i else None) for p in passages
-               for i, span in enumerate(p.sentences)]
-    scores = reader.score(question, context)
+    scores = reader.score(question, [s for p in passages for s in contexts(p)])
     best: dict[int, list[tuple[float, Span]]] = {}
     for (n, span), score in zip(spans, scores):
         best.setdefault(n, []).append((float(score), span))

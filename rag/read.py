@@ -37,6 +37,7 @@ import numpy as np
 from rag.analyse import Analyser
 from rag.embed import Embedder
 from rag.errors import ConfigError
+from rag.guard import is_injection
 from rag.text import WORD_EDGES, terms
 from rag.types import Passage, Span
 
@@ -73,6 +74,18 @@ def in_context(passage: Passage, span: Span, previous: Span | None) -> Sentence:
     sentence before it (`previous`, None for none) as context, as in training (`train.fit`)."""
     before = passage.quote(previous) if previous else ""
     return Sentence(passage.quote(span), f"{passage.title}\n{before}")
+
+
+def contexts(passage: Passage) -> list[Sentence]:
+    """Every sentence of a passage as the reader reads it (`in_context`); the sentence before is left out when it
+    addresses an AI assistant (`rag.guard`), as the extractive answerer leaves it out."""
+    out = []
+    for i, span in enumerate(passage.sentences):
+        previous = passage.sentences[i - 1] if i else None
+        if previous is not None and is_injection(passage.quote(previous)):
+            previous = None
+        out.append(in_context(passage, span, previous))
+    return out
 
 
 @functools.lru_cache(maxsize=1 << 16)

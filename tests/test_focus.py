@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.generate import GAP, answer_messages, focus
-from rag.read import Reader, in_context
+from rag.read import Reader, contexts
 from rag.retrieve import Retriever
 from rag.index import open_index
 
@@ -45,8 +45,7 @@ def test_passages_are_ordered_by_their_best_sentence_and_the_answer_comes_first(
     question, passages, reader = passages_and_reader
     shown = focus(question, passages, reader, 0)
     assert [text for _, text in shown] == [p.text for p, _ in shown]  # keep 0: whole passages
-    best = [max(reader.score(question, [in_context(p, s, p.sentences[i - 1] if i else None)
-                                        for i, s in enumerate(p.sentences)])) for p, _ in shown]
+    best = [max(reader.score(question, contexts(p))) for p, _ in shown]
     assert best == sorted(best, reverse=True)
     assert shown[0][0].outlet == "Middle East Eye"
     assert "The US will stand by Israel" in shown[0][1]
@@ -61,3 +60,14 @@ def test_shown_texts_replace_the_passages_in_the_prompt_and_whole_passages_are_t
     short = answer_messages(question, [p for p, _ in shown], 3, [text for _, text in shown])[1]["content"]
     assert all(p.text in whole for p in passages)
     assert len(short) < len(whole) / 2
+
+
+def test_the_reader_reads_each_sentence_as_the_extractive_answerer_does(passages_and_reader) -> None:
+    from rag.extractive import _candidates, _sentence
+
+    _, passages, _ = passages_and_reader
+    read = {(p.doc_id, span.start): sentence for p in passages for span, sentence in zip(p.sentences, contexts(p))}
+    candidates = _candidates(passages)
+    assert candidates
+    for c in candidates:
+        assert read[(c.passage.doc_id, c.span.start)] == _sentence(c)

@@ -32,7 +32,8 @@ class Chat:
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
         self.calls += 1
-        return self.reply.format(n=passage_number({"messages": list(messages)}, WARNING))
+        self.n = passage_number({"messages": list(messages)}, WARNING)
+        return self.reply.format(n=self.n)
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
         words = self.complete(messages, max_tokens=max_tokens).split(" ")
@@ -106,3 +107,18 @@ def test_reader_gate_is_read_from_the_environment_and_checked() -> None:
     assert Settings.from_env({"RAG_READER_GATE": "off"}).reader_gate == "off"
     with pytest.raises(ConfigError, match="RAG_READER_GATE"):
         Settings.from_env({"RAG_READER_GATE": "sometimes"}).validate()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_model_reads_the_reader_s_order_and_the_answer_keeps_retrieval_s(seed_settings: Settings, stream) -> None:
+    """Retrieval ranks the warning's passage below another; the model is shown it as [1], its [1] cites it,
+    and the Answer lists the passages shown in retrieval's order."""
+    settings = seed_settings.replace(mode="openai")  # no gate: the model's own answer
+    chat = Chat("Hochstein warned that the US will stand by Israel and not condemn it publicly [{n}].")
+    answer, _ = ask(settings, chat, QUESTION, stream)
+    with Assistant(settings, chat=Chat("")) as assistant:
+        retrieved = assistant.retriever.retrieve(QUESTION, settings.top_k)
+    assert WARNING not in retrieved[0].text
+    assert chat.n == 1
+    assert answer.sentences[0].supported and WARNING in answer.citations[0].quote
+    assert [p.id for p in answer.passages] == [p.id for p in retrieved]
