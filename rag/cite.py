@@ -125,11 +125,11 @@ class CitationChecker:
         claim_vecs, span_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
         row = {k: i for i, k in enumerate(keys)}
         span_terms = [frozenset(terms(t)) for t in texts]
+        claim_terms = [list(dict.fromkeys(terms(sentence))) for sentence in sentences]
         best: dict[int, tuple[float, int]] = {}  # sentence → (score, row of its best span)
-        for i, (sentence, pool) in enumerate(zip(sentences, pools)):
-            sentence_terms = list(dict.fromkeys(terms(sentence)))
+        for i, pool in enumerate(pools):
             scored = [
-                ((float(claim_vecs[i] @ span_vecs[row[k]]) + _coverage(sentence_terms, span_terms[row[k]])) / 2, row[k])
+                ((float(claim_vecs[i] @ span_vecs[row[k]]) + _coverage(claim_terms[i], span_terms[row[k]])) / 2, row[k])
                 for k in ((p.id, s) for p in pool for s in candidates[p.id])
             ]
             if scored:
@@ -145,7 +145,7 @@ class CitationChecker:
             out.append(Support(
                 *spans[keys[j]], score,
                 _missing_facts(sentence, [facts[p.id] for p in pools[i]]),
-                _negation_clash(sentence, frozenset(terms(sentence)), texts[j], span_terms[j]),
+                _negation_clash(sentence, frozenset(claim_terms[i]), texts[j], span_terms[j]),
                 roles.get(i, ()),
             ))
         return out

@@ -20,7 +20,7 @@ from rag.decompose import Part, decompose
 from rag.guard import is_injection, without_markers
 from rag.polar import is_polar, reply, settles
 from rag.prompts import REFUSAL_EMPTY_INDEX, REFUSAL_WEAK_EVIDENCE
-from rag.read import Reader, Sentence, in_context
+from rag.read import Reader, Sentence, in_context, previous_spans
 from rag.retrieve import DUPLICATE_JACCARD, jaccard, shingles
 from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation, Passage, Span
@@ -119,17 +119,14 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
     seen: set[tuple[str, int]] = set()
     out: list[_Candidate] = []
     for p in passages:
-        previous: Span | None = None
-        for span in p.sentences:
+        for span, previous in zip(p.sentences, previous_spans(p)):
             text = p.quote(span)
             key = (p.doc_id, span.start)
-            if is_injection(text):  # addressed to an AI assistant: never an answer, nor its context (rag/guard.py)
-                previous = None
+            if is_injection(text):  # addressed to an AI assistant: never an answer, nor context (rag/guard.py)
                 continue
             if key not in seen and len(text.split()) >= MIN_SENTENCE_WORDS:
                 seen.add(key)
                 out.append(_Candidate(p, span, text, previous))
-            previous = span
     return out
 
 

@@ -37,7 +37,7 @@ from rag.prompts import (
     REFUSAL_EMPTY_INDEX,
 )
 from rag.settings import Settings
-from rag.types import Answer, Passage, Span
+from rag.types import Answer, Passage
 
 T = TypeVar("T")
 
@@ -183,23 +183,20 @@ def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int)
 
     The passage holding the likeliest answer comes first, where a small model looks first. Sentences stay
     verbatim, so what the model copies is still found in the passage by the checker."""
-    spans = [(n, span) for n, p in enumerate(passages) for span in p.sentences]
-    if not spans:
-        return [(p, p.text) for p in passages]
     scores = reader.score(question, [s for p in passages for s in contexts(p)])
-    best: dict[int, list[tuple[float, Span]]] = {}
-    for (n, span), score in zip(spans, scores):
-        best.setdefault(n, []).append((float(score), span))
-    shown = []
+    rows = []
+    at = 0
     for n, p in enumerate(passages):
-        ranked = sorted(best.get(n, []), key=lambda pair: -pair[0])
-        shown.append((-ranked[0][0] if ranked else 0.0, n, p, _cut(p, ranked[:keep]) if keep else p.text))
-    return [(p, text) for _, _, p, text in sorted(shown, key=lambda row: row[:2])]
+        own = [float(x) for x in scores[at : at + len(p.sentences)]]
+        at += len(p.sentences)
+        ranked = sorted(range(len(own)), key=lambda i: -own[i])  # best first; equal scores in article order
+        text = _cut(p, sorted(ranked[:keep])) if keep else p.text
+        rows.append((-own[ranked[0]] if own else 0.0, n, p, text))
+    return [(p, text) for _, _, p, text in sorted(rows, key=lambda row: row[:2])]
 
 
-def _cut(passage: Passage, ranked: Sequence[tuple[float, Span]]) -> str:
-    """The passage's text with only the `ranked` sentences, in article order, "…" for each gap."""
-    chosen = sorted(passage.sentences.index(span) for _, span in ranked)
+def _cut(passage: Passage, chosen: Sequence[int]) -> str:
+    """The passage's text with only its sentences `chosen` (indices, in article order), "…" for each gap."""
     if not chosen or len(chosen) == len(passage.sentences):
         return passage.text
     pieces: list[str] = []

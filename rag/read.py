@@ -76,16 +76,16 @@ def in_context(passage: Passage, span: Span, previous: Span | None) -> Sentence:
     return Sentence(passage.quote(span), f"{passage.title}\n{before}")
 
 
+def previous_spans(passage: Passage) -> list[Span | None]:
+    """For each sentence of a passage, the sentence before it as the reader's context: None for the first, and
+    for one after a sentence addressed to an AI assistant (`rag.guard`), which is never context."""
+    fair = [not is_injection(passage.quote(span)) for span in passage.sentences]
+    return [passage.sentences[i - 1] if i and fair[i - 1] else None for i in range(len(passage.sentences))]
+
+
 def contexts(passage: Passage) -> list[Sentence]:
-    """Every sentence of a passage as the reader reads it (`in_context`); the sentence before is left out when it
-    addresses an AI assistant (`rag.guard`), as the extractive answerer leaves it out."""
-    out = []
-    for i, span in enumerate(passage.sentences):
-        previous = passage.sentences[i - 1] if i else None
-        if previous is not None and is_injection(passage.quote(previous)):
-            previous = None
-        out.append(in_context(passage, span, previous))
-    return out
+    """Every sentence of a passage as the reader reads it (`in_context`, with `previous_spans`)."""
+    return [in_context(passage, span, previous) for span, previous in zip(passage.sentences, previous_spans(passage))]
 
 
 @functools.lru_cache(maxsize=1 << 16)
