@@ -27,6 +27,8 @@ CACHE_SIZE = 1 << 15
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj"})
 OBJECT_DEPS = frozenset({"dobj", "dative", "iobj", "pobj", "attr", "oprd"})
 NAME_PARTS = frozenset({"compound", "flat", "amod", "poss"})  # "Amos" in "US envoy Amos Hochstein"
+QUESTION_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})  # which, who/what, whose, how/when/where/why
+CLAUSE_DEPS = frozenset({"advcl", "relcl", "acl", "ccomp"})  # a clause inside the sentence, not its main one
 ROLE_DEPS = {"nsubj": "subject", "dobj": "object", "dative": "object"}  # who does what to whom, active voice
 
 
@@ -39,14 +41,19 @@ class Facts:
     subjects: frozenset[str]
     objects: frozenset[str]
     roles: frozenset[tuple[str, str, str]] = frozenset()
+    # where the question word of the main clause starts ("Who…", "…, within how many weeks…"), None when there is
+    # none: a "when" in a clause of its own ("What did she tell him when they met?") asks for nothing
+    question_word: int | None = None
 
 
 @dataclass(frozen=True)
 class Entity:
-    """A named entity the recogniser found: its words and its kind (spaCy's label: PERSON, GPE, DATE, …)."""
+    """A named entity the recogniser found: its words, its kind (spaCy's label: PERSON, GPE, DATE, …), and
+    whether it holds a number ("five weeks", "nine hours": counts the recogniser files as DATE or TIME)."""
 
     text: str
     label: str
+    numeric: bool = False
 
 
 class Analyser:
@@ -106,7 +113,7 @@ def _load_pipeline(entities: bool) -> object:
 
 
 def _entities_of(doc: object) -> tuple[Entity, ...]:
-    return tuple(Entity(e.text, e.label_) for e in doc.ents)  # type: ignore[attr-defined]
+    return tuple(Entity(e.text, e.label_, any(t.like_num for t in e)) for e in doc.ents)  # type: ignore[attr-defined]
 
 
 def _facts_of(doc: object) -> Facts:
@@ -121,7 +128,10 @@ def _facts_of(doc: object) -> Facts:
             role = ROLE_DEPS.get(token.dep_)  # names and nouns only: "he", "who" stand for anyone
             if role and token.pos_ in ("PROPN", "NOUN") and token.head.pos_ in ("VERB", "AUX"):
                 roles.update((verb, role, t) for verb in terms(token.head.text) for t in found)
-    return Facts(frozenset(subjects), frozenset(objects), frozenset(roles))
+    asking = (t for t in doc if t.tag_ in QUESTION_TAGS  # type: ignore[attr-defined]
+              and not any(a.dep_ in CLAUSE_DEPS for a in (t, *t.ancestors)))
+    first = next(asking, None)
+    return Facts(frozenset(subjects), frozenset(objects), frozenset(roles), None if first is None else first.idx)
 
 
 def swapped(claim: Facts, evidence: Facts) -> tuple[str, ...]:

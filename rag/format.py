@@ -8,7 +8,8 @@ from rag.types import Answer
 
 def format_answer(answer: Answer) -> str:
     """The answer, then a numbered list of its sources with their quotes."""
-    lines = [textwrap.fill(answer.text, width=100), ""]
+    lines = [textwrap.fill(answer.note, width=100)] if answer.note else []
+    lines += [textwrap.fill(answer.text, width=100), ""]
     if answer.chronology:
         lines += [textwrap.fill(answer.chronology, width=100), ""]
     if answer.filters and answer.answered:

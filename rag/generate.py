@@ -34,6 +34,7 @@ from rag.prompts import (
     CANNOT_ANSWER,
     PASSAGE_TEMPLATE,
     QUOTED_INSTEAD,
+    QUOTED_NOTE,
     REFUSAL_EMPTY_INDEX,
 )
 from rag.settings import Settings
@@ -149,7 +150,7 @@ class GroundedAnswerer:
         if not quoted.answered:
             return quoted
         written = self._llm.answer(question, passages)
-        return written if supported(written) else quoted
+        return written if supported(written) else dataclasses.replace(quoted, note=QUOTED_NOTE)
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """The LLM's text as it arrives (nothing when the reader refuses), then the Answer; when the reader's
@@ -166,7 +167,7 @@ class GroundedAnswerer:
                 yield piece
             else:
                 yield QUOTED_INSTEAD + quoted.text
-                yield quoted
+                yield dataclasses.replace(quoted, note=QUOTED_NOTE)
 
     def _quoted(self, question: str, passages: Sequence[Passage]) -> Answer:
         return dataclasses.replace(self._extractive.answer(question, passages), mode=self.mode)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.analyse import Analyser
+from rag.analyse import Analyser, Entity
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.guard import is_injection
@@ -44,13 +44,19 @@ from rag.types import Passage, Span
 WEIGHTS = Path(__file__).with_name("weights") / "reader.json"
 FEATURES = ("similarity", "coverage", "context_gain", "missing", "length", "role", "answer_type")
 # The kinds of named entity (spaCy's labels) that answer each kind of question; the question words are the
-# classic answer-type classes of question answering, nothing fitted to this project's questions.
+# classic answer-type classes of question answering, nothing fitted to this project's questions. A number may also
+# be a count the recogniser files as a date or a time ("five weeks", "nine hours", "31 years old": NUMBERED).
 ANSWER_KINDS = {
-    "who": frozenset({"PERSON", "ORG"}),
+    "who": frozenset({"PERSON", "ORG", "NORP"}),
     "where": frozenset({"GPE", "LOC", "FAC"}),
     "when": frozenset({"DATE", "TIME"}),
     "number": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
 }
+NUMBERED = frozenset({"DATE", "TIME"})
+# The kinds of question only a sentence naming that kind can answer (`Reader.score`): a count is always a number,
+# while "who", "where" and "when" are often answered by a description the recogniser does not name ("the harbour
+# master", "at the border", "after the strike").
+NAMED_ANSWER_KINDS = frozenset({"number"})
 _ASKS = (
     (re.compile(r"\bhow\s+(many|much|long|old|far|big|large|high)\b", re.I), "number"),
     (re.compile(r"\b(what|which)\s+(year|date|day|month|time)\b", re.I), "when"),
@@ -63,17 +69,19 @@ TOP_ZIPF = 7.0  # a word's weight is TOP_ZIPF minus its Zipf frequency ("the" â‰
 
 @dataclass(frozen=True)
 class Sentence:
-    """A candidate sentence and what surrounds it: the sentence before it and its article's title."""
+    """A candidate sentence and what surrounds it: `context` is its article's title and the sentence before it,
+    `before` that sentence alone."""
 
     text: str
     context: str = ""
+    before: str = ""
 
 
 def in_context(passage: Passage, span: Span, previous: Span | None) -> Sentence:
     """What the reader reads of one sentence of a passage: the sentence, with its article's title and the
     sentence before it (`previous`, None for none) as context, as in training (`train.fit`)."""
     before = passage.quote(previous) if previous else ""
-    return Sentence(passage.quote(span), f"{passage.title}\n{before}")
+    return Sentence(passage.quote(span), f"{passage.title}\n{before}", before)
 
 
 def previous_spans(passage: Passage) -> list[Span | None]:
@@ -112,11 +120,48 @@ def _coverage(question: tuple[tuple[str, float], ...], present: set[str]) -> flo
 
 
 def asks_for(question: str) -> frozenset[str]:
-    """The entity kinds that would answer `question` (empty when it asks for no kind of entity)."""
+    """The entity kinds that would answer `question`, from its words alone (empty when it asks for no kind of
+    entity); `asked_kind` reads the question's main clause instead."""
     for pattern, kind in _ASKS:
         if pattern.search(question):
             return ANSWER_KINDS[kind]
     return frozenset()
+
+
+def asked_kind(question: str, analyser: Analyser) -> str | None:
+    """The kind of thing `question` asks for ("who", "where", "when", "number"), read at the question word of its
+    main clause (`rag.analyse.Facts.question_word`), or None: "What did she tell him when they met?" and "When
+    asked, did he reply?" ask for no kind."""
+    at = analyser.facts([question])[0].question_word
+    if at is None:
+        return None
+    for pattern, kind in _ASKS:
+        if pattern.match(question, at):
+            return kind
+    return None
+
+
+def _names(entities: Sequence[Entity], kind: str, asked: set[str]) -> bool:
+    """Does one of `entities` answer a question of `kind` (its terms `asked`): is it of that kind, or a number
+    in a date or a time for "number", with a word the question does not have?"""
+    labels = ANSWER_KINDS[kind]
+    return any((e.label in labels or (kind == "number" and e.numeric and e.label in NUMBERED))
+               and not set(terms(e.text)) <= asked for e in entities)
+
+
+def names_asked_kind(
+    question: str, sentences: Sequence[Sentence], analyser: Analyser, kinds: Collection[str] = NAMED_ANSWER_KINDS,
+) -> np.ndarray | None:
+    """For a question that asks for one of `kinds` of thing (`asked_kind`): whether each sentence, or the sentence
+    before it (the speaker of "â€¦, he said"), names one the question does not already name. None for other
+    questions."""
+    kind = asked_kind(question, analyser)
+    if kind not in kinds:
+        return None
+    asked = {t for t, _ in question_terms(question)}
+    own = analyser.entities([s.text for s in sentences])
+    before = analyser.entities([s.before for s in sentences])
+    return np.array([_names(a, kind, asked) or _names(b, kind, asked) for a, b in zip(own, before)], dtype=bool)
 
 
 def features(
@@ -136,8 +181,8 @@ def features(
     # only a sentence that names the question's subject can have it as subject or object: only those are parsed
     parse = [i for i, own in enumerate(words) if subject & own]
     found = dict(zip(parse, analyser.facts([sentences[i].text for i in parse])))
-    kinds = asks_for(question) if "answer_type" in wanted else frozenset()
-    entities = analyser.entities([s.text for s in sentences]) if kinds else [()] * len(sentences)
+    kind = asked_kind(question, analyser) if "answer_type" in wanted else None
+    entities = analyser.entities([s.text for s in sentences]) if kind else [()] * len(sentences)
     rows = []
     for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):
         around = own | set(terms(s.context)) if s.context else own
@@ -149,9 +194,8 @@ def features(
         elif i in found and subject & found[i].objects:
             role = -1.0
         answer_type = 0.0
-        if kinds:  # a named thing of the asked kind, not one of the question's own words
-            new = any(e.label in kinds and not set(terms(e.text)) <= asked for e in entities[i])
-            answer_type = 1.0 if new else -1.0
+        if kind:
+            answer_type = 1.0 if _names(entities[i], kind, asked) else -1.0
         rows.append((float(sim), coverage, _coverage(q, around) - coverage, missing,
                      math.log(1 + len(s.text.split())), role, answer_type))
     return np.array(rows)
@@ -174,7 +218,7 @@ class Reader:
                               "Refit them with `python -m train.fit`.")
         self._embedder = embedder
         if analyser is None:
-            analyser = Analyser(entities="answer_type" in fitted["features"])
+            analyser = Analyser(entities=True)
         self._analyser = analyser
         self._fitted = fitted
 
@@ -188,10 +232,14 @@ class Reader:
         return features(question, sentences, self._embedder, self._analyser, self._fitted["features"])
 
     def score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
-        """The probability that each sentence answers `question`, in the order given."""
+        """The probability that each sentence answers `question`, in the order given. A question that asks for a
+        number (how many, how much, how long, how old) is answered only by a sentence that names one, or whose
+        sentence before does (`names_asked_kind`): any other scores 0."""
         if not sentences:
             return np.zeros(0)
-        return self.probability(self.features(question, sentences))
+        scores = self.probability(self.features(question, sentences))
+        named = names_asked_kind(question, sentences, self._analyser)
+        return scores if named is None else np.where(named, scores, 0.0)
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         return probability(self._fitted, features)

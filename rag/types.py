@@ -249,6 +249,8 @@ class Answer:
     text, which the file may no longer hold (`rag index` brings the index up to date). `filters` are those
     the articles were searched with (None: none). `chronology`, when the question asks about order: the cited articles'
     dates, earliest first, when they differ, and the dates the cited passages state (`rag.chronology`); else "".
+    `note` says when an LLM mode answers with the articles' own sentences because the model's answer was not
+    supported (`rag.prompts.QUOTED_NOTE`); else "".
     """
 
     question: str
@@ -265,6 +267,7 @@ class Answer:
     filters: Filters | None = None  # set by `ask()` / `ask_stream()`
     chronology: str = ""  # set by `ask()` / `ask_stream()`
     asked: str = ""  # the question as the user typed it; `question` is the one answered (a follow-up made whole)
+    note: str = ""  # shown above the text: set when the reader's quoted sentences replace an LLM's answer
 
     def __str__(self) -> str:
         """The answer as `rag ask` prints it: its text, then its sources with their quotes."""

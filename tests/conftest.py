@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.analyse import Analyser
 from rag.embed import Embedder, load_embedder
 from rag.index import build_index
 from rag.pipeline import Assistant
@@ -57,6 +58,12 @@ class CountingEmbedder:
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return load_embedder(Settings.from_env({}))
+
+
+@pytest.fixture(scope="session")
+def analyser() -> Analyser:
+    """spaCy's parser with its entity recogniser, as the reader loads it."""
+    return Analyser(entities=True)
 
 
 def make_settings(tmp: Path, corpus: Path = SEEDS, chroma_url: str | None = None, **overrides: object) -> Settings:

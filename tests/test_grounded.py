@@ -12,9 +12,10 @@ from fake_openai import passage_number
 from rag.errors import ConfigError
 from rag.llm import Message
 from rag.pipeline import Assistant
-from rag.prompts import CANNOT_ANSWER, QUOTED_INSTEAD
+from rag.prompts import CANNOT_ANSWER, QUOTED_INSTEAD, QUOTED_NOTE
 from rag.settings import Settings
 from rag.types import Answer
+from ui.render import answer_html
 
 QUESTION = "What did Hochstein warn Hezbollah?"
 WARNING = "stand by Israel"
@@ -88,6 +89,9 @@ def test_the_reader_s_sentences_stand_in_for_a_declined_or_unsupported_answer(
     assert chat.calls == 1 and answer.mode == "local"
     assert_quoted(answer)
     assert answer.text == extractive.text and answer.citations == extractive.citations
+    # asked or streamed, the Answer says that the articles' sentences replace the model's, and so does its text
+    assert answer.note == QUOTED_NOTE and not extractive.note
+    assert str(answer).startswith(QUOTED_NOTE) and "answer-note\">The model gave no answer" in answer_html(answer)
     if stream:  # the model's words were shown as they came: a note then says what replaces them
         shown = "".join(pieces)
         assert shown.startswith(reply.split(" ")[0]) and shown.endswith(QUOTED_INSTEAD + answer.text)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.errors import ConfigError
-from rag.read import FEATURES, WEIGHTS, Reader, Sentence, asks_for, features, word_weight
+from rag.read import FEATURES, WEIGHTS, Reader, Sentence, asked_kind, asks_for, features, word_weight
 
 ANSWER = Sentence("“The US will stand by Israel and not condemn them publicly if it launches an offensive against "
                   "Hezbollah,” Hochstein warned the Lebanese officials, according to the Arab official.")
@@ -119,12 +119,46 @@ def test_the_answer_type_feature_comes_from_the_recogniser(embedder) -> None:
 @pytest.mark.parametrize(("question", "kinds"), [
     ("How many civilians were killed?", {"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
     ("In what year was the border settled?", {"DATE", "TIME"}),
-    ("whom did she thank", {"PERSON", "ORG"}),
+    ("whom did she thank", {"PERSON", "ORG", "NORP"}),
     ("Where is the Kirya?", {"GPE", "LOC", "FAC"}),
     ("Why did Hezbollah reject the proposals?", set()),
 ])
-def test_what_kind_of_thing_a_question_asks_for(question, kinds) -> None:
+def test_what_kind_of_thing_a_question_asks_for_from_its_words(question, kinds) -> None:
     assert asks_for(question) == kinds
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How many civilians were killed?", "number"),
+    ("According to Hochstein, within how many weeks did Israel plan to pause the fighting?", "number"),
+    ("how long has he been held at villawood", "number"),
+    ("In what year was the border settled?", "when"),
+    ("whom did she thank", "who"),
+    ("Where is the Kirya?", "where"),
+    ("Why did Hezbollah reject the proposals?", None),
+    # a question word in a clause of its own asks for nothing: the main clause decides
+    ("What did President Isaac Herzog tell Hochstein when they met?", None),
+    ("When asked about the talks, did the Prime Minister's Office reply?", None),
+])
+def test_the_kind_of_thing_a_question_asks_for_is_read_in_its_main_clause(analyser, question, kind) -> None:
+    assert asked_kind(question, analyser) == kind
+
+
+def test_a_question_that_asks_for_a_number_is_answered_only_by_a_sentence_that_names_one(embedder, analyser) -> None:
+    reader = Reader(embedder, analyser)
+    sentences = [
+        Sentence("Israel plans to pause wide-scale fighting in Gaza in the next five weeks."),  # a count filed as DATE
+        Sentence("Israel plans to pause wide-scale fighting in Gaza soon."),
+        Sentence("Israel will pause the fighting in Gaza, he said.", before="Hochstein said 300 troops would leave."),
+    ]
+    weeks = reader.score("How many weeks until Israel pauses the fighting in Gaza?", sentences)
+    assert weeks[0] > 0 and weeks[1] == 0.0
+    assert weeks[2] > 0  # the number may be in the sentence before ("…, he said")
+    # a number the question itself names answers nothing
+    assert reader.score("How many of the 300 troops will leave Gaza?", [Sentence("All 300 troops will leave Gaza.")])[0] == 0.0
+    # other questions are scored as the model scores them, even when the recogniser names no answer in the sentence
+    for question in ("What does Israel plan in Gaza?", "Who will pause the fighting in Gaza?"):
+        assert np.allclose(reader.score(question, sentences),
+                           reader.probability(reader.features(question, sentences)))
 
 
 def test_weights_fitted_on_some_of_the_features_use_only_those(tmp_path, embedder) -> None:

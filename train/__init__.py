@@ -1,7 +1,7 @@
-"""Train: how the reader model (`rag/weights/reader/`) is made from data the project writes itself.
+"""Train: how the reader's weights (`rag/weights/reader.json`) are made from data the project writes itself.
 
-`python -m train.questions` has a local LLM write questions about training articles;
-`python -m train.fit` turns them into (question, sentence) pairs, fine-tunes the bundled
-MiniLM encoder as a cross-encoder on them and exports it to int8 ONNX. Neither runs at
-answer time; both need the dev install (torch, the local model).
+`python -m train.questions` has a local LLM write questions about training articles (and
+`train.answer_questions`, `train.unanswerable` other kinds of them); `python -m train.fit` turns them into
+(question, sentence) pairs and fits the reader's logistic regression on the features of `rag.read`.
+None of it runs at answer time; it needs the `train` extra and, to write questions, the local model.
 """

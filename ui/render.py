@@ -118,7 +118,8 @@ def answer_html(answer: Answer, seconds: float | None = None) -> str:
             parts.append(f'<span class="sentence unsupported" title="{why}">{_esc(s.text)}</span>{links}'
                          f'<span class="unsupported-flag" title="{why}">unsupported</span>')
     body = " ".join(parts) if parts else _esc(answer.text)
-    return (f'<div class="answer final mode-{html.escape(answer.mode)}"><p class="answer-text">{body}</p>'
+    note = f'<p class="answer-note">{_esc(answer.note)}</p>' if answer.note else ""
+    return (f'<div class="answer final mode-{html.escape(answer.mode)}">{note}<p class="answer-text">{body}</p>'
             f"{_chronology(answer)}{_stale(answer)}{_checked(answer)}{_sources(answer)}{footer}</div>")
 
 
