@@ -13,6 +13,7 @@ something of the kind the question asks for, beyond what the question already na
 """
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections import OrderedDict
@@ -57,19 +58,19 @@ class Entity:
 
 
 class Analyser:
-    """spaCy's small English pipeline, loaded once; safe to share between threads. The tagger and parser
-    always; the entity recogniser only with `entities=True` (for `entities()`: most weights never ask)."""
+    """spaCy's small English pipeline, loaded once per process (and kept, like the embedding model: every
+    Analyser made with the same `entities` shares it and its lock); safe to share between threads. The tagger
+    and parser always; the entity recogniser with `entities=True` (for `entities()`)."""
 
     def __init__(self, cache_size: int = CACHE_SIZE, entities: bool = False) -> None:
         try:
-            self._nlp = _load_pipeline(entities)
+            self._nlp, self._lock = _shared_pipeline(entities)
         except (ImportError, OSError) as exc:
             raise ConfigError(
                 f"The parser the reader uses ({PIPELINE} {PIPELINE_VERSION}) is not installed ({exc}). "
                 f"Install it with `pip install {PIPELINE.replace('_', '-')}=={PIPELINE_VERSION}` "
                 "(or reinstall newsqa)."
             ) from None
-        self._lock = threading.Lock()  # a spaCy pipeline is not documented as thread-safe
         self._cache: OrderedDict[str, Facts] = OrderedDict()
         self._entities: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
         self._cache_size = cache_size
@@ -96,6 +97,12 @@ class Analyser:
             while len(cache) > self._cache_size:
                 cache.popitem(last=False)
             return out
+
+
+@functools.lru_cache(maxsize=2)
+def _shared_pipeline(entities: bool) -> tuple[object, threading.Lock]:
+    """The pipeline and the lock every use of it takes (a spaCy pipeline is not documented as thread-safe)."""
+    return _load_pipeline(entities), threading.Lock()
 
 
 def _load_pipeline(entities: bool) -> object:
