@@ -12,11 +12,13 @@ project wrote itself (train/), over features that mean the same in any folder:
 - `length`: the sentence's length in words (log);
 - `role`: +1 when the question's subject is a subject of the sentence ("Hochstein warned…"), -1 when it
   is only an object there ("He warned Hochstein…"), else 0 (`rag.analyse`: spaCy's trained parser);
-- `answer_type`: for a question that asks for a kind of thing (who: a person or organisation; where: a
-  place; when: a date; how many/much: a number or sum), +1 when the sentence names one the question does
-  not already name, -1 when it names none; 0 for other questions (spaCy's trained entity recogniser).
-  The shipped weights leave it out (README, "Calibrating refusals"); weights name the features they use,
-  and only those are computed.
+- `answer_type`: for a question that asks for a kind of thing (`asked_kind`, read in its main clause; who:
+  a person, organisation or group; where: a place; when: a date; how many/much/long/old: a number), +1 when
+  the sentence names one the question does not already name, -1 when it names none; 0 for other questions
+  (spaCy's trained entity recogniser). The shipped weights leave it out (README, "Calibrating refusals");
+  weights name the features they use, and only those are computed.
+Past the model, one check with nothing fitted (`Reader.score`): a question that asks for a number is answered
+only by a sentence that names one, or whose sentence before does; every other sentence scores 0.
 No feature depends on what else was retrieved or on how many articles are indexed, so one threshold
 on the probability decides refusals for a folder of five articles or of thousands. The weights live in
 `rag/weights/reader.json`, fitted on questions a local LLM wrote about sentences of news articles
