@@ -8,8 +8,8 @@ the same of an answer's sentence and its evidence (`swapped`). Analyses are cach
 sentences come back question after question.
 
 Its trained recogniser also names the sentence's entities with their kind (a person, a place, a date, a
-sum, …), run on its own (`entities`) for the reader's answer-type feature: does the sentence name
-something of the kind the question asks for, beyond what the question already names?
+sum, …), run on its own (`entities`) for the reader: does the sentence name something of the kind the
+question asks for, beyond what the question already names (its count check, and the answer-type feature)?
 """
 from __future__ import annotations
 
@@ -74,6 +74,11 @@ class Analyser:
         self._cache: OrderedDict[str, Facts] = OrderedDict()
         self._entities: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
         self._cache_size = cache_size
+
+    @property
+    def recognises_entities(self) -> bool:
+        """Was it made with the entity recogniser (`entities=True`)?"""
+        return "ner" in self._nlp.pipe_names
 
     def facts(self, texts: list[str]) -> list[Facts]:
         """The Facts of each text; texts not seen lately are parsed together."""

@@ -98,9 +98,9 @@ class ExtractiveAnswerer:
             top = int(np.argmax(scores))
             # a part is often vaguer than a whole question ("…about Nasrallah"): its sentence may also qualify
             # by naming every telling word of it
-            if scores[top] < self._settings.min_answer_score and not settles(
+            if scores[top] <= 0.0 or (scores[top] < self._settings.min_answer_score and not settles(
                 part.question, pool[top].text, _sentence(pool[top]).context
-            ):
+            )):  # 0: the count check found no number
                 return None
             weakest = min(weakest, float(scores[top]))
             if _distinct(pool[top], picked):

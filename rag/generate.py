@@ -184,7 +184,7 @@ def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int)
 
     The passage holding the likeliest answer comes first, where a small model looks first. Sentences stay
     verbatim, so what the model copies is still found in the passage by the checker."""
-    scores = reader.score(question, [s for p in passages for s in contexts(p)])
+    scores = reader.model_score(question, [s for p in passages for s in contexts(p)])
     rows = []
     at = 0
     for n, p in enumerate(passages):

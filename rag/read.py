@@ -17,8 +17,8 @@ project wrote itself (train/), over features that mean the same in any folder:
   the sentence names one the question does not already name, -1 when it names none; 0 for other questions
   (spaCy's trained entity recogniser). The shipped weights leave it out (README, "Calibrating refusals");
   weights name the features they use, and only those are computed.
-Past the model, one check with nothing fitted (`Reader.score`): a question that asks for a number is answered
-only by a sentence that names one, or whose sentence before does; every other sentence scores 0.
+Past the model, one check with nothing fitted (`Reader.score`): a question that asks for a count is answered
+only by a sentence that names a number; every other sentence scores 0.
 No feature depends on what else was retrieved or on how many articles are indexed, so one threshold
 on the probability decides refusals for a folder of five articles or of thousands. The weights live in
 `rag/weights/reader.json`, fitted on questions a local LLM wrote about sentences of news articles
@@ -55,35 +55,36 @@ ANSWER_KINDS = {
     "number": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
 }
 NUMBERED = frozenset({"DATE", "TIME"})
-# The kinds of question only a sentence naming that kind can answer (`Reader.score`): a count is always a number,
-# while "who", "where" and "when" are often answered by a description the recogniser does not name ("the harbour
-# master", "at the border", "after the strike").
-NAMED_ANSWER_KINDS = frozenset({"number"})
+# The kind of question only a sentence naming that kind can answer (`Reader.score`): "how many", "how much",
+# "how long", "how old" ask for a count, always a number ("how far", "how big" may ask for an extent, "how much
+# influence" rarely asks for a sum: the check leaves them alone, as it leaves "who", "where" and "when", which are
+# often answered by a description the recogniser does not name: "the harbour master", "after the strike").
+COUNT = re.compile(r"\bhow\s+(many|much|old|long(?!\s+ago))\b", re.I)
 _ASKS = (
+    (re.compile(r"\bhow\s+long\s+ago\b", re.I), "when"),
     (re.compile(r"\bhow\s+(many|much|long|old|far|big|large|high)\b", re.I), "number"),
     (re.compile(r"\b(what|which)\s+(year|date|day|month|time)\b", re.I), "when"),
     (re.compile(r"\b(who|whom|whose)\b", re.I), "who"),
     (re.compile(r"\bwhere\b", re.I), "where"),
     (re.compile(r"\bwhen\b", re.I), "when"),
 )
+FIGURES = re.compile(r"\d+(?:[.,]\d+)*")
 TOP_ZIPF = 7.0  # a word's weight is TOP_ZIPF minus its Zipf frequency ("the" ≈ 7.7 weighs 0, "Hochstein" ≈ 1.5 weighs 5.5)
 
 
 @dataclass(frozen=True)
 class Sentence:
-    """A candidate sentence and what surrounds it: `context` is its article's title and the sentence before it,
-    `before` that sentence alone."""
+    """A candidate sentence and what surrounds it: the sentence before it and its article's title."""
 
     text: str
     context: str = ""
-    before: str = ""
 
 
 def in_context(passage: Passage, span: Span, previous: Span | None) -> Sentence:
     """What the reader reads of one sentence of a passage: the sentence, with its article's title and the
     sentence before it (`previous`, None for none) as context, as in training (`train.fit`)."""
     before = passage.quote(previous) if previous else ""
-    return Sentence(passage.quote(span), f"{passage.title}\n{before}", before)
+    return Sentence(passage.quote(span), f"{passage.title}\n{before}")
 
 
 def previous_spans(passage: Passage) -> list[Span | None]:
@@ -122,8 +123,10 @@ def _coverage(question: tuple[tuple[str, float], ...], present: set[str]) -> flo
 
 
 def asks_for(question: str) -> frozenset[str]:
-    """The entity kinds that would answer `question`, from its words alone (empty when it asks for no kind of
-    entity); `asked_kind` reads the question's main clause instead."""
+    """The entity kinds that would answer `question`, from its words alone, wherever they are (empty when it asks
+    for no kind of entity). Only the training data's filter uses it (`train.answer_questions.agrees`); the reader
+    reads the question's main clause instead (`asked_kind`), so the two differ on "What did she tell him when
+    they met?"."""
     for pattern, kind in _ASKS:
         if pattern.search(question):
             return ANSWER_KINDS[kind]
@@ -143,27 +146,30 @@ def asked_kind(question: str, analyser: Analyser) -> str | None:
     return None
 
 
-def _names(entities: Sequence[Entity], kind: str, asked: set[str]) -> bool:
-    """Does one of `entities` answer a question of `kind` (its terms `asked`): is it of that kind, or a number
-    in a date or a time for "number", with a word the question does not have?"""
+def _words(text: str) -> set[str]:
+    """A text's terms and its figures ("5", "3.1"): terms alone drop one-character tokens such as "5"."""
+    return set(terms(text)) | set(FIGURES.findall(text))
+
+
+def _names(entities: Sequence[Entity], kind: str, question: str) -> bool:
+    """Does one of `entities` answer a question of `kind`: is it of that kind (or, for "number", a date or time
+    that holds a number), with a word or figure `question` does not have?"""
     labels = ANSWER_KINDS[kind]
+    asked = _words(question)
     return any((e.label in labels or (kind == "number" and e.numeric and e.label in NUMBERED))
-               and not set(terms(e.text)) <= asked for e in entities)
+               and (_words(e.text) - asked if _words(e.text) else e.text.lower() not in question.lower())
+               for e in entities)
 
 
-def names_asked_kind(
-    question: str, sentences: Sequence[Sentence], analyser: Analyser, kinds: Collection[str] = NAMED_ANSWER_KINDS,
-) -> np.ndarray | None:
-    """For a question that asks for one of `kinds` of thing (`asked_kind`): whether each sentence, or the sentence
-    before it (the speaker of "…, he said"), names one the question does not already name. None for other
+def names_a_count(question: str, sentences: Sequence[Sentence], analyser: Analyser) -> np.ndarray | None:
+    """For a question that asks for a count ("how many", "how much", "how long", "how old", in its main clause:
+    `asked_kind`): whether each sentence names a number the question does not already name. None for other
     questions."""
-    kind = asked_kind(question, analyser)
-    if kind not in kinds:
+    at = analyser.facts([question])[0].question_word
+    if at is None or not COUNT.match(question, at):
         return None
-    asked = {t for t, _ in question_terms(question)}
-    own = analyser.entities([s.text for s in sentences])
-    before = analyser.entities([s.before for s in sentences])
-    return np.array([_names(a, kind, asked) or _names(b, kind, asked) for a, b in zip(own, before)], dtype=bool)
+    found = analyser.entities([s.text for s in sentences])
+    return np.array([_names(e, "number", question) for e in found], dtype=bool)
 
 
 def features(
@@ -197,17 +203,17 @@ def features(
             role = -1.0
         answer_type = 0.0
         if kind:
-            answer_type = 1.0 if _names(entities[i], kind, asked) else -1.0
+            answer_type = 1.0 if _names(entities[i], kind, question) else -1.0
         rows.append((float(sim), coverage, _coverage(q, around) - coverage, missing,
                      math.log(1 + len(s.text.split())), role, answer_type))
     return np.array(rows)
 
 
 class Reader:
-    """Scores candidate sentences for a question with the fitted logistic regression.
+    """Scores candidate sentences for a question with the fitted logistic regression, and the count check.
 
-    `analyser` is the parser (`rag.analyse.Analyser`, with its entity recogniser when the weights use
-    `answer_type`); one is loaded when none is passed."""
+    `analyser` is the parser with its entity recogniser (`rag.analyse.Analyser(entities=True)`); one is loaded
+    when none is passed."""
 
     def __init__(self, embedder: Embedder, analyser: Analyser | None = None, weights: Path = WEIGHTS) -> None:
         try:
@@ -221,6 +227,8 @@ class Reader:
         self._embedder = embedder
         if analyser is None:
             analyser = Analyser(entities=True)
+        elif not analyser.recognises_entities:
+            raise ConfigError("The reader needs the parser's entity recogniser: pass Analyser(entities=True).")
         self._analyser = analyser
         self._fitted = fitted
 
@@ -235,13 +243,18 @@ class Reader:
 
     def score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The probability that each sentence answers `question`, in the order given. A question that asks for a
-        number (how many, how much, how long, how old) is answered only by a sentence that names one, or whose
-        sentence before does (`names_asked_kind`): any other scores 0."""
+        count (how many, how much, how long, how old) is answered only by a sentence that names a number
+        (`names_a_count`): any other scores 0."""
+        scores = self.model_score(question, sentences)
+        named = names_a_count(question, sentences, self._analyser) if len(scores) else None
+        return scores if named is None else np.where(named, scores, 0.0)
+
+    def model_score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
+        """The fitted model's probability for each sentence, without the count check: how near each sentence
+        comes to answering, which `rag.generate.focus` uses to choose what an LLM reads."""
         if not sentences:
             return np.zeros(0)
-        scores = self.probability(self.features(question, sentences))
-        named = names_asked_kind(question, sentences, self._analyser)
-        return scores if named is None else np.where(named, scores, 0.0)
+        return self.probability(self.features(question, sentences))
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         return probability(self._fitted, features)

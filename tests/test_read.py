@@ -143,22 +143,34 @@ def test_the_kind_of_thing_a_question_asks_for_is_read_in_its_main_clause(analys
     assert asked_kind(question, analyser) == kind
 
 
-def test_a_question_that_asks_for_a_number_is_answered_only_by_a_sentence_that_names_one(embedder, analyser) -> None:
+def test_a_question_that_asks_for_a_count_is_answered_only_by_a_sentence_that_names_a_number(embedder, analyser) -> None:
     reader = Reader(embedder, analyser)
     sentences = [
         Sentence("Israel plans to pause wide-scale fighting in Gaza in the next five weeks."),  # a count filed as DATE
         Sentence("Israel plans to pause wide-scale fighting in Gaza soon."),
-        Sentence("Israel will pause the fighting in Gaza, he said.", before="Hochstein said 300 troops would leave."),
+        Sentence("Israel will pause the fighting in Gaza for 5 weeks."),  # one digit: a figure, not a term
+        Sentence("Israel will pause the fighting in Gaza, he said.",
+                 "Talks\nHochstein said 300 troops would leave."),  # a number only in the sentence before
     ]
     weeks = reader.score("How many weeks until Israel pauses the fighting in Gaza?", sentences)
-    assert weeks[0] > 0 and weeks[1] == 0.0
-    assert weeks[2] > 0  # the number may be in the sentence before ("…, he said")
+    assert weeks[0] > 0 and weeks[2] > 0
+    assert weeks[1] == 0.0 and weeks[3] == 0.0  # the sentence before is not quoted with it: its number is no answer
+    assert reader.score("By how much did prices rise?", [Sentence("Prices rose 5% in March.")])[0] > 0
     # a number the question itself names answers nothing
     assert reader.score("How many of the 300 troops will leave Gaza?", [Sentence("All 300 troops will leave Gaza.")])[0] == 0.0
-    # other questions are scored as the model scores them, even when the recogniser names no answer in the sentence
-    for question in ("What does Israel plan in Gaza?", "Who will pause the fighting in Gaza?"):
-        assert np.allclose(reader.score(question, sentences),
-                           reader.probability(reader.features(question, sentences)))
+    # other questions are scored as the model scores them, even when the recogniser names no number in the
+    # sentence: "how long ago" asks when, "how far" may ask for an extent, "who" is often a description
+    for question in ("What does Israel plan in Gaza?", "Who will pause the fighting in Gaza?",
+                     "How long ago did Israel plan the pause in Gaza?", "How far will Israel go in Gaza?"):
+        assert np.allclose(reader.score(question, sentences), reader.model_score(question, sentences))
+
+
+def test_the_reader_needs_the_entity_recogniser(embedder) -> None:
+    from rag.analyse import Analyser
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="entities=True"):
+        Reader(embedder, Analyser())
 
 
 def test_weights_fitted_on_some_of_the_features_use_only_those(tmp_path, embedder) -> None:
