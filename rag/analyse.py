@@ -86,7 +86,7 @@ class Analyser:
 
     def entities(self, texts: list[str]) -> list[tuple[Entity, ...]]:
         """The named entities of each text (the recogniser alone: it has its own token vectors)."""
-        if "ner" not in self._nlp.pipe_names:
+        if not self.recognises_entities:
             raise ValueError("This Analyser was made without its entity recogniser: use Analyser(entities=True).")
         return self._cached(self._entities, texts, _entities_of, disable=[n for n in self._nlp.pipe_names if n != "ner"])
 

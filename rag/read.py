@@ -151,14 +151,18 @@ def _words(text: str) -> set[str]:
     return set(terms(text)) | set(FIGURES.findall(text))
 
 
-def _names(entities: Sequence[Entity], kind: str, question: str) -> bool:
+def _names(entities: Sequence[Entity], kind: str, question: str, asked: set[str]) -> bool:
     """Does one of `entities` answer a question of `kind`: is it of that kind (or, for "number", a date or time
-    that holds a number), with a word or figure `question` does not have?"""
+    that holds a number), with a word or figure `question` (its `_words`: `asked`) does not have?"""
     labels = ANSWER_KINDS[kind]
-    asked = _words(question)
     return any((e.label in labels or (kind == "number" and e.numeric and e.label in NUMBERED))
-               and (_words(e.text) - asked if _words(e.text) else e.text.lower() not in question.lower())
-               for e in entities)
+               and _new(e, question, asked) for e in entities)
+
+
+def _new(entity: Entity, question: str, asked: set[str]) -> bool:
+    """Has `entity` a word or figure the question (its `_words`: `asked`) lacks? With neither, its text decides."""
+    own = _words(entity.text)
+    return bool(own - asked) if own else entity.text.lower() not in question.lower()
 
 
 def names_a_count(question: str, sentences: Sequence[Sentence], analyser: Analyser) -> np.ndarray | None:
@@ -169,7 +173,8 @@ def names_a_count(question: str, sentences: Sequence[Sentence], analyser: Analys
     if at is None or not COUNT.match(question, at):
         return None
     found = analyser.entities([s.text for s in sentences])
-    return np.array([_names(e, "number", question) for e in found], dtype=bool)
+    asked = _words(question)
+    return np.array([_names(e, "number", question, asked) for e in found], dtype=bool)
 
 
 def features(
@@ -191,6 +196,7 @@ def features(
     found = dict(zip(parse, analyser.facts([sentences[i].text for i in parse])))
     kind = asked_kind(question, analyser) if "answer_type" in wanted else None
     entities = analyser.entities([s.text for s in sentences]) if kind else [()] * len(sentences)
+    asked_words = _words(question) if kind else set()
     rows = []
     for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):
         around = own | set(terms(s.context)) if s.context else own
@@ -203,7 +209,7 @@ def features(
             role = -1.0
         answer_type = 0.0
         if kind:
-            answer_type = 1.0 if _names(entities[i], kind, question) else -1.0
+            answer_type = 1.0 if _names(entities[i], kind, question, asked_words) else -1.0
         rows.append((float(sim), coverage, _coverage(q, around) - coverage, missing,
                      math.log(1 + len(s.text.split())), role, answer_type))
     return np.array(rows)
