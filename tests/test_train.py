@@ -70,3 +70,16 @@ def test_generated_rows_are_appended_in_order_and_failures_skipped(tmp_path) -> 
     assert [json.loads(line)["i"] for line in out.read_text().splitlines()] == [-1, 0, 2, 3, 4, 5]
     assert [r["i"] for r in load_rows(out, 0)] == [-1, 0, 2, 3, 4, 5]  # what a resumed run reads back
     assert load_rows(out, 2) == [{"i": -1}, {"i": 0}] and load_rows(tmp_path / "none.jsonl", 0) == []
+
+
+def test_a_rewording_is_kept_only_if_it_keeps_the_question_s_meaning(embedder) -> None:
+    from train.paraphrase import faithful
+
+    question = "Who is taking over as Lleyton Hewitt's coach?"
+    rewrites = ["Who will be Lleyton Hewitt's new coach?",  # kept: the same question in other words
+                "who will be Lleyton Hewitt's new coach?",  # the same rewrite twice counts once
+                "What is the weather in Sydney today?",  # another question
+                "Hewitt coach",  # too short to be a question
+                "who is taking over as lleyton hewitt's coach?"]  # the question itself
+    assert faithful(question, rewrites, embedder) == ["Who will be Lleyton Hewitt's new coach?"]
+    assert faithful(question, [], embedder) == []
