@@ -19,11 +19,13 @@ from rag.errors import ClosedError, FilterError, IndexMissingError, QuestionErro
 from rag.followup import Turn, standalone_question
 from rag.index import Index, build_index, index_exists, index_folders, open_index
 from rag.llm import Chat, ChatModel
+from rag.prompts import CORRECTED_NOTE
 from rag.read import Reader
 from rag.response import Response
 from rag.retrieve import Retriever
 from rag.scope import no_match, scope
 from rag.settings import Settings, check_top_k
+from rag.spell import corrected
 from rag.stale import mark_stale, stale_files
 from rag.types import Answer, ArticleInfo, Filters, FolderInfo, IndexReport, Passage, StaleFile, Timing
 
@@ -150,9 +152,9 @@ class Assistant:
     ) -> Answer:
         """Answer one question; see `rag.ask` for the details (`filters`: the articles it may be answered from)."""
         started = time.perf_counter()
-        answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict, filters)
+        answerer, standalone, passages, note = self._prepare(question, top_k, history, mode, strict, filters)
         answer = passages if isinstance(passages, Answer) else answerer.answer(standalone, passages)
-        answer = self._finished(answer, question, filters)
+        answer = self._finished(answer, question, filters, note)
         took = time.perf_counter() - started
         return dataclasses.replace(answer, timing=Timing(took, took))  # no words before the whole answer
 
@@ -162,12 +164,12 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """The answer's text as it is written, then the checked Answer; see `rag.ask_stream`."""
         started = time.perf_counter()
-        answerer, standalone, passages = self._prepare(question, top_k, history, mode, strict, filters)
+        answerer, standalone, passages, note = self._prepare(question, top_k, history, mode, strict, filters)
         first_words = None
         pieces = iter((passages.text, passages)) if isinstance(passages, Answer) else answerer.stream(standalone, passages)
         for piece in pieces:
             if isinstance(piece, Answer):
-                piece = self._finished(piece, question, filters)
+                piece = self._finished(piece, question, filters, note)
                 took = time.perf_counter() - started
                 yield dataclasses.replace(piece, timing=Timing(took if first_words is None else first_words, took))
                 return
@@ -199,11 +201,12 @@ class Assistant:
         """The indexed articles (these, or all) whose files changed or vanished since indexing."""
         return stale_files(sorted(self._index().store.files(doc_ids).values(), key=lambda record: record.doc_id))
 
-    def _finished(self, answer: Answer, asked: str, filters: Filters | None) -> Answer:
-        """The answer checked against the files, with the question as typed, its filters and, if the question asks
-        about order, its dates."""
+    def _finished(self, answer: Answer, asked: str, filters: Filters | None, note: str = "") -> Answer:
+        """The answer checked against the files, with the question as typed, its filters, `note` (what the question
+        was corrected to) before the answerer's own note and, if the question asks about order, its dates."""
         answer = with_chronology(self._checked_against_files(answer))
-        return dataclasses.replace(answer, asked=asked, filters=filters)
+        note = " ".join(n for n in (note, answer.note) if n)
+        return dataclasses.replace(answer, asked=asked, filters=filters, note=note)
 
     def _checked_against_files(self, answer: Answer) -> Answer:
         """The answer, with the retrieved articles whose files changed since indexing listed and their citations marked.
@@ -227,9 +230,9 @@ class Assistant:
     def _prepare(
         self, question: str, top_k: int | None, history: Sequence[Turn], mode: str | None, strict: bool | None,
         filters: Filters | None = None,
-    ) -> tuple[Answerer, str, list[Passage] | Answer]:
-        """The answerer, the question as it stands alone, and its passages (or, if the filters leave no
-        article, the refusal that says so)."""
+    ) -> tuple[Answerer, str, list[Passage] | Answer, str]:
+        """The answerer, the question as it stands alone (its misspelt words corrected: `rag.spell`), its passages
+        (or, if the filters leave no article, the refusal that says so), and a note naming the corrections."""
         question = _check_question(question, self.settings.max_question_chars)
         if top_k is not None:
             check_top_k(top_k)
@@ -244,9 +247,13 @@ class Assistant:
         within = scope(retriever.store, filters)  # None without filters: no look-up at all
         if within is not None and not within.doc_ids:
             text = no_match(retriever.store, within.filters)
-            return answerer, standalone, Answer(standalone, text, False, answerer.mode, (), (), (), reason=text)
-        return answerer, standalone, retriever.retrieve(standalone, top_k or self.settings.top_k,
-                                                        only=None if within is None else within.doc_ids)
+            return answerer, standalone, Answer(standalone, text, False, answerer.mode, (), (), (), reason=text), ""
+        k, only = top_k or self.settings.top_k, None if within is None else within.doc_ids
+        passages = retriever.retrieve(standalone, k, only=only)
+        fixed = corrected(standalone, [text for p in passages for text in (p.title, p.text)])
+        if fixed is None:
+            return answerer, standalone, passages, ""
+        return answerer, fixed, retriever.retrieve(fixed, k, only=only), CORRECTED_NOTE.format(question=fixed)
 
     def _variant(self, mode: str | None, strict: bool | None) -> Settings:
         if mode in (None, self.settings.mode) and strict in (None, self.settings.strict):

@@ -243,14 +243,16 @@ class Answer:
     `text` carries `[n]` markers that refer to `citations[i].n`; `citations` lists only
     the sources some sentence cites; `passages` lists everything retrieved, cited or not;
     `reason` says why the answer was refused. `question` is the question answered: a follow-up ("What did he
-    say next?") rewritten to stand alone; `asked` keeps the words the user typed. `invalid_citations` counts the markers an
+    say next?") rewritten to stand alone, or a misspelt question corrected (`rag.spell`); `asked` keeps the words the
+    user typed. `invalid_citations` counts the markers an
     LLM wrote that point at no passage (they are dropped from `text`). `stale` lists the retrieved
     articles whose files changed or vanished since they were indexed: their quotes are the indexed
     text, which the file may no longer hold (`rag index` brings the index up to date). `filters` are those
     the articles were searched with (None: none). `chronology`, when the question asks about order: the cited articles'
     dates, earliest first, when they differ, and the dates the cited passages state (`rag.chronology`); else "".
-    `note` says when an LLM mode answers with the articles' own sentences because the model's answer was not
-    supported (`rag.prompts.QUOTED_NOTE`); else "".
+    `note` says what a misspelt question was read as (`rag.prompts.CORRECTED_NOTE`), and when an LLM mode answers
+    with the articles' own sentences because the model's answer was not supported (`rag.prompts.QUOTED_NOTE`);
+    else "".
     """
 
     question: str
@@ -266,8 +268,9 @@ class Answer:
     stale: tuple[StaleFile, ...] = ()  # set by `ask()` / `ask_stream()`
     filters: Filters | None = None  # set by `ask()` / `ask_stream()`
     chronology: str = ""  # set by `ask()` / `ask_stream()`
-    asked: str = ""  # the question as the user typed it; `question` is the one answered (a follow-up made whole)
-    note: str = ""  # shown above the text: set when the reader's quoted sentences replace an LLM's answer
+    asked: str = ""  # the question as the user typed it; `question` is the one answered (a follow-up made whole,
+    # misspelt words corrected)
+    note: str = ""  # shown above the text: what a misspelt question was read as; the reader's quotes in an LLM's place
 
     def __str__(self) -> str:
         """The answer as `rag ask` prints it: its text, then its sources with their quotes."""

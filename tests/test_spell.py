@@ -1,0 +1,50 @@
+"""Misspelt words: a word neither English nor the retrieved articles know is read as the articles' nearest word."""
+from __future__ import annotations
+
+import pytest
+
+from rag.prompts import CORRECTED_NOTE
+from rag.spell import corrected, max_edits
+from tests.conftest import HOCHSTEIN, original
+
+PASSAGES = ["US envoy Amos Hochstein warned Hezbollah that the US would stand by Israel.",
+            "Hochstein met Netanyahu. Iraq and Hamas were not discussed. Hochstein left."]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("what did hochstien warn hezbolla", "what did Hochstein warn Hezbollah"),  # a swap and a dropped letter
+    ("What did hochstien's team tell Netanyahoo?", "What did Hochstein's team tell Netanyahu?"),
+    ("Did hamaz fire?", "Did Hamas fire?"),  # one edit in a word of five letters
+    ("What did Hochstein warn Hezbollah?", None),  # nothing to correct
+    ("Did Iran strike?", None),  # an English word (Zipf > 0) is meant as typed, even one edit from "Iraq"
+    ("Who is Hkstn?", None),  # two edits: too far for a word of five letters
+    ("Who is Xyzzyqq?", None),  # near no word of the passages
+])
+def test_an_unknown_word_is_read_as_the_passages_nearest_word(question, expected) -> None:
+    assert corrected(question, PASSAGES) == expected
+
+
+def test_among_equally_near_words_the_passages_most_frequent_wins() -> None:
+    assert corrected("Did Hochsteim speak?", ["Hochstein said, Hochstein added.", "Hochsteil wrote."]) == \
+        "Did Hochstein speak?"
+
+
+def test_the_edits_allowed_grow_with_the_word_as_elasticsearch_s_auto_fuzziness() -> None:
+    assert [max_edits("ab"), max_edits("abc"), max_edits("abcde"), max_edits("abcdef")] == [0, 1, 1, 2]
+
+
+def test_a_misspelt_question_is_answered_as_corrected_and_says_so(seed_assistant) -> None:
+    typed = "what did hochstien warn hezbolla"
+    answer = seed_assistant.ask(typed)
+    assert answer.answered and answer.asked == typed
+    assert answer.question == "what did Hochstein warn Hezbollah"
+    assert answer.note == CORRECTED_NOTE.format(question=answer.question)
+    first = answer.citations[0]
+    assert first.doc_id == HOCHSTEIN and original(first.doc_id)[first.start:first.end] == first.quote
+    streamed = list(seed_assistant.ask_stream(typed))[-1]
+    assert streamed.note == answer.note and streamed.text == answer.text
+
+
+def test_a_question_spelt_right_gets_no_note(seed_assistant) -> None:
+    answer = seed_assistant.ask("What did Hochstein warn Hezbollah?")
+    assert answer.note == "" and answer.question == answer.asked
