@@ -48,3 +48,10 @@ def test_a_misspelt_question_is_answered_as_corrected_and_says_so(seed_assistant
 def test_a_question_spelt_right_gets_no_note(seed_assistant) -> None:
     answer = seed_assistant.ask("What did Hochstein warn Hezbollah?")
     assert answer.note == "" and answer.question == answer.asked
+
+
+def test_a_typo_set_swaps_two_letters_of_each_question_s_most_telling_word() -> None:
+    from eval.typos import slip
+
+    assert slip("What did Hochstein warn Hezbollah?") == "What did Hochstien warn Hezbollah?"  # the rarer name
+    assert slip("Who won?") == "Who won?"  # no word of five letters
