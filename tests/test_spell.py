@@ -39,6 +39,7 @@ def test_a_misspelt_question_is_answered_as_corrected_and_says_so(seed_assistant
     assert answer.answered and answer.asked == typed
     assert answer.question == "what did Hochstein warn Hezbollah"
     assert answer.note == CORRECTED_NOTE.format(question=answer.question)
+    assert str(answer).startswith('Answered as "what did Hochstein warn Hezbollah"')  # what `rag ask` prints first
     first = answer.citations[0]
     assert first.doc_id == HOCHSTEIN and original(first.doc_id)[first.start:first.end] == first.quote
     streamed = list(seed_assistant.ask_stream(typed))[-1]
