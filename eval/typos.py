@@ -5,7 +5,7 @@ more: usually a name) gets its two letters before the last swapped ("Hochstein" 
 slip of fast typing. Ids gain "-typo"; each question keeps its paraphrase group, so it keeps its split.
 
     python -m eval.typos eval/sets/seeds-fresh.jsonl > /tmp/seeds-fresh-typos.jsonl
-    rag eval --questions /tmp/seeds-fresh-typos.jsonl --split heldout
+    rag eval --questions /tmp/seeds-fresh-typos.jsonl --corpus seeds --no-baseline
 """
 from __future__ import annotations
 

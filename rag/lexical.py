@@ -34,6 +34,11 @@ class LexicalIndex:
             if t and i < len(doc_freq)  # bm25s adds an empty placeholder token
         }
 
+    def knows(self, word: str) -> bool:
+        """Whether some indexed chunk has `word` (all of its terms; a stop word or a figure has none: False)."""
+        found = terms(word)
+        return bool(found) and all(t in self._idf for t in found)
+
     @functools.cached_property
     def _positions(self) -> dict[str, int]:
         """chunk id -> its row in the BM25 index (made on the first filtered query)."""

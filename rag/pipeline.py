@@ -16,6 +16,7 @@ from rag.answer import Answerer, make_answerer, make_chat_model, resolve_mode
 from rag.chronology import with_chronology
 from rag.embed import Embedder, load_embedder
 from rag.errors import ClosedError, FilterError, IndexMissingError, QuestionError
+from rag.extractive import ExtractiveAnswerer
 from rag.followup import Turn, standalone_question
 from rag.index import Index, build_index, index_exists, index_folders, open_index
 from rag.llm import Chat, ChatModel
@@ -231,8 +232,9 @@ class Assistant:
         self, question: str, top_k: int | None, history: Sequence[Turn], mode: str | None, strict: bool | None,
         filters: Filters | None = None,
     ) -> tuple[Answerer, str, list[Passage] | Answer, str]:
-        """The answerer, the question as it stands alone (its misspelt words corrected: `rag.spell`), its passages
-        (or, if the filters leave no article, the refusal that says so), and a note naming the corrections."""
+        """The answerer, the question as it stands alone (its misspelt words corrected, `rag.spell`, when the reader
+        then finds an answer), its passages (or, if the filters leave no article, the refusal that says so), and a
+        note naming the corrections."""
         question = _check_question(question, self.settings.max_question_chars)
         if top_k is not None:
             check_top_k(top_k)
@@ -240,7 +242,7 @@ class Assistant:
             self._check_open()
             if self.index.store.generation() != self.index.lexical.generation:  # re-indexed since opened
                 self._open()
-            retriever = self.retriever
+            retriever, lexical = self.retriever, self.index.lexical
         settings = self._variant(mode, strict)  # once per question: a variant is a new, validated Settings
         answerer = self._answerer(settings)
         standalone = standalone_question(question, history, self._chat(settings)) if history else question
@@ -250,10 +252,14 @@ class Assistant:
             return answerer, standalone, Answer(standalone, text, False, answerer.mode, (), (), (), reason=text), ""
         k, only = top_k or self.settings.top_k, None if within is None else within.doc_ids
         passages = retriever.retrieve(standalone, k, only=only)
-        fixed = corrected(standalone, [text for p in passages for text in (p.title, p.text)])
-        if fixed is None:
-            return answerer, standalone, passages, ""
-        return answerer, fixed, retriever.retrieve(fixed, k, only=only), CORRECTED_NOTE.format(question=fixed)
+        fixed = corrected(standalone, [text for p in passages for text in (p.title, p.text)], known=lexical.knows)
+        if fixed is not None:
+            # kept only if it finds an answer: "Sinwar", which no article has, is not asked about as "Sinai"
+            found = retriever.retrieve(fixed, k, only=only)
+            _, best = ExtractiveAnswerer(settings, self.reader).answer_and_score(fixed, found)
+            if best >= settings.min_answer_score:
+                return answerer, fixed, found, CORRECTED_NOTE.format(question=fixed)
+        return answerer, standalone, passages, ""
 
     def _variant(self, mode: str | None, strict: bool | None) -> Settings:
         if mode in (None, self.settings.mode) and strict in (None, self.settings.strict):

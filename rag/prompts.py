@@ -13,10 +13,10 @@ REFUSAL_NO_MATCH = (CANNOT_ANSWER + ": no indexed article matches the filter ({f
 CHRONOLOGY_INTRO = "The cited articles by date (when each was published, not necessarily when the events happened): "
 # The dates the cited passages themselves state, placed on the calendar from their article's date (`rag.chronology`).
 STATED_DATES_INTRO = "Dates the cited passages state (a day or month without a year placed from the article's date): "
-# when the reader's quoted sentences take the place of an LLM answer that declined or was unsupported: the Answer's
-# note, and what is streamed after the model's words
 # Said above an answer to a question with misspelt words (`rag.spell`): the question it answers instead.
 CORRECTED_NOTE = 'Answered as "{question}": words the articles do not have were read as the nearest ones they do.'
+# when the reader's quoted sentences take the place of an LLM answer that declined or was unsupported: the Answer's
+# note, and what is streamed after the model's words
 QUOTED_NOTE = "The model gave no answer the passages support; the articles' own sentences instead:"
 QUOTED_INSTEAD = f"\n\n({QUOTED_NOTE})\n"
 REFUSAL_UNSUPPORTED = CANNOT_ANSWER + " this: none of the answer's sentences is supported by the passages it cites."

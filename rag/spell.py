@@ -6,16 +6,18 @@ articles. So the question is retrieved as typed; then each word that wordfreq's 
 have (Zipf frequency 0) and the retrieved passages do not contain is replaced by the passages' word closest to
 it in Damerau-Levenshtein distance (a swap of two letters is one edit), within Elasticsearch's AUTO fuzziness:
 no edit for words of one or two letters, one for three to five, two for longer. Among equally close words the
-passages' most frequent wins. Nothing here is fitted: the word list is English at large, and the distances are
-the search engines' default. The pipeline then retrieves and answers the corrected question and says so.
+passages' most frequent wins. A word some indexed article has is meant as typed too (`known`): wordfreq's list
+predates many names in the news ("Sinwar", "Milei"). Nothing here is fitted: the word list is English at large,
+and the distances are the search engines' default. The pipeline keeps a correction only when the reader finds an
+answer to the corrected question, and then says so (`rag.pipeline`).
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from rapidfuzz.distance import DamerauLevenshtein
+from rag.errors import ConfigError
 
 WORD = re.compile(r"[^\W\d_]+")  # letters only: "hochstien's" gives "hochstien"
 
@@ -25,33 +27,48 @@ def max_edits(word: str) -> int:
     return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
 
 
-def corrected(question: str, texts: Sequence[str]) -> str | None:
-    """`question` with its unknown words replaced by the closest words of `texts` (the retrieved passages), or
-    None when no word changes."""
-    seen = Counter(m.group() for text in texts for m in WORD.finditer(text))
-    known = {w.casefold() for w in seen}
-    out, changed, last = [], False, 0
+def corrected(question: str, texts: Sequence[str], known: Callable[[str], bool] = lambda word: False) -> str | None:
+    """`question` with its unknown words replaced by the closest words of `texts`, or None when no word changes.
+
+    Args:
+        question: the question as typed.
+        texts: what was retrieved for it (the passages and their titles): where corrections come from.
+        known: whether a word is known beyond English and `texts` (some indexed article has it).
+    """
+    spellings: dict[str, Counter[str]] = {}
+    for text in texts:
+        for m in WORD.finditer(text):
+            spellings.setdefault(m.group().casefold(), Counter())[m.group()] += 1
+    seen = {w: sum(c.values()) for w, c in spellings.items()}
+    out, last = [], 0
     for match in WORD.finditer(question):
         word = match.group()
-        fix = None if word.casefold() in known else _closest(word, seen)
+        if word.casefold() in seen or known(word):
+            continue
+        fix = _closest(word, seen)
         if fix is not None:
-            out.append(question[last:match.start()] + fix)
-            last, changed = match.end(), True
-    return "".join(out) + question[last:] if changed else None
+            out.append(question[last:match.start()] + spellings[fix].most_common(1)[0][0])
+            last = match.end()
+    return "".join(out) + question[last:] if out else None
 
 
-def _closest(word: str, seen: Counter[str]) -> str | None:
-    """The word of `seen` nearest to `word` within max_edits (the most frequent among the nearest), if `word`
-    is unknown to English; else None."""
+def _closest(word: str, seen: dict[str, int]) -> str | None:
+    """The (case-folded) word of `seen` nearest to `word` within max_edits, the most frequent among the nearest,
+    if `word` is unknown to English; else None."""
     limit = max_edits(word)
     if not limit or _english(word):
         return None
+    try:
+        from rapidfuzz.distance import DamerauLevenshtein
+    except ImportError:
+        raise ConfigError("Correcting misspelt words needs the rapidfuzz package: run `make setup` "
+                          "(or `pip install -e .`) to bring the install up to date.") from None
     folded = word.casefold()
     best: tuple[int, int, str] | None = None
     for candidate, count in seen.items():
-        if abs(len(candidate) - len(word)) > limit:
+        if abs(len(candidate) - len(folded)) > limit:
             continue
-        distance = DamerauLevenshtein.distance(folded, candidate.casefold(), score_cutoff=limit)
+        distance = DamerauLevenshtein.distance(folded, candidate, score_cutoff=limit)
         if distance <= limit and (best is None or (distance, -count) < best[:2]):
             best = (distance, -count, candidate)
     return None if best is None else best[2]

@@ -221,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     similarity_only = report(held, x_held[:, FEATURES.index("similarity")])
     print(json.dumps({"held_out_articles": held_report, "similarity_alone": similarity_only}), file=sys.stderr)
     weights = fit(np.vstack([x_train, x_held]), np.array([p.label for p in train + held]), names)
-    weights["training"] = {"questions_file": args.questions.name, "sentences": len(rows) - len(answer_rows) - len(paraphrase_rows),
+    own_rows = len(rows) - len(answer_rows) - len(paraphrase_rows)
+    weights["training"] = {"questions_file": args.questions.name, "sentences": own_rows,
                            "answer_questions_file": Path(args.answer_questions).name if answer_rows else None,
                            "answer_sentences": len(answer_rows),
                            "paraphrases_file": Path(args.paraphrases).name if paraphrase_rows else None,
