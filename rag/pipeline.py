@@ -256,8 +256,7 @@ class Assistant:
         if fixed is not None:
             # kept only if it finds an answer: "Sinwar", which no article has, is not asked about as "Sinai"
             found = retriever.retrieve(fixed, k, only=only)
-            _, best = ExtractiveAnswerer(settings, self.reader).answer_and_score(fixed, found)
-            if best >= settings.min_answer_score:
+            if ExtractiveAnswerer(settings, self.reader).answer(fixed, found).answered:
                 return answerer, fixed, found, CORRECTED_NOTE.format(question=fixed)
         return answerer, standalone, passages, ""
 
