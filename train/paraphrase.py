@@ -25,7 +25,6 @@ from rag.settings import Settings
 from train.questions import OUT as QUESTIONS, PARALLEL, append_rows, arguments, load_rows, pool_map
 
 OUT = Path(__file__).with_name("data") / "lee-paraphrases.jsonl"
-ROWS = 203  # the rows `train.fit` uses by default (its ROWS)
 MIN_SIMILARITY = 0.6
 
 PARAPHRASE_PROMPT = """A news reader asked: "{question}"
@@ -59,6 +58,8 @@ def faithful(question: str, rewrites: list[str], embedder: Embedder) -> list[str
 
 
 def main(argv: list[str] | None = None) -> int:
+    from train.fit import ROWS  # the rows train.fit uses by default (train.fit imports this module: not at the top)
+
     args = arguments(argv, __doc__.splitlines()[0], OUT, seed=19)
     rows = load_rows(QUESTIONS, ROWS)
     done = {(r["doc_id"], r["sentence"], r["source"]) for r in load_rows(args.out, 0)}
