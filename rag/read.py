@@ -9,6 +9,7 @@ project wrote itself (train/), over features that mean the same in any folder:
   sentence whose speaker is named just before);
 - `missing`: the weight of the most telling question word found in none of them ("Hamas" in "What did
   Hochstein warn Hamas?" asked of a sentence about Hezbollah), on the same scale;
+  (for both, a person the question names in full is found by surname: `surnames`);
 - `length`: the sentence's length in words (log);
 - `role`: +1 when the question's subject is a subject of the sentence ("Hochstein warned…"), -1 when it
   is only an object there ("He warned Hochstein…"), else 0 (`rag.analyse`: spaCy's trained parser);
@@ -117,6 +118,24 @@ def question_terms(question: str) -> tuple[tuple[str, float], ...]:
     return tuple(out.items())
 
 
+def surnames(question: str, analyser: Analyser) -> dict[str, str]:
+    """For each person the question names in full ("Lloyd Austin"), the terms of the given names, each with the
+    surname's term: news names a person in full once and by surname after ("Austin met Gallant…"). Only names
+    written with capitals count: the recogniser mistakes the spans of names in a question typed in lower case."""
+    out: dict[str, str] = {}
+    for entity in analyser.entities([question])[0]:
+        parts = [t for word in entity.text.split() for t in terms(word)]
+        written = entity.text.split()
+        if entity.label == "PERSON" and len(parts) > 1 and all(w[:1].isupper() for w in written):
+            out.update((part, parts[-1]) for part in parts[:-1])
+    return out
+
+
+def named(present: set[str], surnames_: dict[str, str]) -> set[str]:
+    """`present` with the given names of every person whose surname it holds (`surnames`)."""
+    return present | {given for given, surname in surnames_.items() if surname in present}
+
+
 def _coverage(question: tuple[tuple[str, float], ...], present: set[str]) -> float:
     total = sum(w for _, w in question)
     return sum(w for t, w in question if t in present) / total if total else 0.0
@@ -197,9 +216,11 @@ def features(
     kind = asked_kind(question, analyser) if "answer_type" in wanted else None
     entities = analyser.entities([s.text for s in sentences]) if kind else [()] * len(sentences)
     asked_words = _words(question) if kind else set()
+    given = surnames(question, analyser) if analyser.recognises_entities else {}
     rows = []
     for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):
         around = own | set(terms(s.context)) if s.context else own
+        own, around = named(own, given), named(around, given)
         coverage = _coverage(q, own)
         missing = max((w for t, w in q if t not in around), default=0.0) / TOP_ZIPF
         role = 0.0

@@ -192,6 +192,21 @@ def test_weights_that_use_answer_type_get_a_reader_with_the_recogniser(embedder,
     assert scores[0] > 0.85 and scores[1] < 0.15
 
 
+def test_a_person_named_in_full_in_the_question_is_found_by_surname_in_the_sentence(reader, analyser) -> None:
+    from rag.read import surnames
+
+    assert surnames("Where did Lloyd Austin meet Yoav Gallant?", analyser) == {"lloyd": "austin", "yoav": "gallant"}
+    assert surnames("where did lloyd austin meet yoav gallant", analyser) == {}  # spans the recogniser cannot trust
+    question = "Where did Lloyd Austin meet Yoav Gallant?"
+    full = Sentence("Lloyd Austin met Yoav Gallant at the Pentagon near Washington DC.")
+    later = Sentence("Austin met Gallant at the Pentagon near Washington DC.")  # as news names them after the first time
+    other = Sentence("Austin met Smith at the Pentagon near Washington DC.")  # Gallant is missing, and his first name
+    x = reader.features(question, [full, later, other])
+    missing, coverage = FEATURES.index("missing"), FEATURES.index("coverage")
+    assert x[1, missing] == x[0, missing] and x[1, coverage] == pytest.approx(x[0, coverage])
+    assert x[2, missing] > x[0, missing] + 0.2
+
+
 @pytest.mark.parametrize(
     ("claim", "evidence", "swapped"),
     [

@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     train, held = split(pairs)
     print(f"{len(rows)} sentences, {sum(len(r['questions']) for r in rows)} questions, {len(pairs)} pairs "
           f"({sum(p.label for p in pairs)} positive); {len(train)} to fit, {len(held)} held out", file=sys.stderr)
-    analyser = Analyser(entities="answer_type" in names)
+    analyser = Analyser(entities=True)
     x_train, x_held = pair_features(embedder, analyser, train, names), pair_features(embedder, analyser, held, names)
     y_train = np.array([p.label for p in train])
     weights = fit(x_train, y_train, names)
