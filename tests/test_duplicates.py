@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from eval.bench.corpus import real_articles
 from rag.duplicates import THRESHOLD, jaccard, near_duplicate_groups, shingles, signature
 from rag.index import build_index, open_index
@@ -122,3 +125,11 @@ def test_the_chat_s_article_list_notes_copies_and_files_changed_since_indexing(t
             "b.txt": "same text as a.txt; was deleted since indexing: re-index",
             "unrelated.txt": "changed since indexing: re-index",
         }
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_words_are_the_whitespace_split_words_with_every_character_that_is_not_alnum_taken_out(text) -> None:
+    from rag.duplicates import _words
+
+    expected = [w for w in ("".join(c for c in word if c.isalnum()) for word in text.lower().split()) if w]
+    assert _words(text) == expected
