@@ -57,6 +57,14 @@ class Entity:
     numeric: bool = False
 
 
+@dataclass(frozen=True)
+class Person:
+    """A person named in full: the given names and the surname, as written ("Lloyd", "Austin")."""
+
+    given: tuple[str, ...]
+    surname: str
+
+
 class Analyser:
     """spaCy's small English pipeline, loaded once per process (and kept, like the embedding model: every
     Analyser made with the same `entities` shares it and its lock); safe to share between threads. The tagger
@@ -73,6 +81,7 @@ class Analyser:
             ) from None
         self._cache: OrderedDict[str, Facts] = OrderedDict()
         self._entities: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
+        self._people: OrderedDict[str, tuple[Person, ...]] = OrderedDict()
         self._cache_size = cache_size
 
     @property
@@ -89,6 +98,12 @@ class Analyser:
         if not self.recognises_entities:
             raise ValueError("This Analyser was made without its entity recogniser: use Analyser(entities=True).")
         return self._cached(self._entities, texts, _entities_of, disable=[n for n in self._nlp.pipe_names if n != "ner"])
+
+    def people(self, texts: list[str]) -> list[tuple[Person, ...]]:
+        """The people each text names in full (`Person`): the recogniser finds a person, the parser its parts."""
+        if not self.recognises_entities:
+            raise ValueError("This Analyser was made without its entity recogniser: use Analyser(entities=True).")
+        return self._cached(self._people, texts, _people_of, disable=[])
 
     def _cached(self, cache: OrderedDict, texts: list[str], read, disable: list[str]) -> list:
         with self._lock:
@@ -126,6 +141,23 @@ def _load_pipeline(entities: bool) -> object:
 
 def _entities_of(doc: object) -> tuple[Entity, ...]:
     return tuple(Entity(e.text, e.label_, any(t.like_num for t in e)) for e in doc.ents)  # type: ignore[attr-defined]
+
+
+def _people_of(doc: object) -> tuple[Person, ...]:
+    """Each PERSON the recogniser finds whose head word is a proper noun written with a capital (the surname) and
+    whose other words before it are proper nouns, written with capitals, that the parser attaches to it as parts
+    of one name ("Lloyd" in "Lloyd Austin"). A span the parser reads otherwise ("Hezbollah Israel" in "…tell
+    Hezbollah Israel planned…", "Lloyd Austin Say" in a title-cased question) names nobody in full."""
+    out = []
+    for entity in doc.ents:  # type: ignore[attr-defined]
+        head = entity.root
+        before = [t for t in entity if t.i < head.i]
+        if (entity.label_ != "PERSON" or not before or head.pos_ != "PROPN" or not head.text[:1].isupper()
+                or any(t.head.i != head.i or t.dep_ not in ("compound", "flat") or t.pos_ != "PROPN"
+                       or not t.text[:1].isupper() for t in before)):
+            continue
+        out.append(Person(tuple(t.text for t in before), head.text))
+    return tuple(out)
 
 
 def _facts_of(doc: object) -> Facts:

@@ -118,22 +118,34 @@ def question_terms(question: str) -> tuple[tuple[str, float], ...]:
     return tuple(out.items())
 
 
-def surnames(question: str, analyser: Analyser) -> dict[str, str]:
-    """For each person the question names in full ("Lloyd Austin"), the terms of the given names, each with the
-    surname's term: news names a person in full once and by surname after ("Austin met Gallant…"). Only names
-    written with capitals count: the recogniser mistakes the spans of names in a question typed in lower case."""
-    out: dict[str, str] = {}
-    for entity in analyser.entities([question])[0]:
-        parts = [t for word in entity.text.split() for t in terms(word)]
-        written = entity.text.split()
-        if entity.label == "PERSON" and len(parts) > 1 and all(w[:1].isupper() for w in written):
-            out.update((part, parts[-1]) for part in parts[:-1])
-    return out
+def surnames(question: str, analyser: Analyser) -> dict[str, tuple[frozenset[str], ...]]:
+    """For each person the question names in full ("Lloyd Austin": `Analyser.people`), the terms of the given
+    names, each with the terms of the surname of each person it goes with: news names a person in full once and
+    by surname after ("Austin met Gallant…"). A surname two people of the question share ("Donald Trump",
+    "Melania Trump") stands for neither."""
+    people = analyser.people([question])[0]
+    shared = {p.surname for p in people if len({q.given for q in people if q.surname == p.surname}) > 1}
+    out: dict[str, set[frozenset[str]]] = {}
+    for person in people:
+        surname = frozenset(terms(person.surname))
+        if person.surname in shared or not surname:
+            continue
+        for term in (t for word in person.given for t in terms(word)):
+            if term not in surname:
+                out.setdefault(term, set()).add(surname)
+    return {term: tuple(found) for term, found in out.items()}
 
 
-def named(present: set[str], surnames_: dict[str, str]) -> set[str]:
-    """`present` with the given names of every person whose surname it holds (`surnames`)."""
-    return present | {given for given, surname in surnames_.items() if surname in present}
+def named(present: set[str], given: dict[str, tuple[frozenset[str], ...]], people: set[str]) -> set[str]:
+    """`present` with the given names (`surnames`) of every person whose surname the recogniser finds as a person
+    there (`people`: the terms of the PERSON entities of the text): "Austin" in "Austin met Gallant", not
+    "Israel" in "Israel would pause" nor "warned" for Shane Warne."""
+    return present | {term for term, names in given.items() if any(name <= people for name in names)}
+
+
+def person_terms(entities: Sequence[Entity]) -> set[str]:
+    """The terms of a text's PERSON entities."""
+    return {t for e in entities if e.label == "PERSON" for t in terms(e.text)}
 
 
 def _coverage(question: tuple[tuple[str, float], ...], present: set[str]) -> float:
@@ -216,11 +228,17 @@ def features(
     kind = asked_kind(question, analyser) if "answer_type" in wanted else None
     entities = analyser.entities([s.text for s in sentences]) if kind else [()] * len(sentences)
     asked_words = _words(question) if kind else set()
-    given = surnames(question, analyser) if analyser.recognises_entities else {}
+    given = surnames(question, analyser)
+    surnamed = [i for i, s in enumerate(sentences)  # only a sentence with a surname's terms near it can gain
+                if any(name <= words[i] | set(terms(s.context)) for names in given.values() for name in names)]
+    people = dict(zip(surnamed, analyser.entities([sentences[i].text for i in surnamed])))
+    around_people = dict(zip(surnamed, analyser.entities([sentences[i].context for i in surnamed])))
     rows = []
     for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):
         around = own | set(terms(s.context)) if s.context else own
-        own, around = named(own, given), named(around, given)
+        if i in surnamed:
+            mine = person_terms(people[i])
+            own, around = named(own, given, mine), named(around, given, mine | person_terms(around_people[i]))
         coverage = _coverage(q, own)
         missing = max((w for t, w in q if t not in around), default=0.0) / TOP_ZIPF
         role = 0.0
