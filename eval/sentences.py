@@ -27,7 +27,7 @@ from pathlib import Path
 
 from eval.corpora import CORPORA, materialise
 from eval.dataset import load
-from eval.sets import PLAN
+from eval.sets import MEASURE_ONLY, PLAN
 from eval.suite import open_assistant
 from rag.settings import Settings
 from rag.types import Answer, Passage
@@ -72,8 +72,8 @@ def collect(args: argparse.Namespace) -> int:
                 row = json.loads(line)
                 labelled[(row["question"], row["sentence"])] = row
     settings = materialise(args.corpus).settings(Settings.from_env()).replace(mode=args.mode)
-    # lee-fresh is kept for measuring: labelling its answers would spend it (`--questions` still can)
-    plan = [(name, path) for name, path, corpora in PLAN if args.corpus in corpora and name != "lee-fresh"]
+    # the sets kept for measuring are left out: labelling their answers would spend them (`--questions` still can)
+    plan = [(name, path) for name, path, corpora in PLAN if args.corpus in corpora and name not in MEASURE_ONLY]
     if args.questions:
         plan = [(Path(args.questions).stem, Path(args.questions))]
     assistant = open_assistant(settings, sync=True)

@@ -68,7 +68,7 @@ class Person:
 class Analyser:
     """spaCy's small English pipeline, loaded once per process (and kept, like the embedding model: every
     Analyser made with the same `entities` shares it and its lock); safe to share between threads. The tagger
-    and parser always; the entity recogniser with `entities=True` (for `entities()`)."""
+    and parser always; the entity recogniser with `entities=True` (for `entities()` and `people()`)."""
 
     def __init__(self, cache_size: int = CACHE_SIZE, entities: bool = False) -> None:
         try:

@@ -9,7 +9,8 @@ project wrote itself (train/), over features that mean the same in any folder:
   sentence whose speaker is named just before);
 - `missing`: the weight of the most telling question word found in none of them ("Hamas" in "What did
   Hochstein warn Hamas?" asked of a sentence about Hezbollah), on the same scale;
-  (for both, a person the question names in full is found by surname: `surnames`);
+  (for `coverage`, `context_gain` and `missing`, a person the question names in full is found where the
+  recogniser finds the surname as a person: `surnames`);
 - `length`: the sentence's length in words (log);
 - `role`: +1 when the question's subject is a subject of the sentence ("Hochstein warned…"), -1 when it
   is only an object there ("He warned Hochstein…"), else 0 (`rag.analyse`: spaCy's trained parser);
@@ -17,7 +18,8 @@ project wrote itself (train/), over features that mean the same in any folder:
   a person, organisation or group; where: a place; when: a date; how many/much/long/old: a number), +1 when
   the sentence names one the question does not already name, -1 when it names none; 0 for other questions
   (spaCy's trained entity recogniser). The shipped weights leave it out (README, "Calibrating refusals");
-  weights name the features they use, and only those are computed.
+  weights name the features they use, and only those are computed (the recogniser still reads every question
+  for the full names of `surnames`).
 Past the model, one check with nothing fitted (`Reader.score`): a question that asks for a count is answered
 only by a sentence that names a number; every other sentence scores 0.
 No feature depends on what else was retrieved or on how many articles are indexed, so one threshold
@@ -70,6 +72,7 @@ _ASKS = (
     (re.compile(r"\bwhen\b", re.I), "when"),
 )
 FIGURES = re.compile(r"\d+(?:[.,]\d+)*")
+Names = dict[str, tuple[frozenset[str], ...]]  # a given name's term: the terms of each surname it goes with
 TOP_ZIPF = 7.0  # a word's weight is TOP_ZIPF minus its Zipf frequency ("the" ≈ 7.7 weighs 0, "Hochstein" ≈ 1.5 weighs 5.5)
 
 
@@ -118,7 +121,7 @@ def question_terms(question: str) -> tuple[tuple[str, float], ...]:
     return tuple(out.items())
 
 
-def surnames(question: str, analyser: Analyser) -> dict[str, tuple[frozenset[str], ...]]:
+def surnames(question: str, analyser: Analyser) -> Names:
     """For each person the question names in full ("Lloyd Austin": `Analyser.people`), the terms of the given
     names, each with the terms of the surname of each person it goes with: news names a person in full once and
     by surname after ("Austin met Gallant…"). A surname two people of the question share ("Donald Trump",
@@ -136,7 +139,20 @@ def surnames(question: str, analyser: Analyser) -> dict[str, tuple[frozenset[str
     return {term: tuple(found) for term, found in out.items()}
 
 
-def named(present: set[str], given: dict[str, tuple[frozenset[str], ...]], people: set[str]) -> set[str]:
+def _people_near(given: Names, sentences: Sequence[Sentence], words: Sequence[set[str]],
+                 context_words: Sequence[set[str]], analyser: Analyser) -> dict[int, tuple[set[str], set[str]]]:
+    """For each sentence with one of `given`'s surnames in it or its context: the terms of the people the
+    recogniser finds in the sentence, and in the sentence and its context. Only those sentences are read."""
+    near = [i for i in range(len(sentences))
+            if any(name <= words[i] | context_words[i] for names in given.values() for name in names)]
+    if not near:
+        return {}
+    own = analyser.entities([sentences[i].text for i in near])
+    around = analyser.entities([sentences[i].context for i in near])
+    return {i: (person_terms(a), person_terms(a) | person_terms(b)) for i, a, b in zip(near, own, around)}
+
+
+def named(present: set[str], given: Names, people: set[str]) -> set[str]:
     """`present` with the given names (`surnames`) of every person whose surname the recogniser finds as a person
     there (`people`: the terms of the PERSON entities of the text): "Austin" in "Austin met Gallant", not
     "Israel" in "Israel would pause" nor "warned" for Shane Warne."""
@@ -212,8 +228,9 @@ def features(
     question: str, sentences: Sequence[Sentence], embedder: Embedder, analyser: Analyser,
     wanted: Collection[str] = FEATURES,
 ) -> np.ndarray:
-    """The (len(sentences), len(FEATURES)) feature matrix of each (question, sentence) pair. `answer_type`
-    needs the entity recogniser on every sentence: it is left 0 unless `wanted`."""
+    """The (len(sentences), len(FEATURES)) feature matrix of each (question, sentence) pair. `analyser` must
+    have its entity recogniser (`Analyser(entities=True)`): it reads the question's full names (`surnames`).
+    `answer_type` needs the recogniser on every sentence: it is left 0 unless `wanted`."""
     if not sentences:
         return np.zeros((0, len(FEATURES)))
     vectors = embedder.embed([question] + [s.text for s in sentences])
@@ -228,17 +245,15 @@ def features(
     kind = asked_kind(question, analyser) if "answer_type" in wanted else None
     entities = analyser.entities([s.text for s in sentences]) if kind else [()] * len(sentences)
     asked_words = _words(question) if kind else set()
+    context_words = [set(terms(s.context)) if s.context else set() for s in sentences]
     given = surnames(question, analyser)
-    surnamed = [i for i, s in enumerate(sentences)  # only a sentence with a surname's terms near it can gain
-                if any(name <= words[i] | set(terms(s.context)) for names in given.values() for name in names)]
-    people = dict(zip(surnamed, analyser.entities([sentences[i].text for i in surnamed])))
-    around_people = dict(zip(surnamed, analyser.entities([sentences[i].context for i in surnamed])))
+    people = _people_near(given, sentences, words, context_words, analyser) if given else {}
     rows = []
     for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):
-        around = own | set(terms(s.context)) if s.context else own
-        if i in surnamed:
-            mine = person_terms(people[i])
-            own, around = named(own, given, mine), named(around, given, mine | person_terms(around_people[i]))
+        around = own | context_words[i]
+        if i in people:
+            mine, near = people[i]
+            own, around = named(own, given, mine), named(around, given, near)
         coverage = _coverage(q, own)
         missing = max((w for t, w in q if t not in around), default=0.0) / TOP_ZIPF
         role = 0.0
@@ -291,8 +306,8 @@ class Reader:
         count (how many, how much, how long, how old) is answered only by a sentence that names a number
         (`names_a_count`): any other scores 0."""
         scores = self.model_score(question, sentences)
-        named = names_a_count(question, sentences, self._analyser) if len(scores) else None
-        return scores if named is None else np.where(named, scores, 0.0)
+        numbered = names_a_count(question, sentences, self._analyser) if len(scores) else None
+        return scores if numbered is None else np.where(numbered, scores, 0.0)
 
     def model_score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The fitted model's probability for each sentence, without the count check: how near each sentence

@@ -133,3 +133,12 @@ def test_words_are_the_whitespace_split_words_with_every_character_that_is_not_a
 
     expected = [w for w in ("".join(c for c in word if c.isalnum()) for word in text.lower().split()) if w]
     assert _words(text) == expected
+
+
+def test_a_signature_is_what_its_version_says() -> None:
+    # a change to shingles, hashing or permutations changes signatures: it must come with a new SIGNATURE_VERSION,
+    # which makes every index recompute the signatures it stored (rag.index.record_duplicates)
+    from rag.duplicates import SIGNATURE_VERSION
+
+    known = {"datasketch/affine32/128/3/mmh3": "31eeef277514794525244935ce3c3c59"}
+    assert signature(["Hochstein warned Hezbollah in Beirut"])[:16].hex() == known[SIGNATURE_VERSION]

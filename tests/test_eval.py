@@ -179,7 +179,11 @@ def test_compare_lists_metric_drops_and_questions_now_wrong() -> None:
 def test_rag_eval_writes_results_report_and_chart_and_gates(seed_settings: Settings, tmp_path: Path) -> None:
     subset = tmp_path / "questions.jsonl"
     rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()]
-    subset.write_text("\n".join(json.dumps(r) for r in rows if r["id"] in ("q01", "q02", "q03", "q55", "q56")) + "\n")
+    rows = [r for r in rows if r["id"] in ("q01", "q02", "q03", "q55", "q56")]
+    for r in rows:  # two of the three answerable questions expect a fact no article states: they cannot be right
+        if r["id"] in ("q02", "q03"):
+            r["key_facts"] = [["a fact no article states"]]
+    subset.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     # an index that keeps the chunk texts in Chroma, which the plain-LlamaIndex baseline reads
     env = {"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_CORPUS": str(seed_settings.corpus),
            "RAG_CHROMA_DOCUMENTS": "true", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
@@ -197,8 +201,9 @@ def test_rag_eval_writes_results_report_and_chart_and_gates(seed_settings: Setti
     # the gate is the thresholds applied to the results written: each metric below one is a line, and the exit is 1
     failures = gate.check(data)
     assert [line for line in run.stdout.splitlines() if line.startswith("GATE")] == [f"GATE FAILED: {f}" for f in failures]
-    # one of these three answerable questions is answered right (0.333), below the whole set's 0.61
-    assert "newsqa:extractive: answer_correct = 0.333 is below its threshold 0.61" in failures
+    # at most one of the three answerable questions can be right (0.333), below the whole set's 0.61
+    correct = data["systems"]["newsqa:extractive"]["metrics"]["answer_correct"]
+    assert correct <= 0.334 and f"newsqa:extractive: answer_correct = {correct} is below its threshold 0.61" in failures
     assert run.returncode == 1, run.stderr[-2000:]
     again = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--compare", str(out[0].with_suffix(".json")),
                             str(out[0].with_suffix(".json"))], cwd=ROOT, capture_output=True, text=True)

@@ -110,7 +110,7 @@ def test_the_answer_type_feature_comes_from_the_recogniser(embedder) -> None:
     assert list(other[:, kind]) == [0.0]
     with pytest.raises(ValueError, match="entities=True"):  # the default analyser does not load the recogniser
         Analyser().entities(["Lloyd Austin met Yoav Gallant."])
-    # not computed (no recogniser run) when the weights do not use it
+    # not computed (the recogniser does not read the sentences for it) when the weights do not use it
     unused = features("Where did Lloyd Austin meet Yoav Gallant?", [Sentence("Lloyd Austin met Yoav Gallant at the "
                       "Pentagon.")], embedder, analyser, wanted=("similarity",))
     assert unused[0, kind] == 0.0
