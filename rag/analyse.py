@@ -95,15 +95,17 @@ class Analyser:
 
     def entities(self, texts: list[str]) -> list[tuple[Entity, ...]]:
         """The named entities of each text (the recogniser alone: it has its own token vectors)."""
-        if not self.recognises_entities:
-            raise ValueError("This Analyser was made without its entity recogniser: use Analyser(entities=True).")
+        self._need_recogniser()
         return self._cached(self._entities, texts, _entities_of, disable=[n for n in self._nlp.pipe_names if n != "ner"])
 
     def people(self, texts: list[str]) -> list[tuple[Person, ...]]:
         """The people each text names in full (`Person`): the recogniser finds a person, the parser its parts."""
+        self._need_recogniser()
+        return self._cached(self._people, texts, _people_of, disable=[])
+
+    def _need_recogniser(self) -> None:
         if not self.recognises_entities:
             raise ValueError("This Analyser was made without its entity recogniser: use Analyser(entities=True).")
-        return self._cached(self._people, texts, _people_of, disable=[])
 
     def _cached(self, cache: OrderedDict, texts: list[str], read, disable: list[str]) -> list:
         with self._lock:
