@@ -26,7 +26,7 @@ from rag.response import Response
 from rag.retrieve import Retriever
 from rag.scope import no_match, scope
 from rag.settings import Settings, check_top_k
-from rag.spell import corrected
+from rag.spell import corrected, truecased
 from rag.stale import mark_stale, stale_files
 from rag.types import Answer, ArticleInfo, Filters, FolderInfo, IndexReport, Passage, StaleFile, Timing
 
@@ -233,7 +233,7 @@ class Assistant:
         filters: Filters | None = None,
     ) -> tuple[Answerer, str, list[Passage] | Answer, str]:
         """The answerer, the question as it stands alone (its misspelt words corrected, `rag.spell`, when the reader
-        then finds an answer), its passages (or, if the filters leave no article, the refusal that says so), and a
+        then finds an answer, and its capitals restored if it was typed without them), its passages (or, if the filters leave no article, the refusal that says so), and a
         note naming the corrections."""
         question = _check_question(question, self.settings.max_question_chars)
         if top_k is not None:
@@ -252,6 +252,8 @@ class Assistant:
             return answerer, standalone, Answer(standalone, text, False, answerer.mode, (), (), (), reason=text), ""
         k, only = top_k or self.settings.top_k, None if within is None else within.doc_ids
         passages = retriever.retrieve(standalone, k, only=only)
+        # typed without capitals: the passages give them back (retrieval ignores case, the reader's parser does not)
+        standalone = truecased(standalone, [p.text for p in passages]) or standalone
         fixed = corrected(standalone, [text for p in passages for text in (p.title, p.text)], known=lexical.knows)
         if fixed is not None:
             # kept only if it finds an answer: "Sinwar", which no article has, is not asked about as "Sinai"

@@ -10,7 +10,7 @@ project wrote itself (train/), over features that mean the same in any folder:
 - `missing`: the weight of the most telling question word found in none of them ("Hamas" in "What did
   Hochstein warn Hamas?" asked of a sentence about Hezbollah), on the same scale;
   (for `coverage`, `context_gain` and `missing`, a person the question names in full is found where the
-  recogniser finds the surname as a person: `surnames`);
+  recogniser finds the surname as a person, if a candidate sentence writes the full name: `surnames`);
 - `length`: the sentence's length in words (log);
 - `role`: +1 when the question's subject is a subject of the sentence ("Hochstein warned…"), -1 when it
   is only an object there ("He warned Hochstein…"), else 0 (`rag.analyse`: spaCy's trained parser);
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.analyse import Analyser, Entity
+from rag.analyse import Analyser, Entity, Person
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.guard import is_injection
@@ -121,22 +121,30 @@ def question_terms(question: str) -> tuple[tuple[str, float], ...]:
     return tuple(out.items())
 
 
-def surnames(question: str, analyser: Analyser) -> Names:
-    """For each person the question names in full ("Lloyd Austin": `Analyser.people`), the terms of the given
-    names, each with the terms of the surname of each person it goes with: news names a person in full once and
-    by surname after ("Austin met Gallant…"). A surname two people of the question share ("Donald Trump",
-    "Melania Trump") stands for neither."""
+def surnames(question: str, analyser: Analyser, texts: Sequence[str]) -> Names:
+    """For each person the question names in full ("Lloyd Austin": `Analyser.people`) and `texts` (the candidate
+    sentences and their contexts) name in full too, the terms of the given names, each with the terms of the
+    surname of each person it goes with: news names a person in full once and by surname after ("Austin met
+    Gallant…"). A full name the texts never write is no one they go on to name by surname ("netanyahu hochstein
+    meeting", typed into a search box, reads as one person to the parser). A surname two people of the question
+    share ("Donald Trump", "Melania Trump") stands for neither."""
     people = analyser.people([question])[0]
     shared = {p.surname for p in people if len({q.given for q in people if q.surname == p.surname}) > 1}
     out: dict[str, set[frozenset[str]]] = {}
     for person in people:
         surname = frozenset(terms(person.surname))
-        if person.surname in shared or not surname:
+        if person.surname in shared or not surname or not _written(person, texts):
             continue
         for term in (t for word in person.given for t in terms(word)):
             if term not in surname:
                 out.setdefault(term, set()).add(surname)
     return {term: tuple(found) for term, found in out.items()}
+
+
+def _written(person: Person, texts: Sequence[str]) -> bool:
+    """Does one of `texts` write the person's full name, in any case ("Lloyd Austin", "LLOYD AUSTIN")?"""
+    name = re.compile(r"\b" + r"\s+".join(map(re.escape, (*person.given, person.surname))) + r"\b", re.I)
+    return any(name.search(text) for text in texts)
 
 
 def _people_near(given: Names, sentences: Sequence[Sentence], words: Sequence[set[str]],
@@ -246,7 +254,7 @@ def features(
     entities = analyser.entities([s.text for s in sentences]) if kind else [()] * len(sentences)
     asked_words = _words(question) if kind else set()
     context_words = [set(terms(s.context)) if s.context else set() for s in sentences]
-    given = surnames(question, analyser)
+    given = surnames(question, analyser, [t for s in sentences for t in (s.text, s.context)])
     people = _people_near(given, sentences, words, context_words, analyser) if given else {}
     rows = []
     for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):

@@ -10,6 +10,11 @@ passages' most frequent wins. A word some indexed article has is meant as typed 
 predates many names in the news ("Sinwar", "Milei"). Nothing here is fitted: the word list is English at large,
 and the distances are the search engines' default. The pipeline keeps a correction only when the reader finds an
 answer to the corrected question, and then says so (`rag.pipeline`).
+
+A question typed without capitals ("where did lloyd austin meet yoav gallant"), or all in capitals, gets them
+back from the same passages (`truecased`): each word takes the form the passages' sentences give it most often
+away from a sentence's start, the unigram baseline of truecasing (Lita et al., 2003). Retrieval ignores case,
+but the reader's parser and entity recogniser read capitals: without them "lloyd austin" is no person's name.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from collections.abc import Callable, Sequence
 from rag.errors import ConfigError
 
 WORD = re.compile(r"[^\W\d_]+")  # letters only: "hochstien's" gives "hochstien"
+SENTENCE_ENDS = ".!?:"
 
 
 def max_edits(word: str) -> int:
@@ -50,6 +56,47 @@ def corrected(question: str, texts: Sequence[str], known: Callable[[str], bool] 
             out.append(question[last:match.start()] + spellings[fix].most_common(1)[0][0])
             last = match.end()
     return "".join(out) + question[last:] if out else None
+
+
+def uncased(question: str) -> bool:
+    """Was `question` typed without case: its letters after the first all lower case, or all upper case?"""
+    letters = [c for c in question[1:] if c.isalpha()]
+    return bool(letters) and (all(c.islower() for c in letters) or all(c.isupper() for c in letters))
+
+
+def truecased(question: str, texts: Sequence[str]) -> str | None:
+    """`question`, if typed without case (`uncased`), with each word in the form `texts` give it most often where
+    no sentence starts (a tie, or a word they lack, is lower case), and its first letter a capital; else None.
+
+    Args:
+        question: the question as typed.
+        texts: running text that holds its words (the retrieved passages, not their titles: a headline
+            capitalises every word).
+    """
+    if not uncased(question):
+        return None
+    forms: dict[str, Counter[str]] = {}
+    for text in texts:
+        for m in WORD.finditer(text):
+            if not _opens_sentence(text, m.start()):
+                forms.setdefault(m.group().casefold(), Counter())[m.group()] += 1
+    def form(match: re.Match[str]) -> str:
+        word = match.group().casefold()
+        seen = forms.get(word)
+        if not seen:
+            return word
+        best, count = seen.most_common(1)[0]
+        return word if count <= seen.get(word, 0) else best
+    cased = WORD.sub(form, question)
+    return cased[:1].upper() + cased[1:]
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """Does the word at `start` open the text or a sentence of it (only spaces, quotes or brackets since a full stop)?"""
+    i = start
+    while i > 0 and not text[i - 1].isalnum():
+        i -= 1
+    return i == 0 or any(c in SENTENCE_ENDS for c in text[i:start])
 
 
 def _closest(word: str, seen: dict[str, int]) -> str | None:

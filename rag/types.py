@@ -243,8 +243,8 @@ class Answer:
     `text` carries `[n]` markers that refer to `citations[i].n`; `citations` lists only
     the sources some sentence cites; `passages` lists everything retrieved, cited or not;
     `reason` says why the answer was refused. `question` is the question answered: a follow-up ("What did he
-    say next?") rewritten to stand alone, or a misspelt question corrected (`rag.spell`); `asked` keeps the words the
-    user typed. `invalid_citations` counts the markers an
+    say next?") rewritten to stand alone, a misspelt question corrected, or one typed without capitals given them
+    (`rag.spell`); `asked` keeps the words the user typed. `invalid_citations` counts the markers an
     LLM wrote that point at no passage (they are dropped from `text`). `stale` lists the retrieved
     articles whose files changed or vanished since they were indexed: their quotes are the indexed
     text, which the file may no longer hold (`rag index` brings the index up to date). `filters` are those
@@ -269,7 +269,7 @@ class Answer:
     filters: Filters | None = None  # set by `ask()` / `ask_stream()`
     chronology: str = ""  # set by `ask()` / `ask_stream()`
     asked: str = ""  # the question as the user typed it; `question` is the one answered (a follow-up made whole,
-    # misspelt words corrected)
+    # misspelt words corrected, capitals restored)
     note: str = ""  # shown above the text: what a misspelt question was read as; the reader's quotes in an LLM's place
 
     def __str__(self) -> str:

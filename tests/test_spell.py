@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from rag.prompts import CORRECTED_NOTE
-from rag.spell import corrected, max_edits
+from rag.spell import corrected, max_edits, truecased, uncased
 from tests.conftest import HOCHSTEIN, original
 
 PASSAGES = ["US envoy Amos Hochstein warned Hezbollah that the US would stand by Israel.",
@@ -40,9 +40,9 @@ def test_a_misspelt_question_is_answered_as_corrected_and_says_so(seed_assistant
     typed = "what did hochstien warn hezbolla"
     answer = seed_assistant.ask(typed)
     assert answer.answered and answer.asked == typed
-    assert answer.question == "what did Hochstein warn Hezbollah"
+    assert answer.question == "What did Hochstein warn Hezbollah"  # typed in lower case: capitals restored too
     assert answer.note == CORRECTED_NOTE.format(question=answer.question)
-    assert str(answer).startswith('Answered as "what did Hochstein warn Hezbollah"')  # what `rag ask` prints first
+    assert str(answer).startswith('Answered as "What did Hochstein warn Hezbollah"')  # what `rag ask` prints first
     first = answer.citations[0]
     assert first.doc_id == HOCHSTEIN and original(first.doc_id)[first.start:first.end] == first.quote
     streamed = list(seed_assistant.ask_stream(typed))[-1]
@@ -78,3 +78,44 @@ def test_the_index_knows_the_words_its_articles_have(seed_assistant) -> None:
     lexical = seed_assistant.index.lexical
     assert lexical.knows("Hochstein") and lexical.knows("hezbollah")
     assert not lexical.knows("Sinwar") and not lexical.knows("the")  # a stop word has no term
+
+
+TEXTS = ["US envoy Amos Hochstein met Lloyd Austin at the Pentagon. Austin said the US would help.",
+         '"We will stand by Israel," Hochstein said. Israel and the US talked.']
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("where did lloyd austin meet amos hochstein?", "Where did Lloyd Austin meet Amos Hochstein?"),
+    ("WHERE DID LLOYD AUSTIN MEET AMOS HOCHSTEIN?", "Where did Lloyd Austin meet Amos Hochstein?"),  # caps lock
+    ("Where did lloyd austin meet?", "Where did Lloyd Austin meet?"),  # a phone capitalises the first letter only
+    ("did the us talk to israel", "Did the US talk to Israel"),
+    ("who is zyx?", "Who is zyx?"),  # a word the passages lack stays lower case
+    ("Where did Lloyd Austin meet?", None),  # typed with case: as typed
+    ("Where did lloyd Austin meet?", None),  # one capital after the first letter: the writer chose the case
+])
+def test_a_question_typed_without_case_takes_the_passages_capitals(question, expected) -> None:
+    assert truecased(question, TEXTS) == expected
+
+
+def test_a_word_at_a_sentence_start_says_nothing_about_its_case() -> None:
+    # "Stand", "Would" and "They" open sentences, after a full stop or a quote; mid-sentence they are lower case
+    texts = ["Stand by. They would stand.", '"Would they?" he asked. (They did.)']
+    assert truecased("would they stand", texts) == "Would they stand"
+    assert truecased("would they stand", ['"Would they?" he asked.']) == "Would they stand"  # no other form: as typed
+    # a tie between forms is lower case: "us" the pronoun and "US" the country
+    assert truecased("did the us help us", ["The US helped us."]) == "Did the us help us"
+
+
+def test_what_counts_as_typed_without_case() -> None:
+    assert uncased("what now") and uncased("What now") and uncased("WHAT NOW")
+    assert not uncased("w")  # one letter: nothing to tell
+    assert not uncased("What now, Hochstein") and not uncased("123?")
+
+
+def test_a_question_typed_in_lower_case_is_answered_as_the_cased_one(seed_assistant) -> None:
+    typed = "where did lloyd austin meet yoav gallant"
+    lower, cased = seed_assistant.ask(typed), seed_assistant.ask("Where did Lloyd Austin meet Yoav Gallant")
+    assert lower.asked == typed and lower.question == "Where did Lloyd Austin meet Yoav Gallant"
+    assert lower.answered and lower.note == ""  # no word was misspelt: nothing to say
+    assert lower.text == cased.text and lower.citations == cased.citations
+    assert "Pentagon" in lower.text
