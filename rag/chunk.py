@@ -14,20 +14,28 @@ CHUNK_VERSION = 3  # bump when chunking or the searchable text changes: the next
 TokenCounter = Callable[[str], list[int]]
 
 
+PUNKT_FILES = ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab")
+
+
 @functools.cache
 def sentence_tokenizer() -> object:
-    """English Punkt sentence tokenizer, from the parameters llama-index ships (no download)."""
-    import nltk
-    from nltk.tokenize.punkt import PunktTokenizer
+    """English Punkt sentence tokenizer, from the parameters llama-index ships (no download).
+
+    The four parameter files are read directly: `nltk.data.path`, which every user of nltk in the process
+    shares, is left as it is."""
+    from nltk.tabdata import PunktDecoder
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
     spec = importlib.util.find_spec("llama_index.core")
     assert spec is not None and spec.submodule_search_locations, "llama-index-core is not installed"
-    cache = str(Path(spec.submodule_search_locations[0]) / "_static" / "nltk_cache")
-    if cache not in nltk.data.path:
-        # the same path llama-index registers when it is imported; nltk reads model files only under its search
-        # path (nltk.pathsec refuses any other), so the path is added, once, rather than the file opened directly
-        nltk.data.path.append(cache)
-    return PunktTokenizer("english")
+    folder = Path(spec.submodule_search_locations[0]) / "_static" / "nltk_cache" / "tokenizers" / "punkt_tab" / "english"
+    read = {name: (folder / name).read_text(encoding="utf-8").splitlines(keepends=True) for name in PUNKT_FILES}
+    decode, params = PunktDecoder(), PunktParameters()
+    params.collocations = set(decode.tab2tups(read["collocations.tab"]))
+    params.sent_starters = decode.txt2set(read["sent_starters.txt"])
+    params.abbrev_types = decode.txt2set(read["abbrev_types.txt"])
+    params.ortho_context = decode.tab2intdict(read["ortho_context.tab"])
+    return PunktSentenceTokenizer(params)
 
 
 def searchable_text(title: str, outlet: str | None, text: str) -> str:

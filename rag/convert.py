@@ -13,6 +13,7 @@ import os
 import warnings
 from pathlib import Path
 
+from rag.embed import quiet_progress
 from rag.errors import ConfigError
 
 log = logging.getLogger("rag")
@@ -88,9 +89,9 @@ def _export(model_dir: Path, target: Path) -> None:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, dim=-1)
 
-    hf_logging.disable_progress_bar()
     # "eager" attention: the default (sdpa) traces a mask shortcut that is wrong for other shapes
-    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager", local_files_only=True).eval()
+    with quiet_progress(hf_logging):
+        model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager", local_files_only=True).eval()
     sample = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]])
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     with torch.no_grad(), warnings.catch_warnings():
@@ -115,9 +116,15 @@ def _quantize(source: Path, target: Path) -> None:
     except ImportError as exc:
         raise ConfigError(f"Quantizing the embedding model needs the onnx package ({exc}).") from None
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    logging.disable(logging.WARNING)  # the quantizer logs advice to the root logger
+    root = logging.getLogger()
+    root.addFilter(_not_from_onnxruntime)  # the quantizer logs advice to the root logger; only for this call
     try:
         quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
     finally:
-        logging.disable(logging.NOTSET)
+        root.removeFilter(_not_from_onnxruntime)
     os.replace(tmp, target)
+
+
+def _not_from_onnxruntime(record: logging.LogRecord) -> bool:
+    """A log filter that drops what onnxruntime's own code logs."""
+    return f"{os.sep}onnxruntime{os.sep}" not in record.pathname

@@ -1,12 +1,13 @@
 """Embed: turn texts into unit-length vectors, with a bundled local model or OpenAI's API."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +30,18 @@ class Embedder(Protocol):
     name: str
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@contextlib.contextmanager
+def quiet_progress(hf_logging: object) -> Iterator[None]:
+    """transformers' progress bars off for the block, then as they were: the switch is the whole process's."""
+    was = hf_logging.is_progress_bar_enabled()  # type: ignore[attr-defined]
+    hf_logging.disable_progress_bar()  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        if was:
+            hf_logging.enable_progress_bar()  # type: ignore[attr-defined]
 
 
 def bundled_model_path() -> Path:
@@ -55,8 +68,8 @@ class LocalEmbedder:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # no "Loading weights" bar in front of the user
-        return SentenceTransformer(str(self._path), device="cpu", local_files_only=True)  # a folder: no hub
+        with quiet_progress(hf_logging):  # no "Loading weights" bar in front of the user
+            return SentenceTransformer(str(self._path), device="cpu", local_files_only=True)  # a folder: no hub
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._model.encode(  # type: ignore[attr-defined]

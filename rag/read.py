@@ -43,7 +43,7 @@ from rag.analyse import Analyser, Entity, Person
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.guard import is_injection
-from rag.text import WORD_EDGES, terms
+from rag.text import WORD_EDGES, figures, terms
 from rag.types import Passage, Span
 
 WEIGHTS = Path(__file__).with_name("weights") / "reader.json"
@@ -71,7 +71,6 @@ _ASKS = (
     (re.compile(r"\bwhere\b", re.I), "where"),
     (re.compile(r"\bwhen\b", re.I), "when"),
 )
-FIGURES = re.compile(r"\d+(?:[.,]\d+)*")
 Names = dict[str, tuple[frozenset[str], ...]]  # a given name's term: the terms of each surname it goes with
 TOP_ZIPF = 7.0  # a word's weight is TOP_ZIPF minus its Zipf frequency ("the" ≈ 7.7 weighs 0, "Hochstein" ≈ 1.5 weighs 5.5)
 
@@ -203,7 +202,7 @@ def asked_kind(question: str, analyser: Analyser) -> str | None:
 
 def _words(text: str) -> set[str]:
     """A text's terms and its figures ("5", "3.1"): terms alone drop one-character tokens such as "5"."""
-    return set(terms(text)) | set(FIGURES.findall(text))
+    return set(terms(text)) | set(figures(text))
 
 
 def _names(entities: Sequence[Entity], kind: str, question: str, asked: set[str]) -> bool:

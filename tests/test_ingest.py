@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from rag.chunk import chunk_article, sentence_spans
 from rag.embed import token_counter
@@ -330,3 +332,30 @@ def test_pieces_are_counted_from_one_tokenization_exactly_as_on_their_own() -> N
                   "elievably, 1,2", "café.", "", "not in the text at all", *cuts]:
         assert len(count_pieces(piece)) == len(count(piece)), piece
     assert isinstance(pieces("Hochstein warned Hezbollah:"), range)  # read off the offsets, not encoded again
+
+
+WORDS = ["cookie", "Cookies", "COOKIE", "settings", "accept", "all", "newsletter", "Newsletters", "republish",
+         "Republishing", "this", "article", "All", "rights", "reserved", "RESERVED", "Read", "more:", "sign", "up",
+         "We", "use", "site", "uses", "Middle", "East", "Eye", "delivers", "independent", "advertisement", "Hochstein",
+         "warned", "Hezbollah", "ſite", "##", "-", "the", "report", "cookies"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=14))
+@example(["COOKIE", "settings"])
+@example(["accept", "all", "Cookies"])
+@example(["All", "rights", "RESERVED"])
+@example(["Republishing", "this", "article"])
+@example(["the", "Newsletters"])
+@example(["We", "use", "cookies"])
+def test_a_line_is_labelled_as_the_patterns_alone_label_it(words: list[str]) -> None:
+    # furniture_label skips a pattern's search when the line lacks every word the pattern needs: never a different label
+    from rag.ingest import COOKIE_BUTTON, FURNITURE_PATTERNS, NEWSLETTER, NEWSLETTER_MAX_WORDS, furniture_label
+
+    line = " ".join(words)
+    stripped = line.strip().lstrip("#>*- ").strip()
+    expected = next((label for label, pattern, _ in FURNITURE_PATTERNS if pattern.search(stripped)), None)
+    if expected is None and len(stripped.split()) <= NEWSLETTER_MAX_WORDS:
+        expected = ("newsletter sign-up" if NEWSLETTER.search(stripped)
+                    else "cookie notice" if COOKIE_BUTTON.search(stripped) else None)
+    assert furniture_label(line) == expected
