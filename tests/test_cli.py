@@ -93,3 +93,16 @@ def test_calling_main_again_adds_no_second_log_handler(tmp_path) -> None:
     for _ in range(3):
         main(["--index-dir", str(tmp_path / "none"), "status"])
     assert sum(getattr(h, "newsqa_cli", False) for h in logging.getLogger("rag").handlers) == 1
+
+
+def test_help_lists_every_command_including_those_the_chat_and_evaluation_register() -> None:
+    """As a user runs it, from the repository (where a stale newsqa.egg-info may sit first on sys.path)."""
+    done = rag("--help")
+    assert done.returncode == 0, done.stderr
+    listed = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("    ") and line[4] != " "]
+    assert listed == ["index", "add", "ask", "status", "models", "bench", "eval", "ui"]
+    assert "unavailable" not in done.stdout
+    for command, option in (("ui", "--share"), ("eval", "--sets"), ("bench", "--cold-runs")):
+        helped = rag(command, "--help")
+        assert helped.returncode == 0 and option in helped.stdout, helped.stderr
+        assert helped.stdout.startswith(f"usage: rag {command} [-h]")

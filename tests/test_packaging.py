@@ -1,10 +1,12 @@
 """The core install: `rag` runs without the chat, the evaluation or the dev tools, and says which extra a command needs."""
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
 import tomllib
+from importlib.metadata import EntryPoint
 
 import pytest
 
@@ -48,6 +50,77 @@ def test_importing_the_cli_imports_neither_the_chat_nor_the_evaluation() -> None
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def _imports_of_the_layers_above(path) -> list[str]:
+    """Every import of `ui` or `eval` in a file (at the top or inside a function), as "line: statement"."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
+              in {"import_module", "__import__"} and node.args and isinstance(node.args[0], ast.Constant)):
+            names = [str(node.args[0].value)]  # importlib.import_module("ui.app") is an import too
+        else:
+            continue
+        found += [f"{node.lineno}: {ast.unparse(node)}" for name in names if name.split(".")[0] in {"ui", "eval"}]
+    return found
+
+
+def test_the_core_package_never_imports_the_chat_or_the_evaluation() -> None:
+    """The layers point one way: ui/ and eval/ import rag; rag imports neither, not even lazily in a function
+    (their commands reach `rag` through the `newsqa.commands` entry points)."""
+    files = sorted((ROOT / "rag").rglob("*.py"))
+    assert ROOT / "rag" / "cli.py" in files
+    offending = {str(f.relative_to(ROOT)): found for f in files if (found := _imports_of_the_layers_above(f))}
+    assert offending == {}
+
+
+def test_the_chat_and_evaluation_commands_are_registered_by_their_own_packages() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["entry-points"]
+    declared = declared[rag.cli.COMMANDS_GROUP]
+    assert declared == {"ui": "ui.commands:register", "eval": "eval.commands:register_eval",
+                        "bench": "eval.commands:register_bench"}
+    installed = {entry.name: entry.value for entry in rag.cli.registered_commands()}
+    assert installed == declared, "the installed metadata is stale: pip install --no-deps -e . (or make setup)"
+    parser = rag.cli._parser()
+    (sub,) = [a for a in parser._actions if a.choices and "index" in a.choices]
+    assert list(sub.choices) == ["index", "add", "ask", "status", "models", "bench", "eval", "ui"]
+    assert [name for name, p in sub.choices.items() if p.get_default("unavailable")] == []
+
+
+def test_a_registered_command_that_fails_to_load_breaks_nothing_else(monkeypatch, capsys, tmp_path) -> None:
+    """The chat's package gone (sys.modules[...] = None: importing it fails), and a plugin whose register is missing:
+    `rag --help` still lists every command, with a note on those two; running one of them says why in one line;
+    rag's own commands run as ever."""
+    for name in ("ui", "ui.commands"):
+        monkeypatch.setitem(sys.modules, name, None)
+    installed = rag.cli.registered_commands()
+    broken = EntryPoint(name="broken", value="json:no_such_register", group=rag.cli.COMMANDS_GROUP)
+    monkeypatch.setattr(rag.cli, "registered_commands", lambda: [*installed, broken])
+
+    with pytest.raises(SystemExit) as done:
+        rag.cli.main(["--help"])
+    assert done.value.code == 0
+    listing = " ".join(capsys.readouterr().out.split())
+    for command in ("index", "add", "ask", "status", "models", "eval", "bench"):
+        assert f" {command} " in listing
+    assert "ui (unavailable: its code failed to load; `rag ui` says why)" in listing
+    assert "broken (unavailable: its code failed to load; `rag broken` says why)" in listing
+
+    assert rag.cli.main(["ui", "--port", "7861", "--no-such-flag"]) == 2
+    assert capsys.readouterr().err == (
+        "error: `rag ui` is unavailable: its code failed to load (ui.commands:register: ModuleNotFoundError: "
+        "import of ui.commands halted; None in sys.modules). Reinstall newsqa (`make setup` in a clone).\n")
+    assert rag.cli.main(["broken"]) == 2
+    assert capsys.readouterr().err == (
+        "error: `rag broken` is unavailable: its code failed to load (json:no_such_register: AttributeError: "
+        "module 'json' has no attribute 'no_such_register'). Reinstall newsqa (`make setup` in a clone).\n")
+
+    assert rag.cli.main(["--index-dir", str(tmp_path / "index"), "index", "--replace"]) == 2  # rag's own, as ever
+    assert capsys.readouterr().err.startswith("error: --replace needs the folder to index in place of the others")
 
 
 @pytest.mark.parametrize(
