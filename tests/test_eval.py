@@ -210,6 +210,24 @@ def test_rag_eval_writes_results_report_and_chart_and_gates(seed_settings: Setti
     assert again.returncode == 0 and "No regressions." in again.stdout
 
 
+@pytest.mark.slow
+def test_rag_eval_writes_its_results_under_the_working_folder(seed_settings: Settings, tmp_path: Path) -> None:
+    subset = tmp_path / "questions.jsonl"
+    rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()][:2]
+    subset.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    env = {**__import__("os").environ, "RAG_INDEX_DIR": str(seed_settings.index_dir),
+           "RAG_CORPUS": str(seed_settings.corpus), "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    before = set((ROOT / "eval" / "results").glob("*")) if (ROOT / "eval" / "results").is_dir() else set()
+    run = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--questions", str(subset), "--no-baseline"],
+                         cwd=work, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert sorted(p.suffix for p in (work / "eval" / "results").iterdir()) == [".json", ".md", ".png"]
+    after = set((ROOT / "eval" / "results").glob("*")) if (ROOT / "eval" / "results").is_dir() else set()
+    assert after == before  # nothing written into the package's folder
+
+
 def test_a_question_that_fails_is_recorded_and_the_run_goes_on(seed_settings: Settings, embedder: Embedder) -> None:
     from eval.metrics.faithfulness import checker_judge
     from eval.suite import evaluate
