@@ -115,8 +115,12 @@ class ExtractiveAnswerer:
 
 
 def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
-    """Every distinct sentence of the passages long enough to answer, never one addressed to an AI."""
-    seen: set[tuple[str, int]] = set()
+    """Every distinct sentence of the passages long enough to answer, never one addressed to an AI.
+
+    A sentence two overlapping passages of one article share is read where the sentence before it is there too
+    (the first passage in which it is, if in none or in both): its context then does not depend on which of the
+    passages was retrieved first ("…, he said" beside the sentence that names him)."""
+    at: dict[tuple[str, int], int] = {}
     out: list[_Candidate] = []
     for p in passages:
         for span, previous in zip(p.sentences, previous_spans(p)):
@@ -124,8 +128,11 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
             key = (p.doc_id, span.start)
             if is_injection(text):  # addressed to an AI assistant: never an answer, nor context (rag/guard.py)
                 continue
-            if key not in seen and len(text.split()) >= MIN_SENTENCE_WORDS:
-                seen.add(key)
+            if key in at:
+                if out[at[key]].previous is None and previous is not None:
+                    out[at[key]] = _Candidate(p, span, text, previous)
+            elif len(text.split()) >= MIN_SENTENCE_WORDS:
+                at[key] = len(out)
                 out.append(_Candidate(p, span, text, previous))
     return out
 

@@ -113,3 +113,25 @@ def test_answers_and_refusals_hold_beside_300_unrelated_articles(lee_settings, q
     else:
         assert answer.answered and expected in answer.citations[0].quote
         assert answer.citations[0].doc_id in {"lee_117", "lee_120", "lee_135"}
+
+
+def test_a_sentence_two_passages_share_is_read_beside_the_sentence_before_it() -> None:
+    from rag.extractive import _candidates
+    from rag.types import Passage, Span
+
+    text = ('In a speech, Hezbollah leader Hassan Nasrallah warned Israel. "Expect us on land, sea and air," he said. '
+            'US officials rushed to seal a deal.')
+    named, quote = Span(0, 61), Span(62, 104)
+    end = Span(105, len(text))
+    first = Passage("a:1", "a", "T", None, text[62:], 62, len(text), (quote, end), 0.9)  # starts with the quote
+    whole = Passage("a:0", "a", "T", None, text, 0, len(text), (named, quote, end), 0.8)
+    candidates = _candidates([first, whole])  # retrieved in this order
+    by_start = {c.span.start: c for c in candidates}
+    assert len(candidates) == 3 and by_start[62].previous == named and by_start[62].passage.id == "a:0"
+    assert _candidates([whole, first])[1].previous == named  # the same whatever the order
+
+
+def test_who_said_a_quote_is_answered_with_the_sentence_that_names_the_speaker(seed_settings) -> None:
+    # typed into a search box; the passage retrieved first begins with the quote, whose speaker it does not name
+    answer = ask("who said expect us on land sea and air", settings=seed_settings)
+    assert answer.answered and "Nasrallah" in answer.text.split("[1]")[0]
