@@ -1,16 +1,33 @@
 """Follow-up questions: rewritten to stand alone before retrieval; earlier answers keep their citations."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import pytest
 
 from conftest import HOCHSTEIN
-from fake_openai import FakeOpenAI, completion
 from rag.followup import messages_of, rule_rewrite, standalone_question
-from rag.llm import ChatModel, Endpoint
+from rag.llm import Message
 from rag.pipeline import Assistant
-from rag.settings import Settings
 
 FIRST = "What did Hochstein warn Hezbollah?"
+
+
+class ScriptedChat:
+    """An in-process chat model (the `rag.llm.Chat` protocol) with one reply; records the messages it is sent."""
+
+    name = "scripted"
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.requests: list[list[Message]] = []
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
+        self.requests.append(list(messages))
+        return self.reply
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
+        yield self.complete(messages, max_tokens=max_tokens)
 
 
 @pytest.mark.parametrize(
@@ -44,19 +61,18 @@ def test_a_follow_up_is_answered_from_the_right_article_and_earlier_citations_st
     assert first.citations == before  # a new turn never renumbers an earlier one
 
 
-def test_with_an_llm_its_rewrite_is_used(seed_settings: Settings) -> None:
-    with FakeOpenAI(completion("Rewritten question: What did Amos Hochstein warn Hezbollah about next?")) as server:
-        chat = ChatModel(Endpoint(server.url, "scripted"), seed_settings)
-        rewritten = standalone_question("What did he warn them about next?", [{"role": "user", "content": FIRST}], chat)
+def test_with_an_llm_its_rewrite_is_used() -> None:
+    chat = ScriptedChat("Rewritten question: What did Amos Hochstein warn Hezbollah about next?")
+    rewritten = standalone_question("What did he warn them about next?", [{"role": "user", "content": FIRST}], chat)
     assert rewritten == "What did Amos Hochstein warn Hezbollah about next?"
-    assert "Last question: What did he warn them about next?" in server.requests[0]["messages"][-1]["content"]
+    assert "Last question: What did he warn them about next?" in chat.requests[0][-1]["content"]
 
 
 @pytest.mark.parametrize(
     "reply", ["What did he warn them about next?", "Paris is the capital of France.", "x" * 500]
 )
-def test_an_unusable_llm_rewrite_falls_back_to_the_rule(seed_settings: Settings, reply: str) -> None:
-    with FakeOpenAI(completion(reply)) as server:
-        chat = ChatModel(Endpoint(server.url, "scripted"), seed_settings)
-        rewritten = standalone_question("What did he warn them about next?", [{"role": "user", "content": FIRST}], chat)
+def test_an_unusable_llm_rewrite_falls_back_to_the_rule(reply: str) -> None:
+    chat = ScriptedChat(reply)
+    rewritten = standalone_question("What did he warn them about next?", [{"role": "user", "content": FIRST}], chat)
+    assert len(chat.requests) == 1  # the LLM was asked, and its reply set aside
     assert rewritten == "What did Hochstein warn Hezbollah about next?"

@@ -18,14 +18,17 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, original
+from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.pipeline import Assistant
-from rag.prompts import CANNOT_ANSWER
+from rag.prompts import CANNOT_ANSWER, QUOTED_NOTE
 from rag.serve import LocalServer, bundled_gguf, local_model_path
 from rag.settings import Settings
 from rag.types import Answer
 
 QUESTIONS = ["What did Hochstein warn Hezbollah?", "Who is Mick Mulroy?"]
+# The reader answers it, so that in mode local (reader gate on) the model is asked; SmolLM2 writes a supported sentence.
+LOCAL_QUESTION = "Who is Amos Hochstein?"
 
 
 @pytest.fixture(scope="module")
@@ -91,18 +94,37 @@ def test_streaming_gives_the_same_answer_as_asking(via_server: Assistant) -> Non
 
 def test_strict_mode_keeps_only_supported_sentences(via_server: Assistant) -> None:
     strict = Assistant(via_server.settings.replace(strict=True))
+    answers = {}
     for question in QUESTIONS:
-        answer = strict.ask(question)
+        # greedy decoding and the same prompt: the same reply, checked twice; strict keeps its supported sentences
+        plain, answer = via_server.ask(question), strict.ask(question)
         assert_checked(answer)
         assert all(s.supported for s in answer.sentences)
+        if answer.answered:
+            assert [s.text for s in answer.sentences] == [s.text for s in plain.sentences if s.supported], plain.text
+        else:  # a refusal only when no sentence of the reply is supported by what it cites
+            assert not any(s.supported and s.citations for s in plain.sentences), plain.text
+        answers[question] = answer
+    # not every reply refused: strict mode had sentences to keep (here SmolLM2 copies one about Mulroy, and writes
+    # an unsupported one about Hochstein's warning, which strict mode drops)
+    assert any(a.answered and a.citations for a in answers.values()), {q: a.text for q, a in answers.items()}
 
 
 @pytest.mark.slow  # starts the bundled model
-def test_mode_local_starts_the_bundled_model_itself(seed_settings: Settings) -> None:
-    assistant = Assistant(seed_settings.replace(mode="local"))
-    assert assistant.mode == "local" and assistant.chat is not None
-    assert assistant.chat.endpoint.base_url.startswith("http://127.0.0.1:")
-    assert_checked(assistant.ask(QUESTIONS[0]))
+def test_mode_local_starts_the_bundled_model_itself(seed_settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    # an empty model cache: a machine without `rag models install` (an installed Qwen would be started instead);
+    # the embedder is passed in, so that the embedding model is not exported into that cache again
+    settings = seed_settings.replace(mode="local", model_cache=tmp_path / "no-models")
+    with Assistant(settings, embedder=embedder) as assistant:
+        assert assistant.mode == "local" and assistant.chat is not None
+        assert assistant.chat.endpoint.base_url.startswith("http://127.0.0.1:")
+        assert assistant.chat.name == bundled_gguf().stem
+        answer = assistant.ask(LOCAL_QUESTION)
+    assert_checked(answer)
+    # the model's own answer: not a refusal, and not the reader's quotes standing in for it (rag.generate)
+    assert answer.mode == "local" and answer.answered, answer.text
+    assert QUOTED_NOTE not in answer.note, answer.text
+    assert any(s.supported for s in answer.sentences), answer.text
 
 
 @pytest.mark.slow  # starts the bundled model
