@@ -52,7 +52,7 @@ class Settings:
     # The extractive answerer refuses when no sentence's reader score (the probability that it answers
     # the question) reaches this; chosen by cross-validation on the tuning questions with
     # `python -m eval.calibrate` (README, "Evaluation").
-    min_answer_score: float = 0.37
+    min_answer_score: float = 0.39
     # Answers written by an LLM (modes `openai` and `local`); see README, "Answer modes".
     # The reader gates the LLM: "on" refuses without calling the LLM when no sentence reaches min_answer_score,
     # and quotes the reader's sentences when the LLM declines or writes nothing the passages support;

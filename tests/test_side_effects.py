@@ -82,6 +82,7 @@ def test_the_sentence_tokenizer_leaves_nltk_s_search_path_alone() -> None:
         "Mr. Hochstein met Gen. Gallant at 9 a.m. on Monday.", "They spoke.", "Then he left."]
 
 
+@pytest.mark.slow  # two new processes, each loading spaCy
 def test_the_cli_alone_imports_spacy_without_torch() -> None:
     code = ("import sys; from rag.analyse import Analyser; Analyser().facts(['He met her.']); "
             "print('torch' in sys.modules)")
