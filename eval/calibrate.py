@@ -60,8 +60,8 @@ def cases(settings: Settings) -> list[Case]:
             if not path.is_file():
                 continue
             for q in load(path, split="tune"):
-                passages = assistant.retriever.retrieve(q.question, corpus.top_k)
-                answer, best = always.answer_and_score(q.question, passages)
+                read, passages = assistant.read(q.question, top_k=corpus.top_k)  # as `ask` reads it (rag.spell)
+                answer, best = always.answer_and_score(read, passages)
                 refusal = Answer(q.question, "", False, "extractive", (), (), tuple(passages))
                 out.append(Case(q, corpus_name, best, correct(q, answer), correct(q, refusal)))
     return out

@@ -178,6 +178,13 @@ class Assistant:
                 first_words = time.perf_counter() - started
             yield piece
 
+    def read(self, question: str, *, top_k: int | None = None) -> tuple[str, list[Passage]]:
+        """The question as the answerers read it (capitals restored, misspelt words corrected: `rag.spell`) and the
+        passages retrieved for it, as `ask` has them (for calibrating on exactly what `ask` scores)."""
+        _, read, passages, _ = self._prepare(question, top_k, (), None, None)
+        assert not isinstance(passages, Answer)  # only filters can leave no passage to read
+        return read, passages
+
     def respond(
         self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
         mode: str | None = None, strict: bool | None = None, filters: Filters | None = None,

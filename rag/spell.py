@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from rag.errors import ConfigError
 
 WORD = re.compile(r"[^\W\d_]+")  # letters only: "hochstien's" gives "hochstien"
-SENTENCE_ENDS = ".!?:"
+SENTENCE_ENDS = ".!?:\n"  # a line break ends a heading or a list item too
 
 
 def max_edits(word: str) -> int:
@@ -59,14 +59,16 @@ def corrected(question: str, texts: Sequence[str], known: Callable[[str], bool] 
 
 
 def uncased(question: str) -> bool:
-    """Was `question` typed without case: its letters after the first all lower case, or all upper case?"""
-    letters = [c for c in question[1:] if c.isalpha()]
+    """Was `question` typed without case: its letters after the first letter all lower case, or all upper case?"""
+    letters = [c for c in question if c.isalpha()][1:]
     return bool(letters) and (all(c.islower() for c in letters) or all(c.isupper() for c in letters))
 
 
 def truecased(question: str, texts: Sequence[str]) -> str | None:
     """`question`, if typed without case (`uncased`), with each word in the form `texts` give it most often where
-    no sentence starts (a tie, or a word they lack, is lower case), and its first letter a capital; else None.
+    no sentence starts (lower case when that form is no more frequent, or when the texts lack the word), and its
+    first letter a capital; else None. A question typed with case is left alone; one typed without it may get a
+    capital the writer did not mean ("us" read as "US" where the passages write the country more often).
 
     Args:
         question: the question as typed.
@@ -80,15 +82,18 @@ def truecased(question: str, texts: Sequence[str]) -> str | None:
         for m in WORD.finditer(text):
             if not _opens_sentence(text, m.start()):
                 forms.setdefault(m.group().casefold(), Counter())[m.group()] += 1
+
     def form(match: re.Match[str]) -> str:
-        word = match.group().casefold()
-        seen = forms.get(word)
+        typed = match.group().lower()
+        seen = forms.get(match.group().casefold())
         if not seen:
-            return word
+            return typed
         best, count = seen.most_common(1)[0]
-        return word if count <= seen.get(word, 0) else best
+        return typed if count <= seen.get(typed, 0) else best
+
     cased = WORD.sub(form, question)
-    return cased[:1].upper() + cased[1:]
+    first = next((i for i, c in enumerate(cased) if c.isalpha()), 0)  # after an opening quote or bracket
+    return cased[:first] + cased[first:first + 1].upper() + cased[first + 1:]
 
 
 def _opens_sentence(text: str, start: int) -> bool:

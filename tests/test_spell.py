@@ -119,3 +119,20 @@ def test_a_question_typed_in_lower_case_is_answered_as_the_cased_one(seed_assist
     assert lower.answered and lower.note == ""  # no word was misspelt: nothing to say
     assert lower.text == cased.text and lower.citations == cased.citations
     assert "Pentagon" in lower.text
+
+
+def test_a_question_opening_with_a_quote_is_judged_and_capitalised_from_its_first_letter() -> None:
+    assert uncased('"expect us" who said that') and not uncased('"Expect us" Who said that')
+    assert truecased('"expect us" who said that', ["Nasrallah said: we expect us."]) == '"Expect us" who said that'
+
+
+def test_a_word_the_passages_lack_keeps_its_spelling_in_lower_case() -> None:
+    assert truecased("WHERE IS THE STRASSE OR STRAẞE", ["The street."]) == "Where is the strasse or straße"
+
+
+def test_the_assistant_reads_a_question_as_ask_answers_it(seed_assistant) -> None:
+    # what `eval.calibrate` scores: the question with its capitals back, and the passages `ask` retrieves for it
+    read, passages = seed_assistant.read("where did lloyd austin meet yoav gallant")
+    answer = seed_assistant.ask("where did lloyd austin meet yoav gallant")
+    assert read == answer.question == "Where did Lloyd Austin meet Yoav Gallant"
+    assert [p.id for p in passages] == [p.id for p in answer.passages]
