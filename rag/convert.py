@@ -127,4 +127,4 @@ def _quantize(source: Path, target: Path) -> None:
 
 def _not_from_onnxruntime(record: logging.LogRecord) -> bool:
     """A log filter that drops what onnxruntime's own code logs."""
-    return f"{os.sep}onnxruntime{os.sep}" not in record.pathname
+    return "onnxruntime" not in Path(record.pathname).parts

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 from typing import Protocol
 
 import numpy as np
@@ -33,15 +34,16 @@ class Embedder(Protocol):
 
 
 @contextlib.contextmanager
-def quiet_progress(hf_logging: object) -> Iterator[None]:
-    """transformers' progress bars off for the block, then as they were: the switch is the whole process's."""
-    was = hf_logging.is_progress_bar_enabled()  # type: ignore[attr-defined]
-    hf_logging.disable_progress_bar()  # type: ignore[attr-defined]
+def quiet_progress(hf_logging: ModuleType) -> Iterator[None]:
+    """transformers' progress bars (`transformers.utils.logging`) off for the block, then as they were: the switch is
+    the whole process's. A transformers without the switch's getter has them put back on."""
+    was = getattr(hf_logging, "is_progress_bar_enabled", lambda: True)()
+    hf_logging.disable_progress_bar()
     try:
         yield
     finally:
         if was:
-            hf_logging.enable_progress_bar()  # type: ignore[attr-defined]
+            hf_logging.enable_progress_bar()
 
 
 def bundled_model_path() -> Path:
