@@ -3,7 +3,8 @@
 It stands in for the one thing that cannot run here, a paid remote API; everything
 between `ask()` and the socket (the openai client, retries, streaming) is real.
 Each scripted reply is a function of the request's JSON, so a reply can cite the
-passage number the prompt gave a passage.
+passage number the prompt gave a passage. `ScriptedChat` is the same script as an
+in-process chat model, for tests where HTTP is not what is tested.
 """
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+
+from rag.llm import Message
 
 Reply = Callable[[dict], "Response"]
 
@@ -69,6 +72,34 @@ def passage_number(request: dict, needle: str) -> int:
 
 def passage_count(request: dict) -> int:
     return len(re.findall(r"^\[\d+\] ", request["messages"][-1]["content"], re.M))
+
+
+WARNING = "stand by Israel"  # in the passage with Hochstein's warning to Hezbollah
+
+
+def warning_reply(messages: Sequence[Message]) -> str:
+    """One sentence citing, by the number the prompt gave it, the passage with Hochstein's warning."""
+    n = passage_number({"messages": list(messages)}, WARNING)
+    return f"Hochstein warned that the US will stand by Israel and not condemn it publicly [{n}]."
+
+
+class ScriptedChat:
+    """An in-process chat model (the `rag.llm.Chat` protocol, what a user's own model object looks like): records
+    the messages it is sent and replies with the pieces `reply` gives for them, streamed one by one (a string:
+    that reply, in one piece)."""
+
+    name = "scripted"
+
+    def __init__(self, reply: str | Callable[[list[Message]], list[str]]) -> None:
+        self._reply = reply if callable(reply) else (lambda messages: [reply])
+        self.requests: list[list[Message]] = []
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
+        return "".join(self.stream(messages, max_tokens=max_tokens))
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
+        self.requests.append(list(messages))
+        yield from self._reply(list(messages))
 
 
 class FakeOpenAI:

@@ -8,26 +8,25 @@ import json
 import gc
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
 from conftest import CountingEmbedder, make_settings
-from fake_openai import completion, passage_number, streamed
+from fake_openai import WARNING, ScriptedChat, completion, streamed, warning_reply
 
 import rag
 from rag import pipeline
 from rag.embed import Embedder
 from rag.errors import ClosedError, IndexMismatchError
-from rag.llm import ChatModel, Endpoint, Message
+from rag.llm import ChatModel, Endpoint
 from rag.pipeline import Assistant
 from rag.settings import Settings
 from rag.types import Answer
 
 QUESTION = "What did Hochstein warn Hezbollah?"
-WARNING = "stand by Israel"
 
 
 @pytest.fixture(autouse=True)
@@ -165,26 +164,8 @@ def test_a_custom_embedder_of_another_model_is_refused_by_the_index(seed_setting
         Assistant(seed_settings, embedder=CountingEmbedder(embedder, name="my-other-model"))
 
 
-class ScriptedChat:
-    """An in-process chat model (what a user's own model object looks like): cites the passage with the warning."""
-
-    name = "scripted"
-
-    def __init__(self) -> None:
-        self.requests: list[list[Message]] = []
-
-    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
-        self.requests.append(list(messages))
-        n = passage_number({"messages": list(messages)}, WARNING)
-        return f"Hochstein warned that the US will stand by Israel and not condemn it publicly [{n}]."
-
-    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
-        words = self.complete(messages, max_tokens=max_tokens).split(" ")
-        yield from [w + " " for w in words[:-1]] + words[-1:]
-
-
 def test_a_chat_model_object_writes_the_answer_without_a_server(seed_settings: Settings) -> None:
-    chat = ScriptedChat()
+    chat = ScriptedChat(lambda messages: [w + " " for w in warning_reply(messages).split(" ")])  # word by word
     with Assistant(seed_settings.replace(mode="auto"), chat=chat) as assistant:  # no endpoint set: auto means it
         answer = assistant.ask(QUESTION)
         *_, streamed_answer = assistant.ask_stream(QUESTION)
@@ -202,8 +183,7 @@ def test_an_openai_client_is_used_as_given_and_left_open(seed_settings: Settings
     def api(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         requests.append(body)
-        n = passage_number(body, WARNING)
-        text = f"Hochstein warned that the US will stand by Israel and not condemn it publicly [{n}]."
+        text = warning_reply(body["messages"])
         if body.get("stream"):
             words = text.split(" ")
             return httpx.Response(200, content=b"".join(streamed([w + " " for w in words[:-1]] + words[-1:]).stream or []),

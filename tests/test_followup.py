@@ -1,33 +1,14 @@
 """Follow-up questions: rewritten to stand alone before retrieval; earlier answers keep their citations."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-
 import pytest
 
 from conftest import HOCHSTEIN
+from fake_openai import ScriptedChat
 from rag.followup import messages_of, rule_rewrite, standalone_question
-from rag.llm import Message
 from rag.pipeline import Assistant
 
 FIRST = "What did Hochstein warn Hezbollah?"
-
-
-class ScriptedChat:
-    """An in-process chat model (the `rag.llm.Chat` protocol) with one reply; records the messages it is sent."""
-
-    name = "scripted"
-
-    def __init__(self, reply: str) -> None:
-        self.reply = reply
-        self.requests: list[list[Message]] = []
-
-    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
-        self.requests.append(list(messages))
-        return self.reply
-
-    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
-        yield self.complete(messages, max_tokens=max_tokens)
 
 
 @pytest.mark.parametrize(

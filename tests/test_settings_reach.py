@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from conftest import HOCHSTEIN, SEEDS
-from fake_openai import FakeOpenAI, Response, completion, passage_number, streamed
+from fake_openai import FakeOpenAI, Response, ScriptedChat, completion, streamed, warning_reply
 from rag.chunk import sentence_tokenizer
 from rag.embed import Embedder, token_counter
 from rag.errors import LLMError
 from rag.generate import GAP
 from rag.index import build_index
-from rag.llm import Message
 from rag.pipeline import Assistant
 from rag.prompts import REFUSAL_WEAK_EVIDENCE
 from rag.settings import Settings
@@ -29,7 +27,6 @@ from rag.store import Store
 from rag.types import Answer
 
 QUESTION = "What did Hochstein warn Hezbollah?"
-WARNING = "stand by Israel"
 DEFAULTS = Settings()
 GAPS = re.compile(rf"(?:^|\s){GAP}(?=\s|$)")  # where the prompt leaves sentences out (rag.generate._cut)
 
@@ -42,28 +39,11 @@ def seed_env(seed_settings: Settings, **variables: str) -> Settings:
 
 def cites_the_warning(request: dict) -> Response:
     """One sentence citing the passage with Hochstein's warning; streamed when the request asks for a stream."""
-    text = f"Hochstein warned that the US will stand by Israel and not condemn it publicly [{passage_number(request, WARNING)}]."
+    text = warning_reply(request["messages"])
     if request.get("stream"):
         words = text.split(" ")
         return streamed([w + " " for w in words[:-1]] + words[-1:])
     return completion(text)
-
-
-class RecordingChat:
-    """An in-process chat model that records the messages it is sent and cites the passage with the warning."""
-
-    name = "recording"
-
-    def __init__(self) -> None:
-        self.requests: list[list[Message]] = []
-
-    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
-        self.requests.append(list(messages))
-        n = passage_number({"messages": list(messages)}, WARNING)
-        return f"Hochstein warned that the US will stand by Israel and not condemn it publicly [{n}]."
-
-    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
-        yield self.complete(messages, max_tokens=max_tokens)
 
 
 # --- LLM requests ----------------------------------------------------------------------------------------------
@@ -174,7 +154,7 @@ def test_llm_passage_sentences_from_the_environment_is_how_many_sentences_of_eac
 ) -> None:
     shown: dict[str, list[int]] = {}
     for keep in ("1", "0"):
-        chat = RecordingChat()
+        chat = ScriptedChat(lambda messages: [warning_reply(messages)])
         settings = seed_env(seed_settings, RAG_LLM_PASSAGE_SENTENCES=keep)
         with Assistant(settings, embedder=embedder, chat=chat) as assistant:  # no endpoint: the chat object answers
             answer = assistant.ask(QUESTION)

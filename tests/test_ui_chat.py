@@ -1,9 +1,9 @@
 """One user's conversation in the chat, without a browser: streaming, follow-ups, and failures shown in the chat."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from fake_openai import FakeOpenAI, passage_number
+from fake_openai import FakeOpenAI, ScriptedChat, passage_number
 from rag.llm import Message
 from rag.pipeline import Assistant
 from rag.settings import Settings
@@ -38,21 +38,13 @@ def test_a_follow_up_uses_the_conversation(seed_assistant: Assistant) -> None:
     assert [m["role"] for m in messages(history)] == ["user", "assistant"] * 2
 
 
-class StreamingChat:
-    """An in-process chat model (the `rag.llm.Chat` protocol): three pieces citing the passage with the warning."""
-
-    name = "scripted"
-
-    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
-        return "".join(self.stream(messages, max_tokens=max_tokens))
-
-    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
-        n = passage_number({"messages": list(messages)}, "stand by Israel")
-        yield from ["Hochstein warned ", "that the US will stand by Israel ", f"and not condemn it publicly [{n}]."]
+def three_pieces(messages: list[Message]) -> list[str]:
+    n = passage_number({"messages": messages}, "stand by Israel")
+    return ["Hochstein warned ", "that the US will stand by Israel ", f"and not condemn it publicly [{n}]."]
 
 
 def test_an_llm_answer_streams_word_by_word(seed_settings: Settings) -> None:
-    with Assistant(seed_settings.replace(mode="extractive"), chat=StreamingChat()) as assistant:
+    with Assistant(seed_settings.replace(mode="extractive"), chat=ScriptedChat(three_pieces)) as assistant:
         shown, history = last(respond(assistant, QUESTION, [], mode="openai"))  # the chat object writes mode openai
     partial = [s[-1]["content"] for s in shown if 'class="answer streaming"' in s[-1]["content"]]
     assert len(partial) == 3 and "Hochstein warned" in partial[0] and "stand by Israel" not in partial[0]
