@@ -48,9 +48,8 @@ class LexicalIndex:
     def build(cls, ids: Sequence[str], texts: Sequence[str], generation: int) -> LexicalIndex:
         import bm25s
 
-        tokens = terms_of(texts)
         retriever = bm25s.BM25()
-        retriever.index(tokens or [["empty"]], show_progress=False)
+        retriever.index(terms_of(texts) if texts else [["empty"]], show_progress=False)
         return cls(retriever, list(ids), generation)
 
     def save(self, index_dir: Path) -> None:

@@ -47,15 +47,12 @@ def terms(text: str) -> list[str]:
     return list(tokens[0])
 
 
-def terms_of(texts: Sequence[str]) -> list[list[str]]:
-    """`terms` of each text, tokenized together (one call for a whole index's chunks)."""
+def terms_of(texts: Sequence[str]) -> object:
+    """`terms` of each text, tokenized together (one call for a whole index's chunks), as bm25s builds an index
+    from them: each text's term ids and the vocabulary (a `bm25s.tokenization.Tokenized`)."""
     import bm25s
 
-    if not texts:
-        return []
-    return [list(t) for t in bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )]
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=True, show_progress=False)
 
 
 def has_terms(needles: Sequence[str], present: frozenset[str] | set[str]) -> bool:

@@ -102,8 +102,16 @@ class VectorIndex:
                 ids=[c.id for c in part],
                 embeddings=vectors[i : i + step],
                 **({"documents": [c.text for c in part]} if self.documents else {}),
-                metadatas=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in part],
+                metadatas=[self._metadata(c) for c in part],
             )
+
+    def _metadata(self, chunk: Chunk) -> dict[str, str | int]:
+        """The article id, which searches filter on; with the texts, their offsets in the article too, for
+        tools that read the collection directly (newsqa reads offsets from its store, and every metadata
+        key costs Chroma time: two fewer make adding 10,000 vectors about a tenth faster)."""
+        if self.documents:
+            return {"doc_id": chunk.doc_id, "start": chunk.start, "end": chunk.end}
+        return {"doc_id": chunk.doc_id}
 
     def delete(self, doc_ids: Sequence[str]) -> None:
         """Drop every vector of these articles."""
