@@ -180,6 +180,8 @@ def _facts_of(doc: object) -> Facts:
             found = {t for w in words for t in terms(w)}
             (subjects if token.dep_ in SUBJECT_DEPS else objects).update(found)
             role = ROLE_DEPS.get(token.dep_)  # names and nouns only: "he", "who" stand for anyone
+            if role == "subject" and any(c.dep_ == "auxpass" for c in token.head.children):
+                role = None  # a passive read as active ("Was Nasrallah killed…?": nsubj beside auxpass) is no doer
             if role and token.pos_ in ("PROPN", "NOUN") and token.head.pos_ in ("VERB", "AUX"):
                 roles.update((verb, role, t) for verb in terms(token.head.text) for t in found)
     asking = (t for t in doc if t.tag_ in QUESTION_TAGS  # type: ignore[attr-defined]

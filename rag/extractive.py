@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.analyse import swapped
 from rag.decompose import Part, decompose
 from rag.guard import is_injection, without_markers
 from rag.polar import is_polar, reply, settles
@@ -72,6 +73,8 @@ class ExtractiveAnswerer:
         for i in np.argsort(-scores, kind="stable"):  # the best, then those within ALSO_CITE_RATIO of it
             if picked and (len(picked) >= self._settings.max_answer_sentences or scores[i] < ALSO_CITE_RATIO * best):
                 break
+            if picked and self._reverses(question, candidates[i]):
+                continue
             if _distinct(candidates[i], picked):
                 picked.append(candidates[i])
         verdict = None
@@ -82,6 +85,13 @@ class ExtractiveAnswerer:
                     picked.insert(0, picked.pop(n))
                     break
         return _compose(question, passages, _with_speaker(picked), verdict), best
+
+    def _reverses(self, question: str, candidate: _Candidate) -> bool:
+        """Does the sentence do to someone what the question has them do, with the same verb ("He warned
+        Hochstein…" for "What did Hochstein warn Hezbollah?", `rag.analyse.swapped`)? It tells of another act:
+        not a further answer, however close its score."""
+        asked, said = self._reader.analyser.facts([question, candidate.text])
+        return bool(swapped(asked, said))
 
     def _answer_parts(
         self, parts: Sequence[Part], candidates: Sequence[_Candidate]

@@ -50,6 +50,31 @@ def test_after_the_bench_fills_its_cache_indexing_embeds_nothing(tmp_path, embed
     assert counting.texts == []  # every text the indexer embedded was a cache hit
 
 
+def test_stand_in_vectors_are_cached_apart_for_every_text_and_look_like_the_model_s(tmp_path, embedder) -> None:
+    """`rag bench --stand-in-vectors`: the model embeds only a pool of texts (into its own cache); every text then
+    has a stand-in in a separate cache, so that indexing embeds nothing and the model's cache stays true."""
+    from eval.bench.run import _fill_stand_in, embedded_texts
+    from rag.index import build_index
+
+    settings = Settings.from_env({})
+    corpus = make_corpus(tmp_path / "corpus", 400, settings)
+    texts = embedded_texts(corpus)
+    _fill_stand_in(tmp_path / "stand-in", tmp_path / "model", texts, settings, pool_size=100)
+    model = CachedEmbedder(CountingEmbedder(embedder), tmp_path / "model")
+    assert len(model) == 100 < len(set(texts))
+    counting = CountingEmbedder(embedder)
+    stand_in = CachedEmbedder(counting, tmp_path / "stand-in")
+    assert stand_in.missing(texts) == []
+    report = build_index(settings.replace(corpus=corpus.folder, index_dir=tmp_path / "index"), stand_in, rebuild=True)
+    assert report.chunks_embedded == len(corpus.chunk_texts) and counting.texts == []
+    unseen = [t for t in dict.fromkeys(texts)][-50:]  # beyond the pool: not the model's vectors, but near one
+    vectors, own = stand_in.embed(unseen), embedder.embed(unseen)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(vectors, own, atol=1e-3)
+    pool = model.embed(list(dict.fromkeys(texts))[:100])
+    assert (vectors @ pool.T).max(axis=1).min() > 0.75  # each is its pool vector plus noise
+
+
 def test_the_disk_cache_serves_a_new_process_and_survives_a_torn_append(tmp_path, embedder) -> None:
     texts = ["one sentence about Hezbollah.", "another about Lebanon.", "a third."]
     first = CachedEmbedder(CountingEmbedder(embedder), tmp_path)
