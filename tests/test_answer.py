@@ -31,7 +31,7 @@ def test_hochstein_question_is_answered_first_from_the_middle_east_eye_article(s
 
 
 def test_a_sentence_in_which_the_question_s_subject_is_acted_on_does_not_join_the_answer(seed_settings) -> None:
-    # Gallant "warned Hochstein" in the Times of Israel article: a warning to Hochstein, not from him
+    # "He warned Hochstein…" (Gallant, in the article on Hochstein landing in Israel): a warning to him, not his
     answer = ask("What did Hochstein warn Hezbollah?", settings=seed_settings)
     assert len(answer.citations) == 3
     assert not any("warned Hochstein" in c.quote for c in answer.citations)
