@@ -59,7 +59,7 @@ def test_stand_in_vectors_are_cached_apart_for_every_text_and_look_like_the_mode
     settings = Settings.from_env({})
     corpus = make_corpus(tmp_path / "corpus", 400, settings)
     texts = embedded_texts(corpus)
-    _fill_stand_in(tmp_path / "stand-in", tmp_path / "model", texts, settings, pool_size=100)
+    _fill_stand_in(tmp_path / "stand-in", tmp_path / "model", texts, settings, progress=False, pool_size=100)
     model = CachedEmbedder(CountingEmbedder(embedder), tmp_path / "model")
     assert len(model) == 100 < len(set(texts))
     counting = CountingEmbedder(embedder)

@@ -30,7 +30,6 @@ COLD_QUESTION = "What did Hochstein warn Hezbollah?"
 FILL_BATCH = 256
 STAND_IN_POOL = 2000  # texts the model embeds for `--stand-in-vectors` (about 40 s on 2 cores)
 STAND_IN_NOISE = 0.03  # per dimension: a stand-in's cosine to its pool vector is about 0.86
-STAND_IN_BATCH = 20000
 
 
 class BenchError(RagError):
@@ -70,7 +69,7 @@ def run_bench(settings: Settings, sizes: Sequence[int], work: Path, *, n_queries
             bar.set_postfix_str(f"{size} chunks: corpus")
             corpus = make_corpus(work / "corpora" / str(size), size, settings)
             if stand_in:
-                _fill_stand_in(cache, work / "embeddings", embedded_texts(corpus), settings)
+                _fill_stand_in(cache, work / "embeddings", embedded_texts(corpus), settings, progress)
             else:
                 _fill(cache, embedded_texts(corpus), settings, progress)
             row: dict = {"chunks": len(corpus.chunk_texts), "articles": corpus.articles,
@@ -116,9 +115,9 @@ def embedded_texts(corpus: Corpus) -> tuple[str, ...]:
     return corpus.chunk_texts + corpus.search_texts
 
 
-def _fill(cache: Path, texts: Sequence[str], settings: Settings, progress: bool) -> None:
-    """Embed (once, on disk) every chunk text the corpus needs."""
-    embedder = CachedEmbedder(load_embedder(settings), cache)
+def _fill(cache: Path, texts: Sequence[str], settings: Settings, progress: bool, model: object | None = None) -> None:
+    """Embed (once, on disk) every chunk text the corpus needs, with `model` (default: the settings' embedder)."""
+    embedder = CachedEmbedder(model if model is not None else load_embedder(settings), cache)
     todo = embedder.missing(texts)
     with tqdm(total=len(todo), desc="embedding chunks (cached on disk)", unit="chunk", file=sys.stderr,
               disable=None if progress and todo else True, leave=False) as bar:
@@ -148,16 +147,13 @@ class StandInEmbedder:
         return np.array(rows, dtype=np.float32)
 
 
-def _fill_stand_in(cache: Path, model_cache: Path, texts: Sequence[str], settings: Settings,
+def _fill_stand_in(cache: Path, model_cache: Path, texts: Sequence[str], settings: Settings, progress: bool,
                    pool_size: int = STAND_IN_POOL) -> None:
-    """Cache a stand-in vector (`StandInEmbedder`) for every text the corpus needs, in `cache`; the pool is the
+    """`_fill` `cache` with a stand-in vector (`StandInEmbedder`) for every text the corpus needs; the pool is the
     model's vectors of the first `pool_size` distinct texts, embedded once into the model's own cache."""
     model = CachedEmbedder(load_embedder(settings), model_cache)
     pool = model.embed(list(dict.fromkeys(texts))[:pool_size])
-    embedder = CachedEmbedder(StandInEmbedder(model.name, pool), cache)
-    todo = embedder.missing(texts)
-    for i in range(0, len(todo), STAND_IN_BATCH):
-        embedder.embed(todo[i : i + STAND_IN_BATCH])
+    _fill(cache, texts, settings, progress, model=StandInEmbedder(model.name, pool))
 
 
 def _job(job: dict, work: Path, settings: Settings) -> dict:
