@@ -49,6 +49,8 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
                        help="corpus sizes in chunks (default 1000 10000 100000)")
     bench.add_argument("--queries", type=int, default=200, help="queries timed per size (default 200)")
     bench.add_argument("--cold-runs", type=int, default=3, help="new-process runs per cold-start figure (median)")
+    bench.add_argument("--index-runs", type=int, default=3,
+                       help="indexing runs per system and size, the systems taking turns (the median run counts)")
     bench.add_argument("--embed-sample", type=int, default=512, help="chunks timed per embedding runtime")
     bench.add_argument("--no-baseline", action="store_true", help="skip plain LlamaIndex")
     bench.add_argument("--out", help="where results go (default eval/results/)")
@@ -68,4 +70,4 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     return bench(settings, args.sizes or DEFAULT_SIZES, out=args.out, work=args.work, baseline=not args.no_baseline,
                  queries=args.queries, cold_runs=args.cold_runs, embed_sample=args.embed_sample,
-                 stand_in=args.stand_in_vectors, argv=sys.argv[1:])
+                 stand_in=args.stand_in_vectors, index_runs=args.index_runs, argv=sys.argv[1:])

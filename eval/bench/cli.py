@@ -18,16 +18,17 @@ DEFAULT_SIZES = (1000, 10000, 100000)
 
 def bench(settings: Settings, sizes: Sequence[int], *, out: str | None, work: str | None, baseline: bool,
           queries: int, cold_runs: int = 3, embed_sample: int = 512, stand_in: bool = False,
-          argv: Sequence[str] = ()) -> int:
+          index_runs: int = 3, argv: Sequence[str] = ()) -> int:
     """Run the benchmark, print its tables, and write them with the JSON and the chart."""
     if not sizes or any(s < 100 for s in sizes):
         raise ConfigError(f"--sizes must be chunk counts of at least 100, got {list(sizes)}.")
     if queries < 10:
         raise ConfigError(f"--queries must be at least 10, got {queries}.")
-    if cold_runs < 1 or embed_sample < 8:
-        raise ConfigError("--cold-runs must be at least 1 and --embed-sample at least 8.")
+    if cold_runs < 1 or index_runs < 1 or embed_sample < 8:
+        raise ConfigError("--cold-runs and --index-runs must be at least 1, and --embed-sample at least 8.")
     results = run_bench(settings, sorted(set(sizes)), Path(work) if work else WORK, n_queries=queries,
-                        baseline=baseline, cold_runs=cold_runs, embed_sample=embed_sample, stand_in=stand_in)
+                        baseline=baseline, cold_runs=cold_runs, embed_sample=embed_sample, stand_in=stand_in,
+                        index_runs=index_runs)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     results["created"] = stamp
     folder = Path(out) if out else RESULTS

@@ -45,6 +45,20 @@ def memory_per_chunk(results: dict, system: str) -> dict[str, float]:
     return out
 
 
+def _index_runs(row: dict) -> list[str]:
+    """Each indexing run's time, and the ratio of each turn's pair, under a size's table."""
+    runs = {system: row[system].get("index_runs_s") for system in SYSTEM_NAMES if system in row}
+    if not all(runs.values()):  # results written before indexing was run more than once
+        return []
+    seconds = "; ".join(f"{SYSTEM_NAMES[system]} {', '.join(f'{s:.1f}' for s in times)}"
+                        for system, times in runs.items())
+    text = f"Indexing runs (s), the systems taking turns: {seconds}. The table gives each system's median run."
+    if len(runs) == 2:
+        ratios = [theirs / ours for ours, theirs in zip(runs["newsqa"], runs["llamaindex"])]
+        text += f" Throughput ratio of each turn: {', '.join(f'{r:.2f}×' for r in ratios)}."
+    return [text]
+
+
 def markdown(results: dict, command: str) -> str:
     lines = [f"# Benchmark: newsqa beside plain LlamaIndex", "", f"Command: `{command}`  ", f"Machine: {results['machine']}  ",
              f"Created: {results.get('created', '')}", "",
@@ -62,7 +76,7 @@ def markdown(results: dict, command: str) -> str:
             theirs = read(row["llamaindex"]) if "llamaindex" in row else None
             lines.append(f"| {label} ({unit}) | {_fmt(ours)} | {_fmt(theirs) if theirs is not None else '–'} | "
                          f"{_ratio(ours, theirs) if theirs is not None else '–'} | {better} |")
-        lines.append("")
+        lines += ["", *_index_runs(row), ""]
     lines += ["## Memory per chunk (serving, marginal between sizes)", "", "| sizes | newsqa | plain LlamaIndex |",
               "|---|---|---|"]
     ours, theirs = memory_per_chunk(results, "newsqa"), memory_per_chunk(results, "llamaindex")
