@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -119,3 +121,16 @@ def test_rag_bench_measures_both_systems_and_writes_json_table_and_chart(tmp_pat
     assert "| hybrid query p50 / p95 (ms) |" in table and "plain LlamaIndex" in table and "×" in table
     assert table.count("Indexing runs (s), the systems taking turns: newsqa ") == 2
     assert next(out.glob("bench-*.png")).stat().st_size > 10_000
+
+
+def test_the_cold_start_on_the_seeds_builds_its_own_index_whatever_the_work_folder_held(tmp_path) -> None:
+    from eval.bench.run import SEEDS, cold_seeds
+
+    moved = tmp_path / "seeds-since-moved"  # an earlier run's index of a seeds folder that is gone now
+    shutil.copytree(SEEDS, moved)
+    env = {**os.environ, "RAG_INDEX_DIR": str(tmp_path / "work" / "index" / "seeds")}
+    subprocess.run([sys.executable, "-m", "rag.cli", "index", str(moved)], check=True, capture_output=True, env=env,
+                   cwd=ROOT)
+    shutil.rmtree(moved)
+    cold = cold_seeds(Settings.from_env({}), tmp_path / "work", runs=1)
+    assert cold["runs"] == 1 and cold["median_s"] > 0
