@@ -99,17 +99,14 @@ def newsqa_index(job: dict) -> dict:
 
 def _chunking_seconds(settings: object) -> float:
     """How long reading and chunking the corpus takes on its own (LlamaIndex is handed the chunks)."""
-    from rag.chunk import chunk_articles
     from rag.embed import token_counter
-    from rag.index import TOKENIZE_ARTICLES
+    from rag.index import _batches
     from rag.ingest import scan_folder
 
     started = time.perf_counter()
-    count = token_counter()
     articles = scan_folder(Path(settings.corpus), settings.max_file_bytes).articles  # type: ignore[attr-defined]
-    for first in range(0, len(articles), TOKENIZE_ARTICLES):  # in the groups `rag index` tokenizes together
-        chunk_articles(articles[first : first + TOKENIZE_ARTICLES], count,
-                       settings.chunk_tokens, settings.chunk_overlap)  # type: ignore[attr-defined]
+    for _ in _batches(articles, token_counter(), settings):  # type: ignore[arg-type] - chunked as `rag index` does
+        pass
     return time.perf_counter() - started
 
 

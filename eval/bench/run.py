@@ -212,10 +212,7 @@ def cold_seeds(settings: Settings, work: Path, runs: int) -> dict[str, float]:
     index_dir = work / "index" / "seeds"
     shutil.rmtree(index_dir, ignore_errors=True)  # the bench's own: an index of a seeds folder since moved would fail
     env = {**_env(settings), "RAG_INDEX_DIR": str(index_dir), "RAG_CORPUS": str(SEEDS)}
-    done = subprocess.run([sys.executable, "-m", "rag.cli", "index", str(SEEDS)], capture_output=True, text=True,
-                          env=env)
-    if done.returncode != 0:
-        raise BenchError(f"indexing the seeds for the cold start failed:\n{done.stderr[-3000:]}")
+    _wall([sys.executable, "-m", "rag.cli", "index", str(SEEDS)], env)  # raises BenchError with its stderr
     times = [_wall([sys.executable, "-m", "rag.cli", "ask", "--mode", "extractive", COLD_QUESTION], env)
              for _ in range(runs)]
     return {"median_s": statistics.median(times), "max_s": max(times), "runs": runs}
