@@ -9,7 +9,8 @@ sentences come back question after question.
 
 Its trained recogniser also names the sentence's entities with their kind (a person, a place, a date, a
 sum, …), run on its own (`entities`) for the reader: does the sentence name something of the kind the
-question asks for, beyond what the question already names (its count check, and the answer-type feature)?
+question asks for, beyond what the question already names (its count and name checks, and the answer-type
+feature)?
 """
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ class Facts:
     # where the question word of the main clause starts ("Who…", "…, within how many weeks…"), None when there is
     # none: a "when" in a clause of its own ("What did she tell him when they met?") asks for nothing
     question_word: int | None = None
+    # what it asks the name of ("pilot" for "What is the name of the pilot…", "Name the pilot…", "pilot name"; ""
+    # for "Under what name…?"), None when it asks for no name: `_asks_name`
+    asks_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,44 @@ def _facts_of(doc: object) -> Facts:
     asking = (t for t in doc if t.tag_ in QUESTION_TAGS  # type: ignore[attr-defined]
               and not any(a.dep_ in CLAUSE_DEPS for a in (t, *t.ancestors)))
     first = next(asking, None)
-    return Facts(frozenset(subjects), frozenset(objects), frozenset(roles), None if first is None else first.idx)
+    return Facts(frozenset(subjects), frozenset(objects), frozenset(roles), None if first is None else first.idx,
+                 _asks_name(doc))
+
+
+def _asks_name(doc: object) -> str | None:
+    """What the text asks the name of, by the parse of the word "name" in its main clause: the noun as what the
+    text is about ("name of the pilot…", "…pilot name", and "name of…" first whatever the parser makes of the
+    words after it), as the subject or attribute of "is"/"was" ("What is the name of…?", "What is his name?"),
+    or with "what"/"which" ("Under what name…?"); or the verb as a command ("Name the operative…"). "Did the
+    report name the pilot?" and "…did Afroz name as a target?" (which the parser may read as a noun) ask for
+    something else: None. The answer is the head word of what is named ("pilot", "operative"), "person" for
+    "his name", or "" when the text does not say ("Under what name…?")."""
+    for t in doc:  # type: ignore[attr-defined]
+        if t.lower_ not in ("name", "names") or any(a.dep_ in CLAUSE_DEPS for a in (t, *t.ancestors)):
+            continue
+        if t.pos_ == "VERB":
+            if t.dep_ == "ROOT" and t.i == 0:  # imperative: nothing before it, so no subject nor auxiliary
+                return next((c.text for c in t.children if c.dep_ == "dobj"), "")
+            continue
+        if (t.dep_ == "ROOT" or (t.dep_ in ("nsubj", "attr") and t.head.lemma_ == "be")
+                or (t.i == 0 and any(c.lower_ == "of" for c in t.children))  # typed as a search: "name of arab…"
+                or any(c.tag_ in ("WDT", "WP") and c.lower_ in ("what", "which") for c in t.children)):
+            return _named_thing(t)
+    return None
+
+
+def _named_thing(name: object) -> str:
+    """The head word of what `name` (the noun "name") is the name of: "of X", "X name", "his name" (a person)."""
+    children = list(name.children)  # type: ignore[attr-defined]
+    for c in children:
+        if c.lower_ == "of":
+            return next((g.text for g in c.children if g.dep_ == "pobj"), "")
+    compounds = [c for c in children if c.dep_ == "compound" and c.i < name.i]  # type: ignore[attr-defined]
+    if compounds:
+        return compounds[-1].text
+    if any(c.dep_ == "poss" and c.pos_ == "PRON" for c in children):
+        return "person"
+    return ""
 
 
 def swapped(claim: Facts, evidence: Facts) -> tuple[str, ...]:

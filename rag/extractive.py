@@ -110,7 +110,7 @@ class ExtractiveAnswerer:
             # by naming every telling word of it
             if scores[top] <= 0.0 or (scores[top] < self._settings.min_answer_score and not settles(
                 part.question, pool[top].text, _sentence(pool[top]).context
-            )):  # 0: the count check found no number
+            )):  # 0: the answer-type check found no number or name
                 return None
             weakest = min(weakest, float(scores[top]))
             if _distinct(pool[top], picked):

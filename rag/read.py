@@ -20,8 +20,9 @@ project wrote itself (train/), over features that mean the same in any folder:
   (spaCy's trained entity recogniser). The shipped weights leave it out (README, "Calibrating refusals");
   weights name the features they use, and only those are computed (the recogniser still reads every question
   for the full names of `surnames`).
-Past the model, one check with nothing fitted (`Reader.score`): a question that asks for a count is answered
-only by a sentence that names a number; every other sentence scores 0.
+Past the model, the answer-type check of classic question answering, with nothing fitted (`Reader.score`,
+`answer_check`): a question that asks for a count is answered only by a sentence that names a number, and one
+that asks for a person's name only by a sentence that names a person; every other sentence scores 0.
 No feature depends on what else was retrieved or on how many articles are indexed, so one threshold
 on the probability decides refusals for a folder of five articles or of thousands. The weights live in
 `rag/weights/reader.json`, fitted on questions a local LLM wrote about sentences of news articles
@@ -58,6 +59,11 @@ ANSWER_KINDS = {
     "number": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
 }
 NUMBERED = frozenset({"DATE", "TIME"})
+# Whether the name asked for is a person's (`is_person`): the embedding of "the <noun>" against these two, and the
+# margin by which "a person" must be nearer. On 26 nouns for people and 25 for things written to check it (none
+# from the question sets), every thing is taken for a thing at 0.05, and one person ("envoy", 0.04) is too.
+PERSON_PROTOTYPES = ("a person", "a thing, place or organisation")
+PERSON_MARGIN = 0.05
 # The kind of question only a sentence naming that kind can answer (`Reader.score`): "how many", "how much",
 # "how long", "how old" ask for a count, always a number ("how far", "how big" may ask for an extent, "how much
 # influence" rarely asks for a sum: the check leaves them alone, as it leaves "who", "where" and "when", which are
@@ -231,6 +237,38 @@ def names_a_count(question: str, sentences: Sequence[Sentence], analyser: Analys
     return np.array([_names(e, "number", question, asked) for e in found], dtype=bool)
 
 
+def names_a_name(question: str, sentences: Sequence[Sentence], analyser: Analyser,
+                 embedder: Embedder) -> np.ndarray | None:
+    """For a question that asks for a person's name ("What was the name of the pilot…?", "Name the operative…",
+    "What is his name?": `rag.analyse.Facts.asks_name`, `is_person`): whether each sentence names a person none
+    of whose words the question has. None for other questions: the recogniser misses many names of things (a
+    yacht's, an operation's), and a question about one is left to the model."""
+    thing = analyser.facts([question])[0].asks_name
+    if not thing or not is_person(thing, embedder):
+        return None
+    found = analyser.entities([s.text for s in sentences])
+    asked = _words(question)
+    return np.array([any(e.label == "PERSON" and _words(e.text) and not _words(e.text) & asked for e in es)
+                     for es in found], dtype=bool)
+
+
+def is_person(noun: str, embedder: Embedder) -> bool:
+    """Is `noun` ("pilot", "official", "boat") a kind of person? Its embedding ("the pilot") must be nearer "a
+    person" than "a thing, place or organisation" by PERSON_MARGIN: a thing taken for a person would refuse a
+    question a thing's name answers, a person taken for a thing only leaves the question to the model."""
+    person, other, it = embedder.embed([*PERSON_PROTOTYPES, f"the {noun}"])
+    return float(it @ person - it @ other) > PERSON_MARGIN
+
+
+def answer_check(question: str, sentences: Sequence[Sentence], analyser: Analyser,
+                 embedder: Embedder) -> np.ndarray | None:
+    """The answer-type check of classic question answering, nothing fitted: for a question that asks for a count,
+    the sentences that name a number (`names_a_count`); for one that asks for a person's name, those that name a
+    person (`names_a_name`); None for any other question."""
+    numbered = names_a_count(question, sentences, analyser)
+    return numbered if numbered is not None else names_a_name(question, sentences, analyser, embedder)
+
+
 def features(
     question: str, sentences: Sequence[Sentence], embedder: Embedder, analyser: Analyser,
     wanted: Collection[str] = FEATURES,
@@ -277,7 +315,8 @@ def features(
 
 
 class Reader:
-    """Scores candidate sentences for a question with the fitted logistic regression, and the count check.
+    """Scores candidate sentences for a question with the fitted logistic regression, and the answer-type check
+    (`answer_check`).
 
     `analyser` is the parser with its entity recogniser (`rag.analyse.Analyser(entities=True)`); one is loaded
     when none is passed."""
@@ -311,13 +350,14 @@ class Reader:
     def score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The probability that each sentence answers `question`, in the order given. A question that asks for a
         count (how many, how much, how long, how old) is answered only by a sentence that names a number
-        (`names_a_count`): any other scores 0."""
+        (`names_a_count`), one that asks for a person's name only by a sentence that names a person
+        (`names_a_name`): any other scores 0."""
         scores = self.model_score(question, sentences)
-        numbered = names_a_count(question, sentences, self._analyser) if len(scores) else None
-        return scores if numbered is None else np.where(numbered, scores, 0.0)
+        checked = answer_check(question, sentences, self._analyser, self._embedder) if len(scores) else None
+        return scores if checked is None else np.where(checked, scores, 0.0)
 
     def model_score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
-        """The fitted model's probability for each sentence, without the count check: how near each sentence
+        """The fitted model's probability for each sentence, without the answer-type check: how near each sentence
         comes to answering, which `rag.generate.focus` uses to choose what an LLM reads."""
         if not sentences:
             return np.zeros(0)

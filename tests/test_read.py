@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from rag.errors import ConfigError
-from rag.read import FEATURES, WEIGHTS, Reader, Sentence, asked_kind, asks_for, features, word_weight
+from rag.read import (FEATURES, WEIGHTS, Reader, Sentence, answer_check, asked_kind, asks_for, features, is_person,
+                      word_weight)
 
 ANSWER = Sentence("“The US will stand by Israel and not condemn them publicly if it launches an offensive against "
                   "Hezbollah,” Hochstein warned the Lebanese officials, according to the Arab official.")
@@ -163,6 +164,53 @@ def test_a_question_that_asks_for_a_count_is_answered_only_by_a_sentence_that_na
     for question in ("What does Israel plan in Gaza?", "Who will pause the fighting in Gaza?",
                      "How long ago did Israel plan the pause in Gaza?", "How far will Israel go in Gaza?"):
         assert np.allclose(reader.score(question, sentences), reader.model_score(question, sentences))
+
+
+@pytest.mark.parametrize("question, named", [
+    ("What was the name of the pilot killed in the crash near Mount Gambier?", "pilot"),
+    ("What is his name?", "person"),
+    ("Name the Hezbollah operative the IDF killed in Beirut at the end of July.", "operative"),
+    ("Under what name did he travel?", ""),
+    ("name of arab official source mee hochstein warnings", "source"),  # typed as a search
+    ("rfds mount gambier crash pilot name", "pilot"),
+    ("name of blake's winning boat in the 1989 whitbread", "boat"),
+    ("Which Melbourne building did Mohammed Afroz name as a target?", None),  # the verb, with a subject
+    ("Did the report name the pilot?", None),
+    ("Who was named as the new coach?", None),
+    ("What did the man whose name was withheld say?", None),  # in a clause of its own
+    ("What did Hochstein warn Hezbollah?", None),
+])
+def test_a_question_that_asks_for_a_name_is_told_from_one_that_uses_the_word(analyser, question, named) -> None:
+    assert analyser.facts([question])[0].asks_name == named
+
+
+@pytest.mark.parametrize("noun, person", [("pilot", True), ("official", True), ("boy", True), ("spokeswoman", True),
+                                          ("boat", False), ("hospital", False), ("operation", False),
+                                          ("newspaper", False)])
+def test_a_name_asked_for_is_a_persons_when_the_noun_is_a_kind_of_person(embedder, noun, person) -> None:
+    assert is_person(noun, embedder) is person
+
+
+def test_a_question_that_asks_for_a_name_is_answered_only_by_a_sentence_that_names_one(embedder, analyser) -> None:
+    reader = Reader(embedder, analyser)
+    question = "What was the name of the pilot killed in the Royal Flying Doctor Service crash near Mount Gambier?"
+    sentences = [
+        Sentence("The Australian Transport Safety Bureau is investigating the crash of a Royal Flying Doctor Service "
+                 "aircraft near Mount Gambier, which claimed the life of the 54-year-old pilot."),  # names no person
+        Sentence("The pilot, Michael Smith, died when the Royal Flying Doctor Service plane crashed near Mount "
+                 "Gambier."),
+    ]
+    scores = reader.score(question, sentences)
+    assert scores[0] == 0.0 and scores[1] > 0
+    # a name the question already has is no answer: "Amos Hochstein" for a question about Hochstein's source
+    source = "What is the name of the official who told Middle East Eye about Hochstein's warnings?"
+    assert reader.score(source, [Sentence("Middle East Eye reported the warnings US envoy Amos Hochstein delivered, "
+                                          "citing a senior Arab official.")])[0] == 0.0
+    # a thing's name is left to the model: the recogniser misses many ("Steinlager 2")
+    boat, yacht = "What was the name of Blake's winning boat?", [Sentence("Blake sailed Steinlager 2 to victory.")]
+    assert answer_check(boat, yacht, analyser, embedder) is None
+    without = question.replace("the name of ", "")  # "What was the pilot…": no name asked for
+    assert np.allclose(reader.score(without, sentences), reader.model_score(without, sentences))
 
 
 def test_the_reader_needs_the_entity_recogniser(embedder) -> None:
