@@ -121,6 +121,7 @@ def test_rag_bench_measures_both_systems_and_writes_json_table_and_chart(tmp_pat
     assert "| hybrid query p50 / p95 (ms) |" in table and "plain LlamaIndex" in table and "×" in table
     assert table.count("Indexing runs (s), the systems taking turns: newsqa ") == 2
     assert next(out.glob("bench-*.png")).stat().st_size > 10_000
+    assert not list(out.glob("*.partial.json"))  # the sizes so far are kept only until the whole run is written
 
 
 def test_the_cold_start_on_the_seeds_builds_its_own_index_whatever_the_work_folder_held(tmp_path) -> None:
@@ -134,3 +135,23 @@ def test_the_cold_start_on_the_seeds_builds_its_own_index_whatever_the_work_fold
     shutil.rmtree(moved)
     cold = cold_seeds(Settings.from_env({}), tmp_path / "work", runs=1)
     assert cold["runs"] == 1 and cold["median_s"] > 0
+
+
+def test_a_failure_late_in_the_bench_keeps_the_sizes_already_measured(tmp_path, monkeypatch, capsys) -> None:
+    from eval.bench import run
+    from eval.bench.cli import bench
+
+    def fails(*args, **kwargs):  # the step after the sizes, failing as a broken install would make it
+        raise run.BenchError("the cold start on the seeds failed: (stderr)")
+
+    monkeypatch.setattr(run, "cold_seeds", fails)
+    out = tmp_path / "out"
+    with pytest.raises(run.BenchError, match="cold start"):
+        bench(Settings.from_env({}), [100], out=str(out), work=str(tmp_path / "work"), baseline=False, queries=10,
+              cold_runs=1, index_runs=1, embed_sample=8)
+    partial = next(out.glob("bench-*.partial.json"))
+    kept = json.loads(partial.read_text())
+    assert kept["partial"] is True and list(kept["sizes"]) == ["100"]
+    assert kept["sizes"]["100"]["newsqa"]["index_chunks_per_s"] > 0
+    assert not list(out.glob("bench-*[0-9].json"))  # no finished results were written
+    assert str(partial) in capsys.readouterr().err

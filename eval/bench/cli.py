@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from eval.bench import report
 from eval.bench.run import run_bench
-from rag.errors import ConfigError
+from rag.errors import ConfigError, RagError
 from rag.settings import Settings
 
 RESULTS = Path("eval/results")
@@ -26,15 +27,26 @@ def bench(settings: Settings, sizes: Sequence[int], *, out: str | None, work: st
         raise ConfigError(f"--queries must be at least 10, got {queries}.")
     if cold_runs < 1 or index_runs < 1 or embed_sample < 8:
         raise ConfigError("--cold-runs and --index-runs must be at least 1, and --embed-sample at least 8.")
-    results = run_bench(settings, sorted(set(sizes)), Path(work) if work else WORK, n_queries=queries,
-                        baseline=baseline, cold_runs=cold_runs, embed_sample=embed_sample, stand_in=stand_in,
-                        index_runs=index_runs)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    results["created"] = stamp
     folder = Path(out) if out else RESULTS
     folder.mkdir(parents=True, exist_ok=True)
     base = folder / f"bench-{stamp}"
+    partial = base.with_suffix(".partial.json")  # the sizes measured so far, should a later step fail
+
+    def checkpoint(so_far: dict) -> None:
+        partial.write_text(json.dumps({**so_far, "created": stamp, "partial": True}, indent=1))
+
+    try:
+        results = run_bench(settings, sorted(set(sizes)), Path(work) if work else WORK, n_queries=queries,
+                            baseline=baseline, cold_runs=cold_runs, embed_sample=embed_sample, stand_in=stand_in,
+                            index_runs=index_runs, checkpoint=checkpoint)
+    except RagError:
+        if partial.exists():
+            print(f"note: the sizes measured before the failure are kept in {partial}", file=sys.stderr)
+        raise
+    results["created"] = stamp
     base.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    partial.unlink(missing_ok=True)
     text = report.markdown(results, "rag " + " ".join(argv))
     base.with_suffix(".md").write_text(text)
     report.chart(results, base.with_suffix(".png"))

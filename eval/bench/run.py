@@ -10,7 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +46,10 @@ def queries(n: int) -> list[str]:
 
 def run_bench(settings: Settings, sizes: Sequence[int], work: Path, *, n_queries: int = 200, ask_queries: int = 50,
               cold_runs: int = 3, embed_sample: int = 512, baseline: bool = True, progress: bool = True,
-              stand_in: bool = False, index_runs: int = 3) -> dict:
+              stand_in: bool = False, index_runs: int = 3,
+              checkpoint: Callable[[dict], None] | None = None) -> dict:
     """Measure everything; returns JSON-ready results. `work` keeps corpora, cached embeddings and indexes.
+    `checkpoint` is handed the results so far after each size, so a failure later loses none of them.
 
     Each system indexes each size `index_runs` times, the systems taking turns (which goes first alternates),
     and its indexing figures are the median run's: one run of either can be 15% off on a busy machine.
@@ -105,6 +107,8 @@ def run_bench(settings: Settings, sizes: Sequence[int], work: Path, *, n_queries
                                "index_unchunked_chunks_per_s": chunks / (indexed["index_s"] - indexed.get("chunking_s", 0)),
                                "index_runs_s": [r["index_s"] for r in runs[system]]}
             results["sizes"][str(size)] = row
+            if checkpoint:
+                checkpoint(results)
         bar.set_postfix_str("cold ask on the seeds")
         results["cold_seeds"] = cold_seeds(settings, work, cold_runs)
         bar.update()
