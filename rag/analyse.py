@@ -192,23 +192,29 @@ def _facts_of(doc: object) -> Facts:
               and not any(a.dep_ in CLAUSE_DEPS for a in (t, *t.ancestors)))
     first = next(asking, None)
     return Facts(frozenset(subjects), frozenset(objects), frozenset(roles), None if first is None else first.idx,
-                 _asks_name(doc))
+                 _asks_name(doc, first))
 
 
-def _asks_name(doc: object) -> str | None:
+def _asks_name(doc: object, question_word: object | None = None) -> str | None:
     """What the text asks the name of, by the parse of the word "name" in its main clause: the noun as what the
     text is about ("name of the pilot…", "…pilot name", and "name of…" first whatever the parser makes of the
     words after it), as the subject or attribute of "is"/"was" ("What is the name of…?", "What is his name?"),
     or with "what"/"which" ("Under what name…?"); or the verb as a command ("Name the operative…"). "Did the
     report name the pilot?" and "…did Afroz name as a target?" (which the parser may read as a noun) ask for
-    something else: None. The answer is the head word of what is named ("pilot", "operative"), "person" for
-    "his name", or "" when the text does not say ("Under what name…?")."""
+    something else: None, as do questions with another question word ("Why is the name of the pilot
+    significant?") or none before an auxiliary ("Was the name of the pilot released?"). The answer is the
+    head word of what is named, singular ("pilot" for "the pilots", "operative"), "person" for "his name", or ""
+    when the text does not say ("Under what name…?")."""
+    if question_word is not None and question_word.lower_ not in ("what", "which"):  # type: ignore[attr-defined]
+        return None
+    if question_word is None and len(doc) and doc[0].pos_ == "AUX":  # type: ignore[arg-type, index]
+        return None  # a yes-no question: "Was the name of the pilot released?"
     for t in doc:  # type: ignore[attr-defined]
         if t.lower_ not in ("name", "names") or any(a.dep_ in CLAUSE_DEPS for a in (t, *t.ancestors)):
             continue
         if t.pos_ == "VERB":
             if t.dep_ == "ROOT" and t.i == 0:  # imperative: nothing before it, so no subject nor auxiliary
-                return next((c.text for c in t.children if c.dep_ == "dobj"), "")
+                return next((_singular(c) for c in t.children if c.dep_ == "dobj"), "")
             continue
         if (t.dep_ == "ROOT" or (t.dep_ in ("nsubj", "attr") and t.head.lemma_ == "be")
                 or (t.i == 0 and any(c.lower_ == "of" for c in t.children))  # typed as a search: "name of arab…"
@@ -218,17 +224,28 @@ def _asks_name(doc: object) -> str | None:
 
 
 def _named_thing(name: object) -> str:
-    """The head word of what `name` (the noun "name") is the name of: "of X", "X name", "his name" (a person)."""
+    """The head word of what `name` (the noun "name") is the name of: "of X", "X name", "the X's name", "his name" (a
+    person); "" when it does not say, or names whose ("Hochstein's name")."""
     children = list(name.children)  # type: ignore[attr-defined]
     for c in children:
         if c.lower_ == "of":
-            return next((g.text for g in c.children if g.dep_ == "pobj"), "")
+            return next((_singular(g) for g in c.children if g.dep_ == "pobj"), "")
     compounds = [c for c in children if c.dep_ == "compound" and c.i < name.i]  # type: ignore[attr-defined]
     if compounds:
-        return compounds[-1].text
-    if any(c.dep_ == "poss" and c.pos_ == "PRON" for c in children):
-        return "person"
+        return _singular(compounds[-1])
+    for c in children:
+        if c.dep_ == "poss":
+            return "person" if c.pos_ == "PRON" else _singular(c) if c.pos_ == "NOUN" else ""
     return ""
+
+
+def _singular(token: object) -> str:
+    """A noun as one of it ("victims" → "victim", "casualties" → "casualty"): the pipeline is loaded without its
+    lemmatizer, and a plural noun reads further from "a person" than its singular."""
+    text, plural = token.text, token.tag_ == "NNS"  # type: ignore[attr-defined]
+    if plural and text.lower().endswith("ies") and len(text) > 4:
+        return text[:-3] + "y"
+    return text[:-1] if plural and text.lower().endswith("s") and not text.lower().endswith("ss") else text
 
 
 def swapped(claim: Facts, evidence: Facts) -> tuple[str, ...]:

@@ -153,5 +153,5 @@ def test_a_failure_late_in_the_bench_keeps_the_sizes_already_measured(tmp_path, 
     kept = json.loads(partial.read_text())
     assert kept["partial"] is True and list(kept["sizes"]) == ["100"]
     assert kept["sizes"]["100"]["newsqa"]["index_chunks_per_s"] > 0
-    assert not list(out.glob("bench-*[0-9].json"))  # no finished results were written
+    assert not list(out.glob("bench-*[0-9].json")) and not list(out.glob("*.tmp"))  # nothing finished, nothing torn
     assert str(partial) in capsys.readouterr().err

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from eval.bench import report
 from eval.bench.run import run_bench
-from rag.errors import ConfigError, RagError
+from rag.errors import ConfigError
 from rag.settings import Settings
 
 RESULTS = Path("eval/results")
@@ -33,16 +34,21 @@ def bench(settings: Settings, sizes: Sequence[int], *, out: str | None, work: st
     base = folder / f"bench-{stamp}"
     partial = base.with_suffix(".partial.json")  # the sizes measured so far, should a later step fail
 
-    def checkpoint(so_far: dict) -> None:
-        partial.write_text(json.dumps({**so_far, "created": stamp, "partial": True}, indent=1))
+    def checkpoint(so_far: dict) -> None:  # written whole or not at all; a full disk only costs the copy
+        try:
+            ready = partial.with_suffix(".tmp")
+            ready.write_text(json.dumps({**so_far, "created": stamp, "partial": True}, indent=1))
+            os.replace(ready, partial)
+        except OSError as exc:
+            print(f"warning: could not keep the sizes measured so far in {partial}: {exc}", file=sys.stderr)
 
     try:
         results = run_bench(settings, sorted(set(sizes)), Path(work) if work else WORK, n_queries=queries,
                             baseline=baseline, cold_runs=cold_runs, embed_sample=embed_sample, stand_in=stand_in,
                             index_runs=index_runs, checkpoint=checkpoint)
-    except RagError:
+    except BaseException:  # a failed step, or Ctrl-C: say where the finished sizes are
         if partial.exists():
-            print(f"note: the sizes measured before the failure are kept in {partial}", file=sys.stderr)
+            print(f"note: the sizes measured before the run stopped are kept in {partial}", file=sys.stderr)
         raise
     results["created"] = stamp
     base.with_suffix(".json").write_text(json.dumps(results, indent=1))
