@@ -249,7 +249,7 @@ def names_a_name(question: str, sentences: Sequence[Sentence], analyser: Analyse
         return None
     found = analyser.entities([s.text for s in sentences])
     asked = _words(question)
-    return np.array([any(e.label == "PERSON" and _words(e.text) and not _words(e.text) & asked for e in es)
+    return np.array([any(e.label == "PERSON" and (own := _words(e.text)) and not own & asked for e in es)
                      for es in found], dtype=bool)
 
 
