@@ -42,6 +42,7 @@ FIGURES = (
     ("refusal_recall", "unanswerable: refused", ("unanswerable_refused", "unanswerable")),
     ("unanswerable_correct", "unanswerable: right (refused, or premise corrected)",
      ("unanswerable_correct", "unanswerable")),
+    ("lead_correct", "one-sentence answerable: right in the first sentence", ("lead_correct", "one_sentence")),
     ("paraphrase_consistency", "paraphrase consistency (groups)", ("paraphrase_consistent", "paraphrase_groups")),
     ("yes_no_stated", "yes/no stated", ("yes_no_stated", "yes_no")),
     ("p50_seconds", "p50 s", None),

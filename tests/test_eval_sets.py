@@ -18,7 +18,7 @@ from eval.bench.corpus import lee_articles
 from eval.corpora import materialise
 from eval.dataset import Question, load, split_of
 from eval.metrics.consistency import consistency, consistent_groups
-from eval.metrics.correctness import correct, yes_no_stated
+from eval.metrics.correctness import correct, lead_correct, yes_no_stated
 from eval.suite import evaluate
 from rag.errors import ConfigError
 from rag.settings import Settings
@@ -135,6 +135,34 @@ def test_yes_no_stated_is_false_for_a_refusal_and_none_for_other_questions() -> 
     assert yes_no_stated(Question("y2", "Q?", "yes-no", True, (), (), ()), answer("Yes.")) is None  # no expected
 
 
+def two_sentences(first: str, second: str, first_doc: str = HOCHSTEIN) -> Answer:
+    at = TEXT.find(WARNING)
+    cites = (Citation(1, first_doc, "t", None, WARNING, at, at + len(WARNING)),
+             Citation(2, HOCHSTEIN, "t", None, WARNING, at, at + len(WARNING)))
+    return Answer("q", f"{first} [1] {second} [2]", True, "x", cites,
+                  (AnswerSentence(first, (1,), True), AnswerSentence(second, (2,), True)), ())
+
+
+def test_lead_correct_asks_the_first_sentence_alone_for_every_key_fact_and_a_right_source() -> None:
+    q = Question("s1", "Where did they meet?", "single", True, (("pentagon",), ("gallant", "yoav")), (HOCHSTEIN,), ())
+    lead_right = two_sentences("Austin met Gallant at the Pentagon.", "They talked for an hour.")
+    lead_wrong = two_sentences("They talked for an hour.", "Austin met Gallant at the Pentagon.")
+    assert correct(q, lead_right) and lead_correct(q, lead_right)
+    assert correct(q, lead_wrong) and not lead_correct(q, lead_wrong)  # right, but only in the second sentence
+    split = two_sentences("Austin met Gallant.", "They met at the Pentagon.")
+    assert correct(q, split) and not lead_correct(q, split)  # the facts spread over two sentences
+    elsewhere = two_sentences("Austin met Gallant at the Pentagon.", "More.", first_doc="other")
+    assert not lead_correct(q, elsewhere)  # the first sentence cites no supporting article
+    assert lead_correct(q, REFUSAL) is False
+
+
+def test_lead_correct_is_none_where_one_sentence_cannot_answer() -> None:
+    both = two_sentences("Austin met Gallant at the Pentagon.", "More.")
+    for kind in ("comparison", "which-first", "multi"):
+        assert lead_correct(Question("c1", "Q?", kind, True, (("pentagon",),), (HOCHSTEIN,), ()), both) is None
+    assert lead_correct(Question("u1", "Q?", "unanswerable", False, (), (HOCHSTEIN,), ()), REFUSAL) is None
+
+
 # --- pooled by split and by kind ------------------------------------------------------------------
 
 SET = [row(id="a1", group="ga", question="Where did they meet?"), row(id="a2", group="ga", question="meeting place?"),
@@ -169,6 +197,7 @@ def test_metrics_are_pooled_for_all_questions_each_split_and_each_kind(tmp_path:
     assert m["answer_correct"] == 0.8 and m["refusal_recall"] == 0.0 and m["unanswerable_correct"] == 0.5
     assert m["paraphrase_consistency"] == 0.5 and (n["paraphrase_consistent"], n["paraphrase_groups"]) == (1, 2)
     assert m["yes_no_stated"] == 1.0 and m["p95_seconds"] is not None
+    assert m["lead_correct"] == 0.8 and (n["lead_correct"], n["one_sentence"]) == (4, 5)
     tune, held = out["splits"]["tune"], out["splits"]["heldout"]
     assert (tune["counts"]["questions"], held["counts"]["questions"]) == (4, 3)
     assert tune["metrics"]["answer_correct"] == 1.0 and held["metrics"]["answer_correct"] == 0.5

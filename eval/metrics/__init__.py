@@ -3,7 +3,7 @@
 | module            | measures                                                                   |
 |-------------------|----------------------------------------------------------------------------|
 | `retrieval.py`    | recall@k and MRR of the gold articles and the gold passages                 |
-| `correctness.py`  | key-fact coverage, correctness (false premises too), yes/no stated          |
+| `correctness.py`  | key-fact coverage, correctness (false premises too), yes/no stated, the first sentence alone right |
 | `consistency.py`  | paraphrase groups whose phrasings all get the same verdict                  |
 | `refusal.py`      | refusal precision and recall (unanswerable questions are the positives)     |
 | `citations.py`    | citation validity (offsets reproduce quotes); ALCE citation recall/precision |

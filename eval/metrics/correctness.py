@@ -3,6 +3,9 @@
 A false-premise question (unanswerable as asked) is answered right by a refusal, or by stating the fact that
 contradicts its premise (its key facts) with a citation to a supporting article. A yes-no question also
 reports whether the answer opens with the expected "yes" or "no" (`yes_no_stated`, not part of correctness).
+An answerable question one sentence can answer also reports whether the answer's first sentence alone does
+(`lead_correct`, not part of correctness): a reader reads the first sentence, and an answer whose key facts come
+only in its third sentence, after two that miss, is right but poor.
 """
 from __future__ import annotations
 
@@ -42,6 +45,24 @@ def correct(question: Question, answer: Answer) -> bool:
     if not question.answerable:
         return not answer.answered
     return _stated_with_source(question, answer)
+
+
+# Kinds whose answer takes several sentences (one per outlet, event or part): no first sentence can hold it all.
+SEVERAL_SENTENCES = frozenset({"comparison", "which-first", "multi"})
+
+
+def lead_correct(question: Question, answer: Answer) -> bool | None:
+    """For an answerable question of a kind one sentence answers: does the answer's first sentence alone state every
+    key fact, citing a supporting article? None for other questions (unanswerable, or of SEVERAL_SENTENCES)."""
+    if not question.answerable or question.kind in SEVERAL_SENTENCES:
+        return None
+    if not answer.answered or not answer.sentences:
+        return False
+    first = answer.sentences[0]
+    text = _normal(first.text)
+    cited = {c.doc_id for c in answer.citations if c.n in first.citations}
+    return (all(any(_normal(alt) in text for alt in alts) for alts in question.key_facts)
+            and bool(cited & set(question.doc_ids)))
 
 
 def yes_no_stated(question: Question, answer: Answer) -> bool | None:
