@@ -49,6 +49,9 @@ class Facts:
     # what it asks the name of ("pilot" for "What is the name of the pilot…", "Name the pilot…", "pilot name"; ""
     # for "Under what name…?"), None when it asks for no name: `_asks_name`
     asks_name: str | None = None
+    # "Who is/was X?" with "is" as the main verb (not "Who is running…?"): it asks who someone is, or who holds a
+    # role, and a title or an appositive beside a name answers it (`described_people`)
+    asks_identity: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Analyser:
         self._cache: OrderedDict[str, Facts] = OrderedDict()
         self._entities: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
         self._people: OrderedDict[str, tuple[Person, ...]] = OrderedDict()
+        self._described: OrderedDict[str, tuple[tuple[str, str], ...]] = OrderedDict()
         self._cache_size = cache_size
 
     @property
@@ -106,6 +110,14 @@ class Analyser:
         """The people each text names in full (`Person`): the recogniser finds a person, the parser its parts."""
         self._need_recogniser()
         return self._cached(self._people, texts, _people_of, disable=[])
+
+    def described_people(self, texts: list[str]) -> list[tuple[tuple[str, str], ...]]:
+        """For each text, the noun phrases in which it describes a person, each with the person's name as written
+        (`_descriptions_of`): ("senior member Naim Qassem", "Naim Qassem"), ("US Defence Secretary Lloyd Austin",
+        "Lloyd Austin"), ("Taleb Sami Abdullah, one of the most senior Hezbollah commanders", "Taleb Sami Abdullah").
+        A person named without a title or an appositive gives none."""
+        self._need_recogniser()
+        return self._cached(self._described, texts, _descriptions_of, disable=[])
 
     def _need_recogniser(self) -> None:
         if not self.recognises_entities:
@@ -174,6 +186,45 @@ def _people_of(doc: object) -> tuple[Person, ...]:
     return tuple(out)
 
 
+# A person's describing words: a title or role before the name ("US envoy", "senior member"), and an appositive
+# ("…, one of the most senior Hezbollah commanders"), by the parser's dependencies on the name's head word.
+DESCRIBING_DEPS = frozenset({"compound", "amod", "nmod", "appos", "poss"})
+DESCRIBING_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
+
+
+def _descriptions_of(doc: object) -> tuple[tuple[str, str], ...]:
+    """The noun phrase around each PERSON the recogniser finds that holds a word describing them: the name with its
+    describing dependents (DESCRIBING_DEPS, with their own dependents), or the noun the name stands in apposition to
+    ("the group's deputy leader, Naim Qassem"); from its first word to its last, as written."""
+    out = []
+    for entity in doc.ents:  # type: ignore[attr-defined]
+        if entity.label_ != "PERSON":
+            continue
+        head = entity.root
+        inside = {t.i for t in entity}
+        words = set(inside)
+        for child in head.children:
+            if child.dep_ in DESCRIBING_DEPS and child.i not in inside:
+                words.update(t.i for t in child.subtree)
+        if head.dep_ == "appos":  # the name explains a noun before it: that noun and its own describing words
+            words.add(head.head.i)
+            words.update(t.i for c in head.head.children if c.dep_ in DESCRIBING_DEPS | {"det"} and c.i < head.i
+                         for t in c.subtree)
+        if not any(doc[i].pos_ in DESCRIBING_POS for i in words - inside):  # type: ignore[index]
+            continue
+        start, end = min(words), max(words)
+        out.append((doc[start:end + 1].text.strip(" ,;:—–-"), entity.text))  # type: ignore[index]
+    return tuple(dict.fromkeys(out))
+
+
+def _asks_identity(question_word: object | None) -> bool:
+    """"Who is/was …?" with the copula as the main verb."""
+    if question_word is None or question_word.lower_ not in ("who", "whom"):  # type: ignore[attr-defined]
+        return False
+    verb = question_word.head  # type: ignore[attr-defined]
+    return verb.dep_ == "ROOT" and verb.lower_ in ("is", "was", "are", "were", "'s")
+
+
 def _facts_of(doc: object) -> Facts:
     subjects: set[str] = set()
     objects: set[str] = set()
@@ -192,7 +243,7 @@ def _facts_of(doc: object) -> Facts:
               and not any(a.dep_ in CLAUSE_DEPS for a in (t, *t.ancestors)))
     first = next(asking, None)
     return Facts(frozenset(subjects), frozenset(objects), frozenset(roles), None if first is None else first.idx,
-                 _asks_name(doc, first))
+                 _asks_name(doc, first), _asks_identity(first))
 
 
 def _asks_name(doc: object, question_word: object | None = None) -> str | None:

@@ -228,6 +228,53 @@ def test_a_question_that_asks_for_a_name_is_answered_only_by_a_sentence_that_nam
     assert np.allclose(reader.score(without, sentences), reader.model_score(without, sentences))
 
 
+@pytest.mark.parametrize("question, identity", [
+    ("Who is Naim Qassem?", True), ("who is naim qassem", True), ("Who was Taleb Sami Abdullah?", True),
+    ("Who is the US defence secretary?", True), ("Who's Amos Hochstein?", True),
+    ("Who is running the new Qantas airline?", False),  # "is" only helps the main verb
+    ("Who did Austin meet?", False), ("Who was named coach of the year?", False),
+    ("What is Hezbollah?", False),
+])
+def test_a_question_that_asks_who_someone_is_is_told_apart(analyser, question, identity) -> None:
+    assert analyser.facts([question])[0].asks_identity is identity
+
+
+@pytest.mark.parametrize("sentence, described", [
+    ("Hezbollah has vowed to keep fighting, with senior member Naim Qassem saying the group was prepared.",
+     ("senior member Naim Qassem", "Naim Qassem")),
+    ("\"Hezbollah could not stand alone,\" US Defence Secretary Lloyd Austin said on Tuesday.",
+     ("US Defence Secretary Lloyd Austin", "Lloyd Austin")),
+    ("The conflict grew after Israel killed Taleb Sami Abdullah, one of the most senior Hezbollah commanders, in June.",
+     ("Taleb Sami Abdullah, one of the most senior Hezbollah commanders", "Taleb Sami Abdullah")),
+    ("The group's deputy leader, Naim Qassem, spoke on television.",
+     ("The group's deputy leader, Naim Qassem", "Naim Qassem")),
+    ("Qassem said the group was ready.", None),  # named, not described
+])
+def test_the_phrase_that_describes_a_person_is_found_by_the_parse(analyser, sentence, described) -> None:
+    found = analyser.described_people([sentence])[0]
+    assert (found[0] if found else None) == described
+
+
+def test_a_who_is_question_is_answered_by_the_description_a_long_sentence_dilutes(reader) -> None:
+    qassem = Sentence("Hezbollah also sent a strongly worded warning last week, with senior member Naim Qassem saying "
+                      "that a full-fledged war would produce devastation in Israel.", "Hezbollah\n")
+    named_only = Sentence("Qassem said the group was ready for any ground offensive Israel launched.", "Hezbollah\n")
+    plain = reader.model_score("Who is Naim Qassem?", [qassem, named_only])
+    scores = reader.score("Who is Naim Qassem?", [qassem, named_only])
+    assert scores[0] > 0.5 > plain[0]  # refused on the sentence's score before
+    assert scores[1] == pytest.approx(plain[1])  # nobody described: the sentence's own score
+    # a role is left to the sentence's score: a short phrase for another role ("The Federal Agriculture Minister,
+    # Warren Truss" for "Who is the federal Health Minister?") lacks only a common word
+    leader = Sentence("In a speech on Thursday, Hezbollah leader Hassan Nasrallah doubled down on military action.")
+    truss = Sentence("The Federal Agriculture Minister, Warren Truss, says he has not been able to win support.")
+    for role, sentence in (("Who is Hezbollah's new leader after Nasrallah?", leader),
+                           ("Who is the federal Health Minister?", truss)):
+        assert reader.score(role, [sentence])[0] == pytest.approx(reader.model_score(role, [sentence])[0])
+    # other questions are scored as before
+    assert np.allclose(reader.score("Who did Naim Qassem warn?", [qassem]),
+                       reader.model_score("Who did Naim Qassem warn?", [qassem]))
+
+
 def test_the_reader_needs_the_entity_recogniser(embedder) -> None:
     from rag.analyse import Analyser
     from rag.errors import ConfigError
