@@ -11,7 +11,8 @@ HEADLINE = [  # (metric, what it means), in the order the table shows them
     ("passage_mrr", "mean reciprocal rank of the first gold passage"),
     ("answer_correct", "answerable questions answered with every key fact and a supporting article cited"),
     ("fact_coverage", "share of key facts stated, answerable questions"),
-    ("lead_correct", "answerable questions one sentence answers (not comparison, which-first, multi) whose first sentence alone states every key fact, citing a supporting article"),
+    ("lead_correct", "answerable questions one sentence answers (not comparison, which-first, multi) whose first "
+                     "sentence alone states every key fact, citing a supporting article"),
     ("refusal_precision", "refusals that were right"),
     ("refusal_recall", "unanswerable questions refused"),
     ("refusal_accuracy", "answered when answerable, refused when not"),

@@ -49,9 +49,10 @@ class Facts:
     # what it asks the name of ("pilot" for "What is the name of the pilot…", "Name the pilot…", "pilot name"; ""
     # for "Under what name…?"), None when it asks for no name: `_asks_name`
     asks_name: str | None = None
-    # "Who is/was X?" with "is" as the main verb (not "Who is running…?"): it asks who someone is, or who holds a
-    # role, and a title or an appositive beside a name answers it (`described_people`)
-    asks_identity: bool = False
+    # what "Who is/was …?" asks about, with "is" as the main verb (not "Who is running…?"): the words after the
+    # verb, "Naim Qassem" in "So who is Naim Qassem?"; None for other questions. When they are a name, a title or an
+    # appositive beside that name answers it (`described_people`, `rag.read.Reader.score`)
+    asks_identity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,15 @@ class Entity:
     text: str
     label: str
     numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Description:
+    """A noun phrase that describes a person, as written ("senior member Naim Qassem"), and the person's name as the
+    recogniser found it ("Naim Qassem")."""
+
+    text: str
+    person: str
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ class Analyser:
         self._cache: OrderedDict[str, Facts] = OrderedDict()
         self._entities: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
         self._people: OrderedDict[str, tuple[Person, ...]] = OrderedDict()
-        self._described: OrderedDict[str, tuple[tuple[str, str], ...]] = OrderedDict()
+        self._described: OrderedDict[str, tuple[Description, ...]] = OrderedDict()
         self._cache_size = cache_size
 
     @property
@@ -111,11 +121,10 @@ class Analyser:
         self._need_recogniser()
         return self._cached(self._people, texts, _people_of, disable=[])
 
-    def described_people(self, texts: list[str]) -> list[tuple[tuple[str, str], ...]]:
-        """For each text, the noun phrases in which it describes a person, each with the person's name as written
-        (`_descriptions_of`): ("senior member Naim Qassem", "Naim Qassem"), ("US Defence Secretary Lloyd Austin",
-        "Lloyd Austin"), ("Taleb Sami Abdullah, one of the most senior Hezbollah commanders", "Taleb Sami Abdullah").
-        A person named without a title or an appositive gives none."""
+    def described_people(self, texts: list[str]) -> list[tuple[Description, ...]]:
+        """For each text, the noun phrases in which it describes a person (`_descriptions_of`): "senior member Naim
+        Qassem", "US Defence Secretary Lloyd Austin", "Taleb Sami Abdullah, one of the most senior Hezbollah
+        commanders". A person named without a title or an appositive ("Mr Arafat said…") gives none."""
         self._need_recogniser()
         return self._cached(self._described, texts, _descriptions_of, disable=[])
 
@@ -189,13 +198,18 @@ def _people_of(doc: object) -> tuple[Person, ...]:
 # A person's describing words: a title or role before the name ("US envoy", "senior member"), and an appositive
 # ("…, one of the most senior Hezbollah commanders"), by the parser's dependencies on the name's head word.
 DESCRIBING_DEPS = frozenset({"compound", "amod", "nmod", "appos", "poss"})
-DESCRIBING_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
+DESCRIBING_POS = frozenset({"NOUN", "ADJ", "NUM"})
+# Honorifics say nothing of who someone is ("Mr Arafat"); "Dr" and "Sir" neither, beside a name.
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "mr.", "mrs.", "ms.", "dr."})
+COPULAS = frozenset({"is", "was", "are", "were", "'s", "’s"})
 
 
-def _descriptions_of(doc: object) -> tuple[tuple[str, str], ...]:
+def _descriptions_of(doc: object) -> tuple[Description, ...]:
     """The noun phrase around each PERSON the recogniser finds that holds a word describing them: the name with its
     describing dependents (DESCRIBING_DEPS, with their own dependents), or the noun the name stands in apposition to
-    ("the group's deputy leader, Naim Qassem"); from its first word to its last, as written."""
+    ("the group's deputy leader, Naim Qassem"); from its first word to its last, as written. A describing word is a
+    noun, adjective or number, or a proper noun beside a name the recogniser found in full ("US Defence Secretary
+    Lloyd Austin"; beside a lone "Sultan", "Aamer" is more likely his given name); never an honorific."""
     out = []
     for entity in doc.ents:  # type: ignore[attr-defined]
         if entity.label_ != "PERSON":
@@ -210,19 +224,23 @@ def _descriptions_of(doc: object) -> tuple[tuple[str, str], ...]:
             words.add(head.head.i)
             words.update(t.i for c in head.head.children if c.dep_ in DESCRIBING_DEPS | {"det"} and c.i < head.i
                          for t in c.subtree)
-        if not any(doc[i].pos_ in DESCRIBING_POS for i in words - inside):  # type: ignore[index]
+        describing = [doc[i] for i in words - inside if doc[i].lower_ not in HONORIFICS]  # type: ignore[index]
+        if not any(t.pos_ in DESCRIBING_POS or (t.pos_ == "PROPN" and len(entity) > 1) for t in describing):
             continue
         start, end = min(words), max(words)
-        out.append((doc[start:end + 1].text.strip(" ,;:—–-"), entity.text))  # type: ignore[index]
+        out.append(Description(doc[start:end + 1].text.strip(" ,;:—–-"), entity.text))  # type: ignore[index]
     return tuple(dict.fromkeys(out))
 
 
-def _asks_identity(question_word: object | None) -> bool:
-    """"Who is/was …?" with the copula as the main verb."""
+def _asks_identity(question_word: object | None) -> str | None:
+    """What "Who is/was …?" asks about, with the copula as the main verb: the words after it."""
     if question_word is None or question_word.lower_ not in ("who", "whom"):  # type: ignore[attr-defined]
-        return False
+        return None
     verb = question_word.head  # type: ignore[attr-defined]
-    return verb.dep_ == "ROOT" and verb.lower_ in ("is", "was", "are", "were", "'s")
+    if verb.dep_ != "ROOT" or verb.lower_ not in COPULAS:
+        return None
+    rest = verb.doc[verb.i + 1:].text.strip(" ?.!")
+    return rest or None
 
 
 def _facts_of(doc: object) -> Facts:

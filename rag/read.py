@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.analyse import Analyser, Entity, Person
+from rag.analyse import HONORIFICS, Analyser, Entity, Person
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.guard import is_injection
@@ -253,11 +253,6 @@ def names_a_name(question: str, sentences: Sequence[Sentence], analyser: Analyse
                      for es in found], dtype=bool)
 
 
-def _identity_asked(question: str) -> str:
-    """What a "Who is …?" question asks about: "Naim Qassem" in "Who is Naim Qassem?"."""
-    return re.sub(r"^\W*\S+\s+(is|was|are|were)\s+|^\W*who's\s+", "", question.strip(), flags=re.I).strip(" ?.!")
-
-
 def is_person(noun: str, embedder: Embedder) -> bool:
     """Is `noun` ("pilot", "official", "boat") a kind of person? Its embedding ("the pilot") must be nearer "a
     person" than "a thing, place or organisation" by PERSON_MARGIN: a thing taken for a person would refuse a
@@ -359,26 +354,24 @@ class Reader:
         (`names_a_count`), one that asks for a person's name only by a sentence that names a person
         (`names_a_name`): any other scores 0."""
         scores = self.model_score(question, sentences)
-        if len(scores) and self._analyser.facts([question])[0].asks_identity:
-            scores = np.maximum(scores, self.description_score(question, sentences))
+        about = self._analyser.facts([question])[0].asks_identity if len(scores) else None
+        if about:
+            scores = np.maximum(scores, self._description_score(question, about, sentences))
         checked = answer_check(question, sentences, self._analyser, self._embedder) if len(scores) else None
         return scores if checked is None else np.where(checked, scores, 0.0)
 
-    def description_score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
-        """For a question that asks who a named person is ("Who is Naim Qassem?": `Facts.asks_identity`, and the rest of
-        the question is the name), each sentence's best score for the noun phrases in which it describes that person
-        ("…, with senior member Naim Qassem saying…": `Analyser.described_people`), read alone; 0 for a sentence that
-        describes nobody. The answer is the description, which a long sentence's
-        embedding dilutes; the sentence is still what is quoted."""
+    def _description_score(self, question: str, about: str, sentences: Sequence[Sentence]) -> np.ndarray:
+        """For "Who is <name>?" (`about`, from `Facts.asks_identity`), each sentence's best score for the noun phrases
+        in which it describes that person ("…, with senior member Naim Qassem saying…": `Analyser.described_people`),
+        read alone; 0 for a sentence that describes nobody. The answer is the description, which a long sentence's
+        embedding dilutes; the sentence is still what is quoted. A question about a role ("Who is the federal Health
+        Minister?", not a name) gets 0 everywhere: a short phrase for another role of the same kind ("The Federal
+        Agriculture Minister, Warren Truss") lacks only a word as common as "health"."""
         out = np.zeros(len(sentences))
-        # only the person the question names ("Who is Naim Qassem?"): a question about a role ("Who is the federal
-        # Health Minister?") is left to the sentence's score, since a short phrase for another role of the same kind
-        # ("The Federal Agriculture Minister, Warren Truss") lacks only a word as common as "health"
-        about = _words(_identity_asked(question))
-        naming = [i for i, s in enumerate(sentences) if about and about <= _words(s.text)]
+        name = {w for w in _words(about) if w not in HONORIFICS}
+        naming = [i for i, s in enumerate(sentences) if name and name <= _words(s.text)]
         described = self._analyser.described_people([sentences[i].text for i in naming])
-        spans = [(i, Sentence(span)) for i, ds in zip(naming, described) for span, person in ds
-                 if about <= _words(person)]
+        spans = [(i, Sentence(d.text)) for i, ds in zip(naming, described) for d in ds if name <= _words(d.person)]
         if spans:
             span_scores = self.model_score(question, [span for _, span in spans])
             for (i, _), score in zip(spans, span_scores):

@@ -154,6 +154,8 @@ def test_lead_correct_asks_the_first_sentence_alone_for_every_key_fact_and_a_rig
     elsewhere = two_sentences("Austin met Gallant at the Pentagon.", "More.", first_doc="other")
     assert not lead_correct(q, elsewhere)  # the first sentence cites no supporting article
     assert lead_correct(q, REFUSAL) is False
+    replied = two_sentences("No.", "Austin met Gallant at the Pentagon.")  # a bare reply, then the sentence
+    assert lead_correct(q, replied)
 
 
 def test_lead_correct_is_none_where_one_sentence_cannot_answer() -> None:

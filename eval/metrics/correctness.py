@@ -53,12 +53,16 @@ SEVERAL_SENTENCES = frozenset({"comparison", "which-first", "multi"})
 
 def lead_correct(question: Question, answer: Answer) -> bool | None:
     """For an answerable question of a kind one sentence answers: does the answer's first sentence alone state every
-    key fact, citing a supporting article? None for other questions (unanswerable, or of SEVERAL_SENTENCES)."""
+    key fact, citing a supporting article (after a bare "Yes." or "No.", the sentence after it)? None for other
+    questions (unanswerable, or of SEVERAL_SENTENCES)."""
     if not question.answerable or question.kind in SEVERAL_SENTENCES:
         return None
     if not answer.answered or not answer.sentences:
         return False
-    first = answer.sentences[0]
+    sentences = answer.sentences
+    if len(sentences) > 1 and re.fullmatch(r"\W*(yes|no)\W*", _normal(sentences[0].text)):
+        sentences = sentences[1:]  # "No. The worm did not erase data [1].": the reply, then the sentence that says it
+    first = sentences[0]
     text = _normal(first.text)
     cited = {c.doc_id for c in answer.citations if c.n in first.citations}
     return (all(any(_normal(alt) in text for alt in alts) for alts in question.key_facts)
