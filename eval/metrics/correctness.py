@@ -19,12 +19,15 @@ def _normal(text: str) -> str:
     return text.lower().replace("’", "'").replace("‘", "'")
 
 
+def _facts_in(question: Question, text: str) -> int:
+    """How many key facts appear, in one of their phrasings, in `text`."""
+    text = _normal(text)
+    return sum(any(_normal(alt) in text for alt in alts) for alts in question.key_facts)
+
+
 def facts_found(question: Question, answer: Answer) -> int:
     """How many key facts appear, in one of their phrasings, in the answer's text (0 for a refusal)."""
-    if not answer.answered:
-        return 0
-    text = _normal(answer.text)
-    return sum(any(_normal(alt) in text for alt in alts) for alts in question.key_facts)
+    return _facts_in(question, answer.text) if answer.answered else 0
 
 
 def coverage(question: Question, answer: Answer) -> float:
@@ -63,10 +66,8 @@ def lead_correct(question: Question, answer: Answer) -> bool | None:
     if len(sentences) > 1 and re.fullmatch(r"\W*(yes|no)\W*", _normal(sentences[0].text)):
         sentences = sentences[1:]  # "No. The worm did not erase data [1].": the reply, then the sentence that says it
     first = sentences[0]
-    text = _normal(first.text)
     cited = {c.doc_id for c in answer.citations if c.n in first.citations}
-    return (all(any(_normal(alt) in text for alt in alts) for alts in question.key_facts)
-            and bool(cited & set(question.doc_ids)))
+    return _facts_in(question, first.text) == len(question.key_facts) and bool(cited & set(question.doc_ids))
 
 
 def yes_no_stated(question: Question, answer: Answer) -> bool | None:
