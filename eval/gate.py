@@ -19,6 +19,8 @@ def check(results: dict, path: Path = THRESHOLDS) -> list[str]:
         else:
             failures.append(f"{section}: not in this run (run `rag eval` with that mode)")
             continue
+        if values.get("errors"):  # a question that raised counts as a refusal: the figures alone would hide it
+            failures.append(f"{section}: {values['errors']} questions failed with an error (see the report)")
         for metric, minimum in limits.items():
             value = values.get(metric)
             if value is None or value < minimum:

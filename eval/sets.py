@@ -82,11 +82,13 @@ def run_sets(settings: Settings, modes: Sequence[str], *, out: str | None = None
                 continue
             runs.append({"set": name, "corpus": corpus, "results": results})
     rows = summary_rows(runs, split)
+    failed = failed_questions(runs)
     summary = {
         "created": stamp_now(), "machine": machine(), "command": "rag " + " ".join(argv), "modes": list(modes),
         "split": split, "settings": {"top_k": settings.top_k, "strict": settings.strict,
                                      "embed_model": settings.embed_model},
-        "rows": rows, "changes": distractor_changes(rows), "skipped": skipped, "errors": errors, "runs": runs,
+        "rows": rows, "changes": distractor_changes(rows), "skipped": skipped, "errors": errors, "failed": failed,
+        "runs": runs,
     }
     folder = Path(out) if out else RESULTS
     folder.mkdir(parents=True, exist_ok=True)
@@ -96,7 +98,19 @@ def run_sets(settings: Settings, modes: Sequence[str], *, out: str | None = None
     base.with_suffix(".md").write_text(text, encoding="utf-8")
     print(text.split("\n## Answer correctness by kind")[0])
     print(f"Wrote {base}.json and {base}.md")
-    return 1 if errors else 0
+    if failed:
+        print(f"error: {len(failed)} questions failed with an error (counted as refusals above); the first: "
+              f"{failed[0]['set']} on {failed[0]['corpus']}, {failed[0]['id']}: {failed[0]['error']}", file=sys.stderr)
+    return 1 if errors or failed else 0
+
+
+def failed_questions(runs: Sequence[dict]) -> list[dict]:
+    """Every question whose answer raised an error: `suite.evaluate` records it as a refusal and goes on, so
+    the figures alone would hide it (a crash in the answerer reads as a perfect refusal rate)."""
+    return [{"mode": system.removeprefix("newsqa:"), "set": run["set"], "corpus": run["corpus"], "id": row["id"],
+             "error": row["error"]}
+            for run in runs for system, data in run["results"]["systems"].items()
+            for row in data["questions"] if row.get("error")]
 
 
 def summary_rows(runs: Sequence[dict], split: str = "all") -> list[dict]:
@@ -144,7 +158,14 @@ def markdown(summary: dict) -> str:
         lines.append(f"Skipped the set `{item['set']}`: no file `{item['path']}`.  ")
     for item in summary["errors"]:
         lines.append(f"**Could not run** the set `{item['set']}` on `{item['corpus']}`: {item['error']}  ")
-    if summary["skipped"] or summary["errors"]:
+    failed = summary.get("failed", [])  # reports before 2026-12-03 have none
+    if failed:
+        lines.append(f"**{len(failed)} questions failed with an error**, counted below as refusals (so every figure "
+                     "is suspect):  ")
+        lines += [f"- {f['mode']}, `{f['set']}` on `{f['corpus']}`, {f['id']}: {f['error']}  " for f in failed[:10]]
+        if len(failed) > 10:
+            lines.append(f"- and {len(failed) - 10} more (the JSON lists every one)  ")
+    if summary["skipped"] or summary["errors"] or failed:
         lines.append("")
     lines += ["## Summary", "",
               "| mode | set | corpus | split | questions | " + " | ".join(h for _, h, _ in FIGURES) + " |",

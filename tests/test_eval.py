@@ -165,6 +165,14 @@ def test_the_gate_fails_below_a_threshold_and_on_a_missing_system(tmp_path: Path
     assert "not in this run" in gate.check(results(answer_correct=0.7), limits)[0]
 
 
+def test_the_gate_fails_when_a_question_raised_whatever_the_figures(tmp_path: Path) -> None:
+    limits = tmp_path / "t.toml"
+    limits.write_text('["newsqa:extractive"]\nanswer_correct = 0.6\n')
+    assert gate.check(results(answer_correct=0.7, errors=0), limits) == []
+    assert gate.check(results(answer_correct=0.7, errors=2), limits) == [
+        "newsqa:extractive: 2 questions failed with an error (see the report)"]
+
+
 def test_compare_lists_metric_drops_and_questions_now_wrong() -> None:
     old, new = results(answer_correct=0.7, p50_seconds=0.2), results(answer_correct=0.4, p50_seconds=0.9)
     lines = compare.regressions(old, new)

@@ -327,6 +327,48 @@ def test_the_summary_has_a_row_per_mode_set_corpus_split_and_the_distractor_chan
     assert "## Answer correctness by kind" in md
 
 
+def test_a_question_that_raised_is_listed_and_fails_the_run(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    questions = load(write_set(tmp_path / "set.jsonl", SET))
+    right = fake_system({"a1", "a2", "b1", "b2", "y1", "f1"})
+
+    def ask(text: str) -> Answer:
+        if text == questions[0].question:
+            raise RuntimeError("the reader fell over")
+        return right(text)
+
+    judge = lambda queries: [True] * len(queries)  # noqa: E731
+    results = {"systems": {"newsqa:extractive": evaluate("extractive", ask, questions, {}, judge, None, 5,
+                                                         progress=False)}}
+    runs = [{"set": "mine", "corpus": "seeds", "results": results}]
+    failed = sets_module.failed_questions(runs)
+    assert failed == [{"mode": "extractive", "set": "mine", "corpus": "seeds", "id": questions[0].id,
+                       "error": "RuntimeError: the reader fell over"}]
+    md = sets_module.markdown({"created": "now", "machine": "m", "command": "rag eval --sets", "modes": ["extractive"],
+                               "split": "all", "settings": {"top_k": 5, "strict": False, "embed_model": "e"},
+                               "rows": sets_module.summary_rows(runs), "changes": [], "skipped": [], "errors": [],
+                               "failed": failed, "runs": runs})
+    assert "**1 questions failed with an error**" in md and "the reader fell over" in md
+    # and the run's exit code says so: run_sets with the suite's run replaced by these results
+    monkeypatch.setattr(sets_module, "materialise", lambda corpus, home=None: _Named(tmp_path))
+    monkeypatch.setattr(sets_module.suite, "open_assistant", lambda settings, sync=True: None)
+    monkeypatch.setattr(sets_module.suite, "run", lambda *a, **k: results)
+    plan = [("mine", tmp_path / "set.jsonl", ("seeds",))]
+    code = sets_module.run_sets(Settings.from_env({}), ["extractive"], out=str(tmp_path / "out"), plan=plan,
+                                progress=False)
+    assert code == 1 and "1 questions failed with an error" in capsys.readouterr().err
+
+
+class _Named:
+    """A corpus as `materialise` gives it, for a run whose questions are answered by a stand-in."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.index_dir = folder, folder / "index"
+
+    def settings(self, settings: Settings) -> Settings:
+        return settings
+
+
 @pytest.mark.slow
 def test_sets_runs_a_set_on_its_corpus_end_to_end(tmp_path: Path) -> None:
     subset = write_set(tmp_path / "q.jsonl", [json.loads(line) for line in
