@@ -40,8 +40,10 @@ def format_answer(answer: Answer) -> str:
             if c.also_in:
                 lines.append(f"      the same text is also in: {', '.join(c.also_in)}")
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "))
-    elif answer.passages:
-        lines.append("Closest articles: " + ", ".join(dict.fromkeys(p.doc_id for p in answer.passages[:3])))
+    elif answer.passages:  # a refusal: where a reader could look next, by title as the chat shows them
+        lines.append("Closest articles:")
+        for p in list({p.doc_id: p for p in answer.passages}.values())[:3]:
+            lines.append(f"  {p.title}{''.join(f', {x}' for x in (p.outlet, p.date) if x)} ({p.doc_id})")
     if answer.timing is not None:
         t = answer.timing
         lines += ["", f"Time: first words after {t.first_words:.1f} s, checked answer after {t.answer:.1f} s."
