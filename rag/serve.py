@@ -75,7 +75,8 @@ def local_model_path(settings: Settings) -> Path:
 class LocalServer:
     """llama.cpp's HTTP server for one GGUF file, on a free port of 127.0.0.1, inside this process."""
 
-    def __init__(self, model_path: Path, context_tokens: int, threads: int | None = None, parallel: int = 1) -> None:
+    def __init__(self, model_path: Path, context_tokens: int, threads: int | None = None, parallel: int = 1,
+                 prompt_cache: bool = True) -> None:
         import xllamacpp
 
         params = xllamacpp.CommonParams()
@@ -85,7 +86,10 @@ class LocalServer:
         params.hostnames = [HOST]
         params.port = 0  # any free port
         params.n_parallel = parallel  # 1: one request at a time gets the whole context; others queue
-        params.cache_prompt = False  # reusing a cached prefix changes the numerics: same question, same answer
+        # Reuse the cached prompt's common prefix (the instructions, and passages a related question shares): llama.cpp
+        # then reads only the rest. A prefix read in another batch split changes the numerics slightly, so an answer's
+        # wording may depend on what was asked before; off, the same question always gets the same answer.
+        params.cache_prompt = prompt_cache
         params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads or os.cpu_count() or 2
         params.verbosity = -1  # llama.cpp's own log would flood the terminal
         started = time.perf_counter()
@@ -135,11 +139,11 @@ def local_server(settings: Settings) -> LocalServer:
     if not settings.local_model and path != qwen_path(settings):  # the bundled fallback, not an installed model
         log.warning("mode local is using the tiny bundled SmolLM2-135M, whose answers are rarely right. %s.",
                     INSTALL_HINT)
-    return _server(path, settings.local_ctx)
+    return _server(path, settings.local_ctx, settings.local_prompt_cache)
 
 
 @functools.cache
-def _server(model_path: Path, context_tokens: int) -> LocalServer:
-    server = LocalServer(model_path, context_tokens)
+def _server(model_path: Path, context_tokens: int, prompt_cache: bool = True) -> LocalServer:
+    server = LocalServer(model_path, context_tokens, prompt_cache=prompt_cache)
     atexit.register(server.close)
     return server

@@ -1,4 +1,5 @@
-"""The installed Qwen2.5-Coder-1.5B-Instruct (`rag models install`) end to end, on the tracker's acceptance question.
+"""The installed Qwen2.5-Coder-1.5B-Instruct (`rag models install`) end to end, on the tracker's acceptance question, and
+the prompt cache's benchmark (`python -m eval.bench.prompt_cache`) on two questions.
 
 `make test` installs the model first (`make local-model`, once per machine), and `.ci/run` sets RAG_REQUIRE_QWEN=1,
 so in CI a missing model fails instead of skipping; elsewhere (`make check`, plain pytest) these skip without it.
@@ -44,3 +45,18 @@ def test_the_headline_question_cites_middle_east_eye_exactly(seed_settings: Sett
                and any(by_n[n].outlet == "Middle East Eye" and "Hochstein" in by_n[n].quote for n in s.citations)]
     assert warning, answer.text
     assert answer.timing is not None and answer.timing.first_words <= answer.timing.answer
+
+
+def test_the_prompt_cache_bench_times_both_ways_and_prints_its_figures(capsys: pytest.CaptureFixture) -> None:
+    """`python -m eval.bench.prompt_cache` on two questions: both runs reach the model, and the summary says so."""
+    import json
+
+    from eval.bench import prompt_cache
+
+    assert prompt_cache.main(["--questions", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["questions"] == 2 and summary["model_asked_both_ways"] >= 1, lines
+    assert 0 < summary["first_words_p50_on"] <= summary["answer_p50_on"]
+    assert 0 < summary["first_words_p50_off"] <= summary["answer_p50_off"]
+    assert 0 <= summary["answers_worded_differently"] <= 2

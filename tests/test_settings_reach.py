@@ -67,26 +67,27 @@ def test_llm_temperature_and_max_tokens_from_the_environment_are_sent_with_every
         assert request["max_tokens"] == 123
 
 
-def test_local_ctx_from_the_environment_is_the_context_llama_cpp_is_started_with(
+def test_local_ctx_and_prompt_cache_from_the_environment_are_what_llama_cpp_is_started_with(
     seed_settings: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """llama.cpp's server is replaced by a recorder that refuses to start, so no model is loaded."""
     import xllamacpp
 
-    started: list[tuple[int, str]] = []
+    started: list[tuple[int, str, bool]] = []
 
     def recorder(params: object) -> None:
-        started.append((params.n_ctx, params.model.path))  # type: ignore[attr-defined]
+        started.append((params.n_ctx, params.model.path, params.cache_prompt))  # type: ignore[attr-defined]
         raise RuntimeError("not started by this test")
 
     monkeypatch.setattr(xllamacpp, "Server", recorder)
-    settings = seed_env(seed_settings, RAG_MODE="local", RAG_LOCAL_CTX="3072")
-    assert DEFAULTS.local_ctx != 3072
-    with pytest.raises(LLMError, match="could not be started: not started by this test"):
-        Assistant(settings, embedder=embedder)  # mode local starts its server when the Assistant opens
-    assert len(started) == 1
-    context, model = started[0]
-    assert context == 3072 and model.endswith(".gguf")
+    assert DEFAULTS.local_ctx != 3072 and DEFAULTS.local_prompt_cache
+    for variables in ({"RAG_LOCAL_CTX": "3072"}, {"RAG_LOCAL_CTX": "3072", "RAG_LOCAL_PROMPT_CACHE": "false"}):
+        settings = seed_env(seed_settings, RAG_MODE="local", **variables)
+        with pytest.raises(LLMError, match="could not be started: not started by this test"):
+            Assistant(settings, embedder=embedder)  # mode local starts its server when the Assistant opens
+    assert len(started) == 2
+    (context, model, cached), (_, _, uncached) = started
+    assert context == 3072 and model.endswith(".gguf") and cached and not uncached
 
 
 # --- indexing ---------------------------------------------------------------------------------------------------
