@@ -147,6 +147,13 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
     return out
 
 
+def candidate_sentences(passages: Sequence[Passage]) -> tuple[list[str], list[Sentence]]:
+    """Every sentence the answerer may quote from `passages`: its text, and the sentence as the reader scores it (with
+    its context), in the same order (for `eval.failures`, which asks where the reader ranks a right one)."""
+    candidates = _candidates(passages)
+    return [c.text for c in candidates], [_sentence(c) for c in candidates]
+
+
 def _distinct(candidate: _Candidate, picked: Sequence[_Candidate]) -> bool:
     """Is `candidate` no near-copy of a sentence already picked?"""
     own = shingles(candidate.text)

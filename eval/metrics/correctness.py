@@ -19,7 +19,7 @@ def _normal(text: str) -> str:
     return text.lower().replace("’", "'").replace("‘", "'")
 
 
-def _facts_in(question: Question, text: str) -> int:
+def facts_in(question: Question, text: str) -> int:
     """How many key facts appear, in one of their phrasings, in `text`."""
     text = _normal(text)
     return sum(any(_normal(alt) in text for alt in alts) for alts in question.key_facts)
@@ -27,7 +27,7 @@ def _facts_in(question: Question, text: str) -> int:
 
 def facts_found(question: Question, answer: Answer) -> int:
     """How many key facts appear, in one of their phrasings, in the answer's text (0 for a refusal)."""
-    return _facts_in(question, answer.text) if answer.answered else 0
+    return facts_in(question, answer.text) if answer.answered else 0
 
 
 def coverage(question: Question, answer: Answer) -> float:
@@ -67,7 +67,7 @@ def lead_correct(question: Question, answer: Answer) -> bool | None:
         sentences = sentences[1:]  # "No. The worm did not erase data [1].": the reply, then the sentence that says it
     first = sentences[0]
     cited = {c.doc_id for c in answer.citations if c.n in first.citations}
-    return _facts_in(question, first.text) == len(question.key_facts) and bool(cited & set(question.doc_ids))
+    return facts_in(question, first.text) == len(question.key_facts) and bool(cited & set(question.doc_ids))
 
 
 def yes_no_stated(question: Question, answer: Answer) -> bool | None:
