@@ -34,7 +34,7 @@ SETS = Path(__file__).with_name("sets")
 # unseen sets too: 465 cases against 326, more of them reworded and typed into a search box as people do)
 PLAN = (("seeds", (DEFAULT_PATH, SETS / "seeds-fresh.jsonl", SETS / "seeds-unseen.jsonl")),
         ("seeds+lee", (DEFAULT_PATH, SETS / "seeds-fresh.jsonl", SETS / "lee.jsonl", SETS / "lee-fresh.jsonl",
-                       SETS / "seeds-unseen.jsonl", SETS / "lee-unseen.jsonl")))
+                       SETS / "seeds-unseen.jsonl", SETS / "lee-unseen.jsonl", SETS / "fresh-1203.jsonl")))
 GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
 FOLDS = 5
 
