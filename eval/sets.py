@@ -59,7 +59,8 @@ FIGURES = (
 def run_sets(settings: Settings, modes: Sequence[str], *, out: str | None = None, split: str = "all",
              judge: bool = False, argv: Sequence[str] = (), plan: Sequence[tuple[str, Path, tuple[str, ...]]] = PLAN,
              home: Path | None = None, progress: bool = True) -> int:
-    """Run every set of `plan` on its corpora; write `<out>/<timestamp>-sets.json|.md`; 1 if a set could not run."""
+    """Run every set of `plan` on its corpora; write `<out>/<timestamp>-sets.json|.md`; 1 if a set could not run or a
+    question's answer raised."""
     check_judge(settings, judge)
     skipped = []
     for name, path, _ in plan:
@@ -102,8 +103,9 @@ def run_sets(settings: Settings, modes: Sequence[str], *, out: str | None = None
     print(text.split("\n## Answer correctness by kind")[0])
     print(f"Wrote {base}.json and {base}.md")
     if failed:
-        print(f"error: {len(failed)} questions failed with an error (counted as refusals above); the first: "
-              f"{failed[0]['set']} on {failed[0]['corpus']}, {failed[0]['id']}: {failed[0]['error']}", file=sys.stderr)
+        print(f"error: {len(failed)} question(s) failed with an error (counted as refusals above), listed in {base}.md; "
+              f"the first: {failed[0]['set']} on {failed[0]['corpus']}, {failed[0]['id']}: {failed[0]['error']}. "
+              "`rag ask` on that question shows the traceback's cause.", file=sys.stderr)
     return 1 if errors or failed else 0
 
 
@@ -163,8 +165,8 @@ def markdown(summary: dict) -> str:
         lines.append(f"**Could not run** the set `{item['set']}` on `{item['corpus']}`: {item['error']}  ")
     failed = summary.get("failed", [])  # reports before 2026-12-03 have none
     if failed:
-        lines.append(f"**{len(failed)} questions failed with an error**, counted below as refusals (so every figure "
-                     "is suspect):  ")
+        lines.append(f"**{len(failed)} question(s) failed with an error**, counted below as refusals (so every "
+                     "figure is suspect):  ")
         lines += [f"- {f['mode']}, `{f['set']}` on `{f['corpus']}`, {f['id']}: {f['error']}  " for f in failed[:10]]
         if len(failed) > 10:
             lines.append(f"- and {len(failed) - 10} more (the JSON lists every one)  ")

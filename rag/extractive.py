@@ -147,11 +147,12 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
     return out
 
 
-def candidate_sentences(passages: Sequence[Passage]) -> tuple[list[str], list[Sentence]]:
-    """Every sentence the answerer may quote from `passages`: its text, and the sentence as the reader scores it (with
-    its context), in the same order (for `eval.failures`, which asks where the reader ranks a right one)."""
+def candidate_sentences(passages: Sequence[Passage]) -> tuple[list[tuple[str, str]], list[Sentence]]:
+    """Every sentence the answerer may quote from `passages`: its article's doc_id and its text, and the sentence as
+    the reader scores it (with its context), in the same order (for `eval.failures`, which asks where the reader ranks
+    a right one)."""
     candidates = _candidates(passages)
-    return [c.text for c in candidates], [_sentence(c) for c in candidates]
+    return [(c.passage.doc_id, c.text) for c in candidates], [_sentence(c) for c in candidates]
 
 
 def _distinct(candidate: _Candidate, picked: Sequence[_Candidate]) -> bool:

@@ -75,8 +75,8 @@ def local_model_path(settings: Settings) -> Path:
 class LocalServer:
     """llama.cpp's HTTP server for one GGUF file, on a free port of 127.0.0.1, inside this process."""
 
-    def __init__(self, model_path: Path, context_tokens: int, threads: int | None = None, parallel: int = 1,
-                 prompt_cache: bool = True) -> None:
+    def __init__(self, model_path: Path, context_tokens: int, threads: int | None = None, parallel: int = 1, *,
+                 prompt_cache: bool) -> None:
         import xllamacpp
 
         params = xllamacpp.CommonParams()
@@ -143,7 +143,7 @@ def local_server(settings: Settings) -> LocalServer:
 
 
 @functools.cache
-def _server(model_path: Path, context_tokens: int, prompt_cache: bool = True) -> LocalServer:
+def _server(model_path: Path, context_tokens: int, prompt_cache: bool) -> LocalServer:
     server = LocalServer(model_path, context_tokens, prompt_cache=prompt_cache)
     atexit.register(server.close)
     return server

@@ -170,7 +170,8 @@ def test_the_gate_fails_when_a_question_raised_whatever_the_figures(tmp_path: Pa
     limits.write_text('["newsqa:extractive"]\nanswer_correct = 0.6\n')
     assert gate.check(results(answer_correct=0.7, errors=0), limits) == []
     assert gate.check(results(answer_correct=0.7, errors=2), limits) == [
-        "newsqa:extractive: 2 questions failed with an error (see the report)"]
+        "newsqa:extractive: 2 question(s) failed with an error; the report's failure table shows each, and `rag ask` "
+        "on one shows why"]
 
 
 def test_compare_lists_metric_drops_and_questions_now_wrong() -> None:

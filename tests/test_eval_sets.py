@@ -348,7 +348,7 @@ def test_a_question_that_raised_is_listed_and_fails_the_run(tmp_path: Path, caps
                                "split": "all", "settings": {"top_k": 5, "strict": False, "embed_model": "e"},
                                "rows": sets_module.summary_rows(runs), "changes": [], "skipped": [], "errors": [],
                                "failed": failed, "runs": runs})
-    assert "**1 questions failed with an error**" in md and "the reader fell over" in md
+    assert "**1 question(s) failed with an error**" in md and "the reader fell over" in md
     # and the run's exit code says so: run_sets with the suite's run replaced by these results
     monkeypatch.setattr(sets_module, "materialise", lambda corpus, home=None: _Named(tmp_path))
     monkeypatch.setattr(sets_module.suite, "open_assistant", lambda settings, sync=True: None)
@@ -356,7 +356,7 @@ def test_a_question_that_raised_is_listed_and_fails_the_run(tmp_path: Path, caps
     plan = [("mine", tmp_path / "set.jsonl", ("seeds",))]
     code = sets_module.run_sets(Settings.from_env({}), ["extractive"], out=str(tmp_path / "out"), plan=plan,
                                 progress=False)
-    assert code == 1 and "1 questions failed with an error" in capsys.readouterr().err
+    assert code == 1 and "1 question(s) failed with an error" in capsys.readouterr().err
 
 
 class _Named:

@@ -20,7 +20,9 @@ def case(**changes: object) -> Case:
     ({"article_retrieved": False, "facts_in_passages": False, "rank_of_right_sentence": None}, "article missed"),
     ({"facts_in_passages": False, "rank_of_right_sentence": None}, "passage missed"),
     ({"rank_of_right_sentence": None}, "facts in several sentences"),
-    ({"rank_of_right_sentence": 2}, "chosen wrong, right one in the top 3"),
+    ({"rank_of_right_sentence": 0}, "right one first, answer wrong"),
+    ({"rank_of_right_sentence": 1}, "chosen wrong, right one 2nd or 3rd"),
+    ({"rank_of_right_sentence": 2}, "chosen wrong, right one 2nd or 3rd"),
     ({"rank_of_right_sentence": 3}, "chosen wrong, right one deeper"),
 ])
 def test_each_case_is_filed_under_the_first_cause_that_fits(changes: dict, expected: str) -> None:
@@ -32,6 +34,6 @@ def test_candidate_sentences_are_the_passage_s_sentences_with_the_one_before_as_
     text = "Hochstein landed in Israel on Monday for talks. He warned Hezbollah that the US would stand by Israel."
     first, second = Span(0, 47), Span(48, len(text))
     passage = Passage("a#0", "a", "Envoy lands", "Outlet", text, 0, len(text), (first, second), 1.0)
-    texts, sentences = candidate_sentences([passage])
-    assert texts == [text[:47], text[48:]] and [s.text for s in sentences] == texts
+    found, sentences = candidate_sentences([passage])
+    assert found == [("a", text[:47]), ("a", text[48:])] and [s.text for s in sentences] == [t for _, t in found]
     assert sentences[1].context == f"Envoy lands\n{text[:47]}"

@@ -23,6 +23,7 @@ from rag.errors import ConfigError
 from rag.pipeline import Assistant
 from rag.prompts import CANNOT_ANSWER, QUOTED_NOTE
 from rag.serve import LocalServer, bundled_gguf, local_model_path
+from rag.models import qwen_path
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -145,9 +146,14 @@ def test_cli_ask_mode_local_shows_which_sentences_are_supported(seed_settings: S
     assert sum(line.startswith("supported   ") for line in lines) == supported, done.stdout
     assert sum(line.startswith("UNSUPPORTED ") for line in lines) == total - supported, done.stdout
     assert "\nSources:\n  [1] " in done.stdout
-    # llama.cpp's log stays quiet; without `rag models install`, one warning says the bundled model is a stand-in
-    assert all(line.startswith("warning: mode local is using the tiny bundled SmolLM2-135M") and
-               "rag models install" in line for line in done.stderr.splitlines()), done.stderr
+    # llama.cpp's log stays quiet; without `rag models install`, one warning says the bundled model is a stand-in, and
+    # with Qwen installed (as `make test` does) there is nothing to warn about
+    if qwen_path(Settings.from_env(env)).is_file():
+        assert done.stderr.strip() == "", done.stderr
+    else:
+        lines = done.stderr.splitlines()
+        assert lines and all(line.startswith("warning: mode local is using the tiny bundled SmolLM2-135M") and
+                             "rag models install" in line for line in lines), done.stderr
 
 
 @pytest.mark.slow  # starts the bundled model

@@ -3,7 +3,8 @@
     python -m eval.bench.prompt_cache [--questions 10] [--set eval/sets/seeds-fresh.jsonl]
 
 Asks the first N answerable tuning questions of the set over the seeds twice, in the same order: with the cache off,
-then with it on, each with its own llama.cpp server of the installed local model (`rag models install`). Prints,
+then with it on, each with its own llama.cpp server of the installed local model (`rag models install`); the
+off run goes first, and its server stays loaded while the other runs. Prints,
 per question, the time to the first words and to the checked answer both ways, then the medians, their ratio, and
 how many answers' wording differs between the two. A question the reader refuses never reaches the model (a refusal in
 0.2 s), so it is left out of the medians.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -57,14 +59,18 @@ def main(argv: list[str] | None = None) -> int:
         shown = [f"{x:5.1f}" if x is not None else "    -" for x in (off[0], on[0], off[1], on[1])]
         print(" ".join(shown), "same " if rows[-1]["same_text"] else "DIFF ", q[:70])
     both = [r for r in rows if r["first_words_off"] is not None and r["first_words_on"] is not None]
+    if not both:
+        print(json.dumps({"questions": len(rows), "model_asked_both_ways": 0}))
+        print("error: the reader refused every question, so the model was never asked: raise --questions",
+              file=sys.stderr)
+        return 1
     summary = {"questions": len(rows), "model_asked_both_ways": len(both),
                "first_words_p50_off": round(statistics.median(r["first_words_off"] for r in both), 2),
                "first_words_p50_on": round(statistics.median(r["first_words_on"] for r in both), 2),
                "answer_p50_off": round(statistics.median(r["answer_off"] for r in both), 2),
                "answer_p50_on": round(statistics.median(r["answer_on"] for r in both), 2),
-               "answers_worded_differently": sum(not r["same_text"] for r in rows)} if both else {}
-    if both:
-        summary["first_words_ratio_on_to_off"] = round(summary["first_words_p50_on"] / summary["first_words_p50_off"], 2)
+               "answers_worded_differently": sum(not r["same_text"] for r in rows)}
+    summary["first_words_ratio_on_to_off"] = round(summary["first_words_p50_on"] / summary["first_words_p50_off"], 2)
     print(json.dumps(summary))
     return 0
 
