@@ -68,7 +68,8 @@ def main() -> None:
     rows = []
     for mode in args.modes:
         if mode == "endpoint":
-            with LocalServer(local_model_path(settings), settings.local_ctx) as server:
+            with LocalServer(local_model_path(settings), settings.local_ctx,
+                             prompt_cache=settings.local_prompt_cache) as server:
                 endpoint = settings.replace(mode="openai", openai_base_url=server.base_url,
                                             llm_model=server.endpoint.model)
                 row = measure(endpoint, "openai", questions, _shot(args.screenshots, "endpoint"))

@@ -140,7 +140,7 @@ def test_the_checker_flags_sentences_that_echo_an_injection(hostile_settings, em
 
 @pytest.fixture(scope="module")
 def local_model() -> Iterator[LocalServer]:
-    with LocalServer(bundled_gguf(), context_tokens=4096) as server:
+    with LocalServer(bundled_gguf(), context_tokens=4096, prompt_cache=False) as server:
         yield server
 
 

@@ -34,7 +34,7 @@ LOCAL_QUESTION = "Who is Amos Hochstein?"
 
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[LocalServer]:
-    with LocalServer(bundled_gguf(), context_tokens=4096) as server:
+    with LocalServer(bundled_gguf(), context_tokens=4096, prompt_cache=False) as server:
         yield server
 
 
@@ -158,7 +158,7 @@ def test_cli_ask_mode_local_shows_which_sentences_are_supported(seed_settings: S
 
 @pytest.mark.slow  # starts the bundled model
 def test_closing_the_server_frees_its_port() -> None:
-    server = LocalServer(bundled_gguf(), context_tokens=1024)
+    server = LocalServer(bundled_gguf(), context_tokens=1024, prompt_cache=False)
     port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])
     server.close()
     with socket.socket() as s:
