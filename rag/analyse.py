@@ -53,6 +53,9 @@ class Facts:
     # verb, "Naim Qassem" in "So who is Naim Qassem?"; None for other questions. When they are a name, a title or an
     # appositive beside that name answers it (`described_people`, `rag.read.Reader.score`)
     asks_identity: str | None = None
+    # the noun the main clause's "which"/"what" asks for ("city" in "In which city was…?", "building" in "What
+    # building…?"): the answer's type, which the answer names rather than repeats ("Beirut"); None without one
+    answer_noun: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,19 @@ def _facts_of(doc: object) -> Facts:
               and not any(a.dep_ in CLAUSE_DEPS for a in (t, *t.ancestors)))
     first = next(asking, None)
     return Facts(frozenset(subjects), frozenset(objects), frozenset(roles), None if first is None else first.idx,
-                 _asks_name(doc, first), _asks_identity(first))
+                 _asks_name(doc, first), _asks_identity(first), _answer_noun(first))
+
+
+def _answer_noun(question_word: object | None) -> str | None:
+    """The common noun a "which"/"what" determines ("Which city…", "In what building…"), None otherwise."""
+    if question_word is None or question_word.lower_ not in ("which", "what"):  # type: ignore[attr-defined]
+        return None
+    noun = question_word.head  # type: ignore[attr-defined]
+    if question_word.dep_ != "det":  # type: ignore[attr-defined]
+        # the parser sometimes misreads "In which city was…" ("which" as the object of "In"): the noun right after
+        following = question_word.doc[question_word.i + 1:question_word.i + 2]  # type: ignore[attr-defined]
+        noun = following[0] if len(following) else question_word
+    return noun.text if noun.pos_ == "NOUN" else None
 
 
 def _asks_name(doc: object, question_word: object | None = None) -> str | None:

@@ -69,11 +69,14 @@ PERSON_MARGIN = 0.05
 # "how long", "how old" ask for a count, always a number ("how far", "how big" may ask for an extent, "how much
 # influence" rarely asks for a sum: the check leaves them alone, as it leaves "who", "where" and "when", which are
 # often answered by a description the recogniser does not name: "the harbour master", "after the strike").
+# The nouns a "what"/"which" asks a date with ("In what year…?"): no check finds a date in the sentence, so these are
+# the one evidence that it gives one, and stay among the words to match (`features`: `Facts.answer_noun`)
+WHEN_NOUNS = ("year", "date", "day", "month", "time")
 COUNT = re.compile(r"\bhow\s+(many|much|old|long(?!\s+ago))\b", re.I)
 _ASKS = (
     (re.compile(r"\bhow\s+long\s+ago\b", re.I), "when"),
     (re.compile(r"\bhow\s+(many|much|long|old|far|big|large|high)\b", re.I), "number"),
-    (re.compile(r"\b(what|which)\s+(year|date|day|month|time)\b", re.I), "when"),
+    (re.compile(rf"\b(what|which)\s+({'|'.join(WHEN_NOUNS)})\b", re.I), "when"),
     (re.compile(r"\b(who|whom|whose)\b", re.I), "who"),
     (re.compile(r"\bwhere\b", re.I), "where"),
     (re.compile(r"\bwhen\b", re.I), "when"),
@@ -207,6 +210,12 @@ def asked_kind(question: str, analyser: Analyser) -> str | None:
     return None
 
 
+def _singular_word(noun: str) -> str:
+    """"years" → "year": enough for WHEN_NOUNS."""
+    noun = noun.lower()
+    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
+
+
 def _words(text: str) -> set[str]:
     """A text's terms and its figures ("5", "3.1"): terms alone drop one-character tokens such as "5"."""
     return set(terms(text)) | set(figures(text))
@@ -281,9 +290,14 @@ def features(
         return np.zeros((0, len(FEATURES)))
     vectors = embedder.embed([question] + [s.text for s in sentences])
     similarity = vectors[1:] @ vectors[0]
-    q = question_terms(question)
+    facts = analyser.facts([question])[0]
+    # the noun a "which"/"what" asks for is the answer's type, which the answer names rather than repeats ("Beirut"
+    # for "In which city…?"): it is not a word to find, so not charged as missing; a date's noun stays (WHEN_NOUNS)
+    noun = facts.answer_noun
+    typed = set(terms(noun)) if noun and _singular_word(noun) not in WHEN_NOUNS else set()
+    q = tuple((t, w) for t, w in question_terms(question) if t not in typed)
     asked = {t for t, _ in q}
-    subject = analyser.facts([question])[0].subjects & asked
+    subject = facts.subjects & asked
     words = [set(terms(s.text)) for s in sentences]
     # only a sentence that names the question's subject can have it as subject or object: only those are parsed
     parse = [i for i, own in enumerate(words) if subject & own]
