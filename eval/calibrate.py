@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,14 +27,16 @@ from eval.dataset import DEFAULT_PATH, Question, load
 from eval.metrics.correctness import correct
 from eval.suite import open_assistant
 from rag.extractive import ExtractiveAnswerer
+from rag.read import Reader
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Passage
 
 SETS = Path(__file__).with_name("sets")
 # Every set's tuning part, on the corpora `rag eval --sets` runs it on (since 2026-12-02 with lee-fresh and the two
 # unseen sets too: 465 cases against 326, more of them reworded and typed into a search box as people do; since
 # 2026-12-03 with fresh-1203: 496), who-is aside (its questions chose a design of their own check)
-PLAN = (("seeds", (DEFAULT_PATH, SETS / "seeds-fresh.jsonl", SETS / "seeds-unseen.jsonl")),
+Plan = tuple[tuple[str, tuple[Path, ...]], ...]  # (corpus name, the sets asked of it)
+PLAN: Plan = (("seeds", (DEFAULT_PATH, SETS / "seeds-fresh.jsonl", SETS / "seeds-unseen.jsonl")),
         ("seeds+lee", (DEFAULT_PATH, SETS / "seeds-fresh.jsonl", SETS / "lee.jsonl", SETS / "lee-fresh.jsonl",
                        SETS / "seeds-unseen.jsonl", SETS / "lee-unseen.jsonl", SETS / "fresh-1203.jsonl")))
 GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
@@ -51,20 +54,44 @@ class Case:
     right_if_refused: bool
 
 
-def cases(settings: Settings) -> list[Case]:
-    out: list[Case] = []
-    for corpus_name, sets in PLAN:
+@dataclass(frozen=True)
+class Run:
+    """One tuning question asked on one corpus as `ask` reads it, answered as if the threshold were 0."""
+
+    question: Question
+    set: str
+    corpus: str
+    read: str  # the question as `ask` reads it (capitals restored, misspelt words corrected: rag.spell)
+    passages: tuple[Passage, ...]
+    answer: Answer  # always answering (threshold 0)
+    best: float  # the reader's score for the best sentence, which a threshold compares
+    reader: Reader
+
+
+def tuning_runs(settings: Settings, *, answerable_only: bool = False, plan: Plan = PLAN) -> Iterator[Run]:
+    """Every tuning question of `plan` on its corpora, retrieved and answered once (held-out ones are never read);
+    the corpora are written and indexed under the working directory if need be (`eval.corpora.materialise`)."""
+    for corpus_name, sets in plan:
         corpus = materialise(corpus_name).settings(settings).replace(mode="extractive")
-        assistant = open_assistant(corpus, sync=True)
+        assistant = open_assistant(corpus, sync=True)  # kept open for the process
         always = ExtractiveAnswerer(corpus.replace(min_answer_score=0.0), assistant.reader)
         for path in sets:
             if not path.is_file():
                 continue
             for q in load(path, split="tune"):
-                read, passages = assistant.read(q.question, top_k=corpus.top_k)  # as `ask` reads it (rag.spell)
+                if answerable_only and not q.answerable:
+                    continue
+                read, passages = assistant.read(q.question, top_k=corpus.top_k)
                 answer, best = always.answer_and_score(read, passages)
-                refusal = Answer(q.question, "", False, "extractive", (), (), tuple(passages))
-                out.append(Case(q, corpus_name, best, correct(q, answer), correct(q, refusal)))
+                yield Run(q, path.stem, corpus_name, read, tuple(passages), answer, best, assistant.reader)
+
+
+def cases(settings: Settings) -> list[Case]:
+    out: list[Case] = []
+    for run in tuning_runs(settings):
+        refusal = Answer(run.question.question, "", False, "extractive", (), (), run.passages)
+        out.append(Case(run.question, run.corpus, run.best, correct(run.question, run.answer),
+                        correct(run.question, refusal)))
     return out
 
 

@@ -24,12 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eval.calibrate import PLAN
-from eval.corpora import materialise
-from eval.dataset import load
+from eval.calibrate import tuning_runs
 from eval.metrics.correctness import correct, facts_in
-from eval.suite import open_assistant
-from rag.extractive import ExtractiveAnswerer, candidate_sentences
+from rag.extractive import candidate_sentences
 from rag.settings import Settings
 
 CAUSES = ("right", "refused", "article missed", "passage missed", "facts in several sentences",
@@ -67,26 +64,18 @@ def cause(case: Case, threshold: float) -> str:
 
 def cases(settings: Settings) -> list[Case]:
     out = []
-    for corpus_name, paths in PLAN:
-        corpus = materialise(corpus_name).settings(settings).replace(mode="extractive")
-        assistant = open_assistant(corpus, sync=True)  # kept open for the process, as eval.calibrate's
-        always = ExtractiveAnswerer(corpus.replace(min_answer_score=0.0), assistant.reader)
-        for path in paths:
-            for q in load(path, split="tune"):
-                if not q.answerable:
-                    continue
-                read, passages = assistant.read(q.question, top_k=corpus.top_k)
-                answer, best = always.answer_and_score(read, passages)
-                found, sentences = candidate_sentences(passages)
-                scores = assistant.reader.score(read, sentences) if sentences else np.zeros(0)
-                order = list(np.argsort(-scores, kind="stable"))
-                whole = [i for i, (doc_id, text) in enumerate(found)
-                         if doc_id in q.doc_ids and facts_in(q, text) == len(q.key_facts)]
-                out.append(Case(
-                    q.question, path.stem, corpus_name, correct(q, answer), best,
-                    bool(set(q.doc_ids) & {p.doc_id for p in passages}),
-                    facts_in(q, " ".join(p.text for p in passages)) == len(q.key_facts),
-                    min((order.index(i) for i in whole), default=None)))
+    for run in tuning_runs(settings, answerable_only=True):
+        q, passages = run.question, run.passages
+        found, sentences = candidate_sentences(passages)
+        scores = run.reader.score(run.read, sentences) if sentences else np.zeros(0)  # every one, not just the best
+        order = list(np.argsort(-scores, kind="stable"))
+        whole = [i for i, (doc_id, text) in enumerate(found)
+                 if doc_id in q.doc_ids and facts_in(q, text) == len(q.key_facts)]
+        out.append(Case(
+            q.question, run.set, run.corpus, correct(q, run.answer), run.best,
+            bool(set(q.doc_ids) & {p.doc_id for p in passages}),
+            facts_in(q, " ".join(p.text for p in passages)) == len(q.key_facts),
+            min((order.index(i) for i in whole), default=None)))
     return out
 
 

@@ -1,9 +1,14 @@
 """`python -m eval.failures`: how a tuning question's verdict is filed under a cause (the run itself takes minutes)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from eval.calibrate import tuning_runs
+from eval.dataset import DEFAULT_PATH, load, split_of
 from eval.failures import CAUSES, Case, cause
+from rag.settings import Settings
 from rag.extractive import candidate_sentences
 from rag.types import Passage, Span
 
@@ -37,3 +42,21 @@ def test_candidate_sentences_are_the_passage_s_sentences_with_the_one_before_as_
     found, sentences = candidate_sentences([passage])
     assert found == [("a", text[:47]), ("a", text[48:])] and [s.text for s in sentences] == [t for _, t in found]
     assert sentences[1].context == f"Envoy lands\n{text[:47]}"
+
+
+def test_each_tuning_question_is_read_as_ask_reads_it_and_answered_once(tmp_path, monkeypatch) -> None:
+    # what eval.calibrate and eval.failures both read: held-out questions never, the best score the one that decides
+    split = {q.id: split_of(q.group) for q in load(DEFAULT_PATH)}
+    lines = [line for line in DEFAULT_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tune = [line for line in lines if split[json.loads(line)["id"]] == "tune"][:2]
+    held = [line for line in lines if split[json.loads(line)["id"]] == "heldout"][:1]
+    asked = tmp_path / "few.jsonl"
+    asked.write_text("\n".join(tune + held) + "\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the eval corpus's index is written here
+    runs = list(tuning_runs(Settings.from_env(), plan=(("seeds", (asked,)),)))
+    assert [r.question.id for r in runs] == [json.loads(line)["id"] for line in tune]
+    for run in runs:
+        assert (run.set, run.corpus) == ("few", "seeds") and run.passages
+        _, sentences = candidate_sentences(list(run.passages))
+        assert run.best == pytest.approx(float(run.reader.score(run.read, sentences).max()))
+        assert run.answer.answered  # as if the threshold were 0

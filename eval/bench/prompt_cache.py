@@ -2,9 +2,10 @@
 
     python -m eval.bench.prompt_cache [--questions 10] [--set eval/sets/seeds-fresh.jsonl]
 
-Asks the first N answerable tuning questions of the set over the seeds twice, in the same order: with the cache off,
-then with it on, each with its own llama.cpp server of the installed local model (`rag models install`); the
-off run goes first, and its server stays loaded while the other runs. Prints,
+Asks the first N answerable tuning questions of the set over the seeds twice, with the cache off and on, each way
+with its own llama.cpp server of the installed local model (`rag models install`), both loaded throughout; the
+two alternate which goes first from one question to the next, so neither is always asked on a machine just woken
+or just busy. Prints,
 per question, the time to the first words and to the checked answer both ways, then the medians, their ratio, and
 how many answers' wording differs between the two. A question the reader refuses never reaches the model (a refusal in
 0.2 s), so it is left out of the medians.
@@ -47,11 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     questions = [q.question for q in load(args.set, split="tune") if q.answerable][: args.questions]
     base = materialise("seeds").settings(Settings.from_env()).replace(mode="local", llm_timeout=300.0)
-    runs = {}
-    for cache in (False, True):
-        assistant = open_assistant(base.replace(local_prompt_cache=cache), sync=True)
-        runs[cache] = [timed(assistant, q) for q in questions]
-        assistant.close()
+    assistants = {cache: open_assistant(base.replace(local_prompt_cache=cache), sync=True) for cache in (False, True)}
+    runs: dict[bool, list] = {False: [], True: []}
+    try:
+        for n, q in enumerate(questions):
+            for cache in ((False, True) if n % 2 == 0 else (True, False)):
+                runs[cache].append(timed(assistants[cache], q))
+    finally:
+        for assistant in assistants.values():
+            assistant.close()
     rows = []
     for q, off, on in zip(questions, runs[False], runs[True]):
         rows.append({"question": q, "first_words_off": off[0], "first_words_on": on[0], "answer_off": off[1],
