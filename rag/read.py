@@ -169,6 +169,22 @@ def _people_near(given: Names, sentences: Sequence[Sentence], words: Sequence[se
     return {i: (person_terms(a), person_terms(a) | person_terms(b)) for i, a, b in zip(near, own, around)}
 
 
+def _descriptions(question: tuple[tuple[str, float], ...], sentences: Sequence[Sentence], words: Sequence[set[str]],
+                  analyser: Analyser) -> dict[str, frozenset[str]]:
+    """For each surname the candidate sentences describe ("US envoy Amos Hochstein"), the describing words the
+    question has that the sentences naming that person lack ("envoy"): a question that says "the US envoy" is about
+    Hochstein wherever a sentence names him. Only sentences holding a question term are parsed."""
+    asked = {t for t, _ in question}
+    holding = [i for i, own in enumerate(words) if own & asked]
+    out: dict[str, set[str]] = {}
+    for found in analyser.described_people([sentences[i].text for i in holding]):
+        for d in found:
+            person = terms(d.person)
+            if person:
+                out.setdefault(person[-1], set()).update(set(terms(d.text)) - set(person))
+    return {k: frozenset(v & asked) for k, v in out.items() if v & asked}
+
+
 def named(present: set[str], given: Names, people: set[str]) -> set[str]:
     """`present` with the given names (`surnames`) of every person whose surname the recogniser finds as a person
     there (`people`: the terms of the PERSON entities of the text): "Austin" in "Austin met Gallant", not
@@ -308,12 +324,16 @@ def features(
     context_words = [set(terms(s.context)) if s.context else set() for s in sentences]
     given = surnames(question, analyser, [t for s in sentences for t in (s.text, s.context)])
     people = _people_near(given, sentences, words, context_words, analyser) if given else {}
+    described = _descriptions(q, sentences, words, analyser)
     rows = []
     for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):
         around = own | context_words[i]
         if i in people:
             mine, near = people[i]
             own, around = named(own, given, mine), named(around, given, near)
+        if described:
+            own = own | {t for k in own & described.keys() for t in described[k]}
+            around = around | own | {t for k in around & described.keys() for t in described[k]}
         coverage = _coverage(q, own)
         missing = max((w for t, w in q if t not in around), default=0.0) / TOP_ZIPF
         role = 0.0

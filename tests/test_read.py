@@ -268,6 +268,19 @@ def test_the_noun_a_which_question_asks_for_is_not_charged_as_missing(embedder, 
     assert dated[0, 3] > typed[0, 3]
 
 
+def test_a_person_the_question_describes_is_found_where_a_sentence_names_them(embedder, analyser) -> None:
+    # "the US envoy" is Hochstein where the retrieved sentences describe him so ("US envoy Amos Hochstein"); a
+    # describing word the articles never give him ("Lebanese") is still missing
+    said = [Sentence("US envoy Amos Hochstein arrived in Beirut on Monday."),
+            Sentence("Hochstein told Hezbollah that Israel would scale down its Gaza operations within five weeks.")]
+    question = "What did the US envoy say to Hezbollah about Gaza?"
+    described = features(question, said, embedder, analyser)
+    alone = features(question, said[1:], embedder, analyser)  # nothing says who the envoy is
+    assert described[1, 1] > alone[0, 1] and described[1, 3] < alone[0, 3]
+    near_miss = features("What did the Lebanese envoy say to Hezbollah about Gaza?", said, embedder, analyser)
+    assert near_miss[1, 3] > described[1, 3] + 0.2
+
+
 @pytest.mark.parametrize("sentence, described", [
     ("Hezbollah has vowed to keep fighting, with senior member Naim Qassem saying the group was prepared.",
      ("senior member Naim Qassem", "Naim Qassem")),
