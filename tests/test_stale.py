@@ -11,7 +11,7 @@ import pytest
 from rag.format import format_answer
 from rag.index import build_index
 from rag.pipeline import Assistant
-from rag.types import Answer, Passage, Span, StaleFile
+from rag.types import StaleFile
 from tests.conftest import HOCHSTEIN, SEEDS, make_settings
 from tests.test_cli import rag
 from ui.app import source_panel
@@ -78,15 +78,3 @@ def test_rag_ask_says_when_a_cited_file_changed_since_indexing(tmp_path) -> None
     assert "no longer matches the index" in answer and "Run `rag index`" in answer
     assert f"({HOCHSTEIN}, characters" in sources and "the file changed since indexing: run `rag index`" in sources
     assert WARNING in done.stdout  # the quote is still shown, marked, not hidden
-
-
-def test_a_refusal_names_the_closest_articles_by_title_outlet_and_id_once_each() -> None:
-    def passage(n: int, doc: str, title: str, outlet: str | None) -> Passage:
-        return Passage(f"{doc}#{n}", doc, title, outlet, "Some text.", 0, 10, (Span(0, 10),), 1.0 / (n + 1))
-
-    passages = (passage(0, "a1", "Envoy lands in Israel", "The Times of Israel"), passage(1, "a1", "Envoy lands in Israel",
-                "The Times of Israel"), passage(2, "b2", "Strike kills leader", None), passage(3, "c3", "Talks", "WSJ"),
-                passage(4, "d4", "Fourth", None))
-    shown = format_answer(Answer("Q?", "The articles don't say.", False, "extractive", (), (), passages))
-    assert shown.splitlines()[-4:] == ["Closest articles:", "  Envoy lands in Israel, The Times of Israel (a1)",
-                                       "  Strike kills leader (b2)", "  Talks, WSJ (c3)"]
