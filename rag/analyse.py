@@ -268,15 +268,26 @@ def _facts_of(doc: object) -> Facts:
 
 
 def _answer_noun(question_word: object | None) -> str | None:
-    """The common noun a "which"/"what" determines ("Which city…", "In what building…"), None otherwise."""
+    """The common noun a "which"/"what" determines ("Which city…", "In what Lebanese city…", "Which Beirut
+    suburb…"), one of it ("attacks" → "attack"); None otherwise. A proper noun, or a word in capitals ("What CPSU
+    said…", which the parser may tag as a noun), is no type."""
     if question_word is None or question_word.lower_ not in ("which", "what"):  # type: ignore[attr-defined]
         return None
-    noun = question_word.head  # type: ignore[attr-defined]
-    if question_word.dep_ != "det":  # type: ignore[attr-defined]
-        # the parser sometimes misreads "In which city was…" ("which" as the object of "In"): the noun right after
+    if question_word.dep_ == "det":  # type: ignore[attr-defined]
+        noun = question_word.head  # type: ignore[attr-defined]
+    elif question_word.dep_ == "pobj":  # type: ignore[attr-defined]
+        # the parser misreads "In which city was…" ("which" as the object of "In"): the noun phrase right after
         following = question_word.doc[question_word.i + 1:question_word.i + 2]  # type: ignore[attr-defined]
-        noun = following[0] if len(following) else question_word
-    return noun.text if noun.pos_ == "NOUN" else None
+        if not len(following):
+            return None
+        noun = following[0]
+        while noun.dep_ in ("compound", "amod") and noun.head.i > noun.i:
+            noun = noun.head
+    else:
+        return None
+    if noun.tag_ not in ("NN", "NNS") or noun.text.isupper():
+        return None
+    return _singular(noun)
 
 
 def _asks_name(doc: object, question_word: object | None = None) -> str | None:

@@ -5,8 +5,9 @@ It needs no LLM. Every sentence of the retrieved passages is scored by the train
 the best sentence, then up to two more that score nearly as well (often from other articles),
 each followed by its `[n]`. It refuses when no sentence reaches `settings.min_answer_score`, a
 threshold on that probability chosen by cross-validation on the tuning questions (README,
-"Evaluation"); because each score depends only on the question and the sentence, the threshold
-means the same over five articles or five thousand.
+"Evaluation"); because each score depends on the question, the sentence and at most the full names the other
+retrieved sentences write (`rag.read`), never on how many articles are indexed, the threshold means the same over
+five articles or five thousand.
 """
 from __future__ import annotations
 

@@ -10,7 +10,9 @@ project wrote itself (train/), over features that mean the same in any folder:
 - `missing`: the weight of the most telling question word found in none of them ("Hamas" in "What did
   Hochstein warn Hamas?" asked of a sentence about Hezbollah), on the same scale;
   (for `coverage`, `context_gain` and `missing`, a person the question names in full is found where the
-  recogniser finds the surname as a person, if a candidate sentence writes the full name: `surnames`);
+  recogniser finds the surname as a person, if a candidate sentence writes the full name: `surnames`; and the noun
+  a "which"/"what" asks for, "city" in "In which city…?", is no word to find, the answer names it:
+  `Facts.answer_noun`);
 - `length`: the sentence's length in words (log);
 - `role`: +1 when the question's subject is a subject of the sentence ("Hochstein warned…"), -1 when it
   is only an object there ("He warned Hochstein…"), else 0 (`rag.analyse`: spaCy's trained parser);
@@ -23,8 +25,9 @@ project wrote itself (train/), over features that mean the same in any folder:
 Past the model, the answer-type check of classic question answering, with nothing fitted (`Reader.score`,
 `answer_check`): a question that asks for a count is answered only by a sentence that names a number, and one
 that asks for a person's name only by a sentence that names a person; every other sentence scores 0.
-No feature depends on what else was retrieved or on how many articles are indexed, so one threshold
-on the probability decides refusals for a folder of five articles or of thousands. The weights live in
+No feature depends on how many articles are indexed, and what else was retrieved counts only through the full
+names it writes (`surnames`), so one threshold on the probability decides refusals for a
+folder of five articles or of thousands. The weights live in
 `rag/weights/reader.json`, fitted on questions a local LLM wrote about sentences of news articles
 (`train/questions.py`).
 """
@@ -65,18 +68,20 @@ NUMBERED = frozenset({"DATE", "TIME"})
 # people and 35 things); a thing taken for a person is the costlier mistake.
 PERSON_PROTOTYPES = ("a person", "a thing, place or organisation")
 PERSON_MARGIN = 0.05
+# The nouns with which a "what"/"which" asks for a time or a span of it ("In what year…?", "What timeframe…?"): no
+# check finds a date or a duration in the sentence, so the noun is the one sign that it gives one, and stays among
+# the words to match although it is the answer's type (`features`: `Facts.answer_noun`)
+TIME_NOUNS = frozenset({"year", "date", "day", "month", "time", "week", "hour", "minute", "period", "decade",
+                        "century", "season", "timeframe", "timetable", "deadline"})
 # The kind of question only a sentence naming that kind can answer (`Reader.score`): "how many", "how much",
 # "how long", "how old" ask for a count, always a number ("how far", "how big" may ask for an extent, "how much
 # influence" rarely asks for a sum: the check leaves them alone, as it leaves "who", "where" and "when", which are
 # often answered by a description the recogniser does not name: "the harbour master", "after the strike").
-# The nouns a "what"/"which" asks a date with ("In what year…?"): no check finds a date in the sentence, so these are
-# the one evidence that it gives one, and stay among the words to match (`features`: `Facts.answer_noun`)
-WHEN_NOUNS = ("year", "date", "day", "month", "time")
 COUNT = re.compile(r"\bhow\s+(many|much|old|long(?!\s+ago))\b", re.I)
 _ASKS = (
     (re.compile(r"\bhow\s+long\s+ago\b", re.I), "when"),
     (re.compile(r"\bhow\s+(many|much|long|old|far|big|large|high)\b", re.I), "number"),
-    (re.compile(rf"\b(what|which)\s+({'|'.join(WHEN_NOUNS)})\b", re.I), "when"),
+    (re.compile(r"\b(what|which)\s+(year|date|day|month|time)\b", re.I), "when"),
     (re.compile(r"\b(who|whom|whose)\b", re.I), "who"),
     (re.compile(r"\bwhere\b", re.I), "where"),
     (re.compile(r"\bwhen\b", re.I), "when"),
@@ -169,22 +174,6 @@ def _people_near(given: Names, sentences: Sequence[Sentence], words: Sequence[se
     return {i: (person_terms(a), person_terms(a) | person_terms(b)) for i, a, b in zip(near, own, around)}
 
 
-def _descriptions(question: tuple[tuple[str, float], ...], sentences: Sequence[Sentence], words: Sequence[set[str]],
-                  analyser: Analyser) -> dict[str, frozenset[str]]:
-    """For each surname the candidate sentences describe ("US envoy Amos Hochstein"), the describing words the
-    question has that the sentences naming that person lack ("envoy"): a question that says "the US envoy" is about
-    Hochstein wherever a sentence names him. Only sentences holding a question term are parsed."""
-    asked = {t for t, _ in question}
-    holding = [i for i, own in enumerate(words) if own & asked]
-    out: dict[str, set[str]] = {}
-    for found in analyser.described_people([sentences[i].text for i in holding]):
-        for d in found:
-            person = terms(d.person)
-            if person:
-                out.setdefault(person[-1], set()).update(set(terms(d.text)) - set(person))
-    return {k: frozenset(v & asked) for k, v in out.items() if v & asked}
-
-
 def named(present: set[str], given: Names, people: set[str]) -> set[str]:
     """`present` with the given names (`surnames`) of every person whose surname the recogniser finds as a person
     there (`people`: the terms of the PERSON entities of the text): "Austin" in "Austin met Gallant", not
@@ -224,12 +213,6 @@ def asked_kind(question: str, analyser: Analyser) -> str | None:
         if pattern.match(question, at):
             return kind
     return None
-
-
-def _singular_word(noun: str) -> str:
-    """"years" → "year": enough for WHEN_NOUNS."""
-    noun = noun.lower()
-    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
 
 
 def _words(text: str) -> set[str]:
@@ -308,12 +291,13 @@ def features(
     similarity = vectors[1:] @ vectors[0]
     facts = analyser.facts([question])[0]
     # the noun a "which"/"what" asks for is the answer's type, which the answer names rather than repeats ("Beirut"
-    # for "In which city…?"): it is not a word to find, so not charged as missing; a date's noun stays (WHEN_NOUNS)
+    # for "In which city…?"): it is not a word to find, so not charged as missing; a time's noun stays (TIME_NOUNS)
     noun = facts.answer_noun
-    typed = set(terms(noun)) if noun and _singular_word(noun) not in WHEN_NOUNS else set()
-    q = tuple((t, w) for t, w in question_terms(question) if t not in typed)
+    typed = set(terms(noun)) if noun and noun.lower() not in TIME_NOUNS else set()
+    every = question_terms(question)
+    q = tuple((t, w) for t, w in every if t not in typed)
     asked = {t for t, _ in q}
-    subject = facts.subjects & asked
+    subject = facts.subjects & {t for t, _ in every}  # "Which minister warned…?": the minister still acts
     words = [set(terms(s.text)) for s in sentences]
     # only a sentence that names the question's subject can have it as subject or object: only those are parsed
     parse = [i for i, own in enumerate(words) if subject & own]
@@ -324,16 +308,12 @@ def features(
     context_words = [set(terms(s.context)) if s.context else set() for s in sentences]
     given = surnames(question, analyser, [t for s in sentences for t in (s.text, s.context)])
     people = _people_near(given, sentences, words, context_words, analyser) if given else {}
-    described = _descriptions(q, sentences, words, analyser)
     rows = []
     for i, (s, sim, own) in enumerate(zip(sentences, similarity, words)):
         around = own | context_words[i]
         if i in people:
             mine, near = people[i]
             own, around = named(own, given, mine), named(around, given, near)
-        if described:
-            own = own | {t for k in own & described.keys() for t in described[k]}
-            around = around | own | {t for k in around & described.keys() for t in described[k]}
         coverage = _coverage(q, own)
         missing = max((w for t, w in q if t not in around), default=0.0) / TOP_ZIPF
         role = 0.0

@@ -66,7 +66,7 @@ class Settings:
     llm_retries: int = 3  # retries (with backoff) after a rate limit, a 5xx or a dropped connection
     local_model: Path | None = None  # a GGUF file for mode `local` (default: the bundled SmolLM2-135M-Instruct)
     local_ctx: int = 4096  # the local model's context window, in tokens
-    # llama.cpp keeps the last prompt and reads only what differs: first words 0.77 of the time with Qwen on 2 cores
+    # llama.cpp keeps the last prompt and reads only what differs: first words 0.78 of the time with Qwen on 2 cores
     # (`python -m eval.bench.prompt_cache`), but an answer's wording may then depend on the question asked before
     # (README, "Answer modes")
     local_prompt_cache: bool = True

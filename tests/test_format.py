@@ -9,9 +9,9 @@ def test_a_refusal_names_the_closest_articles_by_title_outlet_and_id_once_each()
     def passage(n: int, doc: str, title: str, outlet: str | None) -> Passage:
         return Passage(f"{doc}#{n}", doc, title, outlet, "Some text.", 0, 10, (Span(0, 10),), 1.0 / (n + 1))
 
-    passages = (passage(0, "a1", "Envoy lands in Israel", "The Times of Israel"), passage(1, "a1", "Envoy lands in Israel",
-                "The Times of Israel"), passage(2, "b2", "Strike kills leader", None), passage(3, "c3", "Talks", "WSJ"),
-                passage(4, "d4", "Fourth", None))
+    envoy = ("Envoy lands in Israel", "The Times of Israel")
+    passages = (passage(0, "a1", *envoy), passage(1, "a1", *envoy), passage(2, "b2", "Strike kills leader", None),
+                passage(3, "c3", "Talks", "WSJ"), passage(4, "d4", "Fourth", None))
     shown = format_answer(Answer("Q?", "The articles don't say.", False, "extractive", (), (), passages))
     assert shown.splitlines()[-4:] == ["Closest articles:", "  Envoy lands in Israel, The Times of Israel (a1)",
                                        "  Strike kills leader (b2)", "  Talks, WSJ (c3)"]
