@@ -85,6 +85,14 @@ def test_questions_the_articles_do_not_answer_are_refused(seed_settings, questio
     assert answer.passages, "the retrieved passages are still shown"
 
 
+@pytest.mark.xfail(strict=True, reason="known since 2026-12-03: with the answer's type noun ('city') no longer charged "
+                   "as missing, a sentence on the strike that names no city scores 0.397 (0.316 before) and is quoted; "
+                   "nothing checks that the answer names a thing of the type asked for (README, 'Calibrating refusals')")
+def test_a_which_city_question_is_answered_with_a_city_or_refused(seed_settings) -> None:
+    answer = ask("In which city was Hassan Nasrallah killed?", settings=seed_settings)
+    assert not answer.answered or "Beirut" in answer.text
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
 def test_an_empty_question_is_an_error_that_says_what_to_do(seed_settings, question) -> None:
     with pytest.raises(QuestionError, match="empty"):
