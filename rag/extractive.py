@@ -85,7 +85,7 @@ class ExtractiveAnswerer:
                 if verdict is not None:
                     picked.insert(0, picked.pop(n))
                     break
-        return _compose(question, passages, _with_speaker(picked), verdict), best
+        return _compose(question, passages, _with_speaker(self._with_someone(question, picked)), verdict), best
 
     def _reverses(self, question: str, candidate: _Candidate) -> bool:
         """Does the sentence do to someone what the question has them do, with the same verb ("He warned
@@ -93,6 +93,28 @@ class ExtractiveAnswerer:
         not a further answer, however close its score."""
         asked, said = self._reader.analyser.facts([question, candidate.text])
         return bool(swapped(asked, said))
+
+    def _with_someone(self, question: str, picked: list[_Candidate]) -> list[_Candidate]:
+        """For a question that asks who (or which person), a first sentence that names no one the question does not
+        ("“It is time for these deals to close…”" for "Who said it is time for the deals to close?") is cited with
+        the sentence beside it in its passage, the one before first, that names someone: the speaker of a quote, or
+        the person the sentence calls "he", is named there more often than not."""
+        first = picked[0]
+        if first.span not in first.passage.sentences or not self._reader.asks_for_someone(question):
+            return picked
+        if self._reader.names_someone(question, [first.text])[0]:
+            return picked
+        p, k = first.passage, first.passage.sentences.index(first.span)
+        taken = {(c.passage.doc_id, c.span) for c in picked}
+        beside = [(j, p.sentences[j]) for j in (k - 1, k + 1) if 0 <= j < len(p.sentences)]
+        beside = [(j, span) for j, span in beside
+                  if (p.doc_id, span) not in taken and not is_injection(p.quote(span))]
+        named = self._reader.names_someone(question, [p.quote(span) for _, span in beside])
+        for (j, span), someone in zip(beside, named):
+            if someone:
+                neighbour = _Candidate(p, span, p.quote(span), p.sentences[j - 1] if j else None)
+                return [neighbour, *picked] if j < k else [first, neighbour, *picked[1:]]
+        return picked
 
     def _answer_parts(
         self, parts: Sequence[Part], candidates: Sequence[_Candidate]

@@ -269,6 +269,25 @@ def is_person(noun: str, embedder: Embedder) -> bool:
     return float(it @ person - it @ other) > PERSON_MARGIN
 
 
+def asks_for_someone(question: str, analyser: Analyser, embedder: Embedder) -> bool:
+    """Does `question` ask for someone: "who" at its main clause's question word (`asked_kind`), not "Who is
+    <name>?" (a description answers that: `Facts.asks_identity`), or "which"/"what" before a kind of person ("Which
+    leader said…?": `Facts.answer_noun`, `is_person`)?"""
+    facts = analyser.facts([question])[0]
+    if facts.asks_identity:
+        return False
+    if asked_kind(question, analyser) == "who":
+        return True
+    return bool(facts.answer_noun) and is_person(facts.answer_noun, embedder)
+
+
+def names_someone(question: str, texts: Sequence[str], analyser: Analyser) -> list[bool]:
+    """Whether each text names a person, organisation or group (the recogniser's PERSON, ORG, NORP) with a word
+    `question` lacks: someone a "who" question may be asking for."""
+    asked = _words(question)
+    return [_names(found, "who", question, asked) for found in analyser.entities(list(texts))]
+
+
 def answer_check(question: str, sentences: Sequence[Sentence], analyser: Analyser,
                  embedder: Embedder) -> np.ndarray | None:
     """The answer-type check of classic question answering, nothing fitted: for a question that asks for a count,
@@ -391,6 +410,14 @@ class Reader:
             for (i, _), score in zip(spans, span_scores):
                 out[i] = max(out[i], score)
         return out
+
+    def asks_for_someone(self, question: str) -> bool:
+        """Does `question` ask who, or which person (`asks_for_someone`)?"""
+        return asks_for_someone(question, self._analyser, self._embedder)
+
+    def names_someone(self, question: str, texts: Sequence[str]) -> list[bool]:
+        """Whether each text names someone `question` does not (`names_someone`)."""
+        return names_someone(question, texts, self._analyser)
 
     def model_score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """The fitted model's probability for each sentence, without the answer-type check: how near each sentence

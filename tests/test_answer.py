@@ -150,3 +150,21 @@ def test_who_said_a_quote_is_answered_with_the_sentence_that_names_the_speaker(s
     # typed into a search box; the passage retrieved first begins with the quote, whose speaker it does not name
     answer = ask("who said expect us on land sea and air", settings=seed_settings)
     assert answer.answered and "Nasrallah" in answer.text.split("[1]")[0]
+
+
+def test_who_said_a_quote_that_names_no_one_is_answered_with_the_sentence_before_that_names_the_speaker(
+    seed_settings,
+) -> None:
+    # the quote sentence is the reader's best, and names no one; Biden is named in the sentence before it
+    answer = ask("Who said the broader Middle East region should gain greater stability?", settings=seed_settings)
+    assert answer.answered
+    quotes = [c.quote for c in answer.citations]
+    at = next(i for i, q in enumerate(quotes) if "greater stability" in q)
+    assert at > 0 and "Mr Biden said" in quotes[at - 1]
+    assert answer.citations[at - 1].end < answer.citations[at].start  # in the article's order
+
+
+def test_a_what_question_gets_no_neighbour_for_a_sentence_that_names_no_one(seed_settings) -> None:
+    answer = ask("What is it time for, for the threats to Israel to be removed?", settings=seed_settings)
+    assert answer.answered and "time for these deals to close" in answer.citations[0].quote
+    assert not any("Mr Biden said" in c.quote for c in answer.citations)

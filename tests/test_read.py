@@ -421,3 +421,27 @@ def test_who_a_claim_makes_the_doer_of_what_was_done_to_them(reader, claim, evid
 
     facts = reader.analyser.facts([claim, evidence])
     assert swapped_of(*facts) == swapped
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("Who said it is time for these deals to close?", True),
+    ("who warned hezbollah about a full-scale war", True),
+    ("Which leader said it was time for the deals to close?", True),
+    ("Which Afghan militia commander said his forces held Tora Bora?", True),
+    ("Who is Naim Qassem?", False),  # a description answers it, not a name
+    ("In which city was Nasrallah killed?", False),
+    ("What did Biden say about the deals?", False),
+    ("When did Hochstein land in Israel?", False),
+])
+def test_a_question_asks_for_someone_when_it_asks_who_or_which_person(reader, question, asks) -> None:
+    assert reader.asks_for_someone(question) is asks
+
+
+def test_a_sentence_names_someone_only_with_a_name_the_question_lacks(reader) -> None:
+    question = "Who said it is time for these deals to close?"
+    assert reader.names_someone(question, [
+        "“Our aim is to de-escalate the conflicts,” Mr Biden said in a statement on Saturday.",
+        "“It is time for these deals to close, and for the region to gain greater stability.”",
+        "Hezbollah rejected the proposals.",
+    ]) == [True, False, True]
+    assert reader.names_someone("Who did Biden meet?", ["Biden said it was time."]) == [False]
