@@ -105,6 +105,7 @@ class ExtractiveAnswerer:
         if self._reader.names_someone(question, [first.text])[0]:
             return picked
         p, k = first.passage, first.passage.sentences.index(first.span)
+        before = previous_spans(p)
         taken = {(c.passage.doc_id, c.span) for c in picked}
         beside = [(j, p.sentences[j]) for j in (k - 1, k + 1) if 0 <= j < len(p.sentences)]
         beside = [(j, span) for j, span in beside
@@ -112,7 +113,7 @@ class ExtractiveAnswerer:
         named = self._reader.names_someone(question, [p.quote(span) for _, span in beside])
         for (j, span), someone in zip(beside, named):
             if someone:
-                neighbour = _Candidate(p, span, p.quote(span), p.sentences[j - 1] if j else None)
+                neighbour = _Candidate(p, span, p.quote(span), before[j])
                 return [neighbour, *picked] if j < k else [first, neighbour, *picked[1:]]
         return picked
 

@@ -168,3 +168,25 @@ def test_a_what_question_gets_no_neighbour_for_a_sentence_that_names_no_one(seed
     answer = ask("What is it time for, for the threats to Israel to be removed?", settings=seed_settings)
     assert answer.answered and "time for these deals to close" in answer.citations[0].quote
     assert not any("Mr Biden said" in c.quote for c in answer.citations)
+
+
+def test_a_who_question_s_first_sentence_is_cited_with_the_next_one_when_only_that_one_names_someone(
+    seed_settings, embedder, analyser,
+) -> None:
+    from rag.extractive import ExtractiveAnswerer, _Candidate
+    from rag.read import Reader
+    from rag.types import Passage, Span
+
+    text = ("The guitarist was lucky to survive a stabbing by an intruder at his home in 1999. "
+            "His second wife, Olivia Harrison, saved his life in the knife attack. "
+            "He later withdrew from public life.")
+    spans = (Span(0, 81), Span(82, 151), Span(152, len(text)))
+    passage = Passage("a:0", "a", "Quiet Beatle dies", None, text, 0, len(text), spans, 0.9)
+    first = _Candidate(passage, spans[0], passage.quote(spans[0]), None)
+    answerer = ExtractiveAnswerer(seed_settings, Reader(embedder, analyser))
+    picked = answerer._with_someone("Who saved the guitarist when an intruder stabbed him?", [first])
+    assert [c.span for c in picked] == [spans[0], spans[1]]  # in the article's order
+    # a question that asks for something else, or a first sentence that names someone, gets no neighbour
+    assert answerer._with_someone("What happened to the guitarist in 1999?", [first]) == [first]
+    named = _Candidate(passage, spans[1], passage.quote(spans[1]), spans[0])
+    assert answerer._with_someone("Who saved the guitarist's life?", [named]) == [named]
