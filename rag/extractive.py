@@ -85,7 +85,9 @@ class ExtractiveAnswerer:
                 if verdict is not None:
                     picked.insert(0, picked.pop(n))
                     break
-        return _compose(question, passages, _with_speaker(self._with_someone(question, picked)), verdict), best
+        if verdict is None:  # a "Yes:" or "No:" stays on the sentence that settles the question
+            picked = self._with_someone(question, picked)
+        return _compose(question, passages, _with_speaker(picked), verdict), best
 
     def _reverses(self, question: str, candidate: _Candidate) -> bool:
         """Does the sentence do to someone what the question has them do, with the same verb ("He warned
@@ -98,7 +100,8 @@ class ExtractiveAnswerer:
         """For a question that asks who (or which person), a first sentence that names no one the question does not
         ("“It is time for these deals to close…”" for "Who said it is time for the deals to close?") is cited with
         the sentence beside it in its passage, the one before first, that names someone: the speaker of a quote, or
-        the person the sentence calls "he", is named there more often than not."""
+        the person the sentence calls "he", is named there more often than not. Nothing is added when that sentence
+        is already cited, or a near-copy of one that is."""
         first = picked[0]
         if first.span not in first.passage.sentences or not self._reader.asks_for_someone(question):
             return picked
@@ -106,14 +109,15 @@ class ExtractiveAnswerer:
             return picked
         p, k = first.passage, first.passage.sentences.index(first.span)
         before = previous_spans(p)
-        taken = {(c.passage.doc_id, c.span) for c in picked}
         beside = [(j, p.sentences[j]) for j in (k - 1, k + 1) if 0 <= j < len(p.sentences)]
-        beside = [(j, span) for j, span in beside
-                  if (p.doc_id, span) not in taken and not is_injection(p.quote(span))]
+        beside = [(j, span) for j, span in beside if not is_injection(p.quote(span))]
         named = self._reader.names_someone(question, [p.quote(span) for _, span in beside])
         for (j, span), someone in zip(beside, named):
             if someone:
                 neighbour = _Candidate(p, span, p.quote(span), before[j])
+                cited = any((c.passage.doc_id, c.span) == (p.doc_id, span) for c in picked)
+                if cited or not _distinct(neighbour, picked):
+                    return picked
                 return [neighbour, *picked] if j < k else [first, neighbour, *picked[1:]]
         return picked
 
