@@ -102,8 +102,8 @@ class ExtractiveAnswerer:
         the sentence beside it in its passage, the one before first, that names someone: the speaker of a quote, or
         the person the sentence calls "he", is named there more often than not. Nothing is added when that sentence
         is already cited, or a near-copy of one that is."""
-        first = picked[0]
-        if first.span not in first.passage.sentences or not self._reader.asks_for_someone(question):
+        first = picked[0]  # every candidate is one of its passage's sentences (`_candidates`)
+        if not self._reader.asks_for_someone(question):
             return picked
         if self._reader.names_someone(question, [first.text])[0]:
             return picked
