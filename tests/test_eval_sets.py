@@ -327,6 +327,44 @@ def test_the_summary_has_a_row_per_mode_set_corpus_split_and_the_distractor_chan
     assert "## Answer correctness by kind" in md
 
 
+def test_the_pooled_rows_add_up_every_set_s_counts_per_corpus_and_split(tmp_path: Path) -> None:
+    questions = load(write_set(tmp_path / "set.jsonl", SET))
+    judge = lambda queries: [True] * len(queries)  # noqa: E731
+
+    def run(right: set[str]) -> dict:
+        return {"systems": {"newsqa:extractive": evaluate("extractive", fake_system(right), questions, {}, judge,
+                                                          None, 5, progress=False)}}
+
+    runs = [{"set": "mine", "corpus": "seeds", "results": run({"a1", "a2", "b1", "b2", "y1", "f1"})},
+            {"set": "mine", "corpus": "seeds+lee", "results": run({"a1", "a2", "b1", "y1"})},
+            {"set": "lee", "corpus": "seeds+lee", "results": run(set())}]
+    rows = sets_module.summary_rows(runs)
+    pooled = {(r["corpus"], r["split"]): r for r in sets_module.pooled_rows(rows)}
+    assert set(pooled) == {(c, p) for c in ("seeds", "seeds+lee", "seeds+lee (seed sets)")
+                           for p in ("all", "tune", "heldout")}
+    for split in ("all", "tune", "heldout"):
+        mine, lee = (next(r for r in rows if (r["set"], r["corpus"], r["split"]) == (name, "seeds+lee", split))
+                     for name in ("mine", "lee"))
+        both = pooled[("seeds+lee", split)]
+        assert both["sets"] == ["mine", "lee"] and pooled[("seeds+lee (seed sets)", split)]["sets"] == ["mine"]
+        for key, value in both["counts"].items():
+            assert value == mine["counts"][key] + lee["counts"][key]
+        c = both["counts"]
+        assert both["answer_correct"] == round(c["answerable_correct"] / c["answerable"], 3)
+        assert pooled[("seeds+lee (seed sets)", split)]["counts"] == mine["counts"]
+        assert pooled[("seeds", split)]["counts"] == next(
+            r["counts"] for r in rows if (r["set"], r["corpus"], r["split"]) == ("mine", "seeds", split))
+    assert pooled[("seeds", "all")]["p50_seconds"] is None  # a median does not add up
+    md = sets_module.markdown({"created": "now", "machine": "m", "command": "rag eval --sets", "modes": ["extractive"],
+                               "split": "all", "settings": {"top_k": 5, "strict": False, "embed_model": "e"},
+                               "rows": rows, "pooled": sets_module.pooled_rows(rows), "changes": [], "skipped": [],
+                               "errors": [], "runs": runs})
+    c = pooled[("seeds+lee", "heldout")]["counts"]
+    assert "## Pooled over the sets" in md
+    assert (f"| extractive | seeds+lee | heldout | 2 | {c['questions']} | "
+            f"{100 * c['answerable_correct'] / c['answerable']:.1f}% ({c['answerable_correct']}/{c['answerable']}) |") in md
+
+
 def test_a_question_that_raised_is_listed_and_fails_the_run(tmp_path: Path, capsys: pytest.CaptureFixture,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     questions = load(write_set(tmp_path / "set.jsonl", SET))
