@@ -19,6 +19,7 @@ held out, 15 of 21 and 3 of 6 against 7 and 5 alone (README, "Answer modes").
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
@@ -178,6 +179,9 @@ def supported(answer: Answer) -> bool:
     return answer.answered and any(s.supported for s in answer.sentences)
 
 
+OPENS_WITH_PRONOUN = re.compile(r"[\W_]*(he|she|they|it|his|her|their|its)\b", re.I)
+
+
 def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int) -> list[tuple[Passage, str]]:
     """The passages ordered by the reader's best score among their sentences (ties keep retrieval's order),
     each with its text cut to its `keep` best sentences in article order, "…" for a gap (`keep` 0: whole).
@@ -191,7 +195,11 @@ def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int)
         own = [float(x) for x in scores[at : at + len(p.sentences)]]
         at += len(p.sentences)
         ranked = sorted(range(len(own)), key=lambda i: -own[i])  # best first; equal scores in article order
-        text = _cut(p, sorted(ranked[:keep])) if keep else p.text
+        chosen = set(ranked[:keep])
+        # a sentence that opens with a pronoun ("He warned Hochstein…") is shown with the one before, which names
+        # who it stands for: cut from it, a small model guesses, and often guesses the question's own names
+        chosen |= {i - 1 for i in chosen if i > 0 and OPENS_WITH_PRONOUN.match(p.quote(p.sentences[i]))}
+        text = _cut(p, sorted(chosen)) if keep else p.text
         rows.append((-own[ranked[0]] if own else 0.0, n, p, text))
     return [(p, text) for _, _, p, text in sorted(rows, key=lambda row: row[:2])]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.generate import GAP, answer_messages, focus
+from rag.generate import GAP, OPENS_WITH_PRONOUN, answer_messages, focus
 from rag.read import Reader, contexts
 from rag.retrieve import Retriever
 from rag.index import open_index
@@ -25,7 +25,10 @@ def test_each_passage_shows_at_most_keep_of_its_own_sentences_in_order(passages_
     for p, text in shown:
         sentences = [p.quote(s) for s in p.sentences]
         kept = [s for s in sentences if s in text]
-        assert 1 <= len(kept) <= keep
+        # beyond the `keep` best, only the sentence before one that opens with a pronoun (who "he" is)
+        before_pronoun = [s for s, after in zip(sentences, sentences[1:]) if after in kept
+                          and OPENS_WITH_PRONOUN.match(after)]
+        assert 1 <= len(kept) and len([s for s in kept if s not in before_pronoun]) <= keep
         assert [text.index(s) for s in kept] == sorted(text.index(s) for s in kept)  # article order
         rest = text
         for s in kept:
@@ -39,6 +42,29 @@ def test_the_answering_sentence_is_kept(passages_and_reader) -> None:
     question, passages, reader = passages_and_reader
     shown = "\n".join(text for _, text in focus(question, passages, reader, 2))
     assert "The US will stand by Israel and not condemn them publicly" in shown
+
+
+def test_a_sentence_that_opens_with_a_pronoun_is_shown_with_the_one_that_names_who_it_is(passages_and_reader) -> None:
+    question, passages, reader = passages_and_reader
+    by_doc = [(p, text) for p, text in focus(question, passages, reader, 3) if "He warned Hochstein" in text]
+    assert by_doc, "the Times of Israel passage's sentence about Gallant's warning should be among the best three"
+    p, text = by_doc[0]
+    sentences = [p.quote(s) for s in p.sentences]
+    k = next(i for i, s in enumerate(sentences) if s.startswith("He warned Hochstein"))
+    assert "Gallant" in sentences[k - 1] and sentences[k - 1] + " " + sentences[k] in text  # together, in order
+
+
+@pytest.mark.parametrize(("sentence", "opens"), [
+    ("He warned Hochstein that the chances were fading.", True),
+    ("“It is time for these deals to close,” he said.", True),  # who "he" is, and what "it" is, come before
+    ("Itamar Ben-Gvir said the offensive must go on.", False),
+    ("“They will pay,” Gallant said.", True),
+    ("Hezbollah said it would respond.", False),
+    ("Their leader was killed on Friday.", True),
+    ("Hello, said the envoy.", False),
+])
+def test_which_sentences_open_with_a_pronoun(sentence: str, opens: bool) -> None:
+    assert bool(OPENS_WITH_PRONOUN.match(sentence)) is opens
 
 
 def test_passages_are_ordered_by_their_best_sentence_and_the_answer_comes_first(passages_and_reader) -> None:
