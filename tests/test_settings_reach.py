@@ -167,7 +167,8 @@ def test_llm_passage_sentences_from_the_environment_is_how_many_sentences_of_eac
             assert all(p.text in prompt for p in answer.passages) and not GAPS.search(prompt)
         else:
             assert GAPS.search(prompt)  # sentences were left out
-    assert shown["1"] == [1] * DEFAULTS.top_k, shown
+    # one sentence a passage, two where the one kept opens with a pronoun and the sentence before says who it is
+    assert all(n in (1, 2) for n in shown["1"]), shown
     assert max(shown["0"]) > DEFAULTS.llm_passage_sentences, shown  # the passages hold more than the default shows
 
 
