@@ -54,6 +54,7 @@ FIGURES = (
     ("unanswerable_correct", "unanswerable: right (refused, or premise corrected)",
      ("unanswerable_correct", "unanswerable")),
     ("lead_correct", "one-sentence answerable: right in the first sentence", ("lead_correct", "one_sentence")),
+    ("nearest_correct", "answerable refused: the nearest sentence shown answers", ("nearest_correct", "answerable_refused")),
     ("paraphrase_consistency", "paraphrase consistency (groups)", ("paraphrase_consistent", "paraphrase_groups")),
     ("yes_no_stated", "yes/no stated", ("yes_no_stated", "yes_no")),
     ("p50_seconds", "p50 s", None),

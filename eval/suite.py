@@ -24,7 +24,7 @@ from eval.dataset import SPLITS, Question, load
 from eval.metrics import checker as checker_metric
 from eval.metrics.citations import AlceCounts, SupportJudge, alce, validity
 from eval.metrics.consistency import consistent_groups
-from eval.metrics.correctness import correct, coverage, lead_correct, yes_no_stated
+from eval.metrics.correctness import correct, coverage, lead_correct, nearest_correct, yes_no_stated
 from eval.metrics.faithfulness import checker_judge, llm_judged, offline
 from eval.metrics.refusal import refusal_scores
 from eval.metrics.retrieval import article_rank, gold_spans, mrr, passage_rank, recall_at
@@ -169,7 +169,7 @@ def _row(q: Question, answer: Answer, originals: dict[str, str], support: Suppor
         "id": q.id, "group": q.group, "split": q.split, "kind": q.kind, "question": q.question,
         "answerable": q.answerable, "expected": [alts[0] for alts in q.key_facts], "expected_yes_no": q.expected,
         "answered": answer.answered, "correct": correct(q, answer), "yes_no_stated": yes_no_stated(q, answer),
-        "lead_correct": lead_correct(q, answer),
+        "lead_correct": lead_correct(q, answer), "nearest_correct": nearest_correct(q, answer),
         "fact_coverage": round(coverage(q, answer), 3) if q.answerable else None,
         "article_rank": article_rank(answer.passages, q.doc_ids) if q.answerable else None,
         "passage_rank": passage_rank(answer.passages, gold_spans(q, originals)) if q.answerable else None,
@@ -201,6 +201,7 @@ def _pool(rows: list[dict], k: int) -> dict[str, float | None]:
         "unanswerable_correct": _share(n["unanswerable_correct"], n["unanswerable"]),
         "yes_no_stated": _share(n["yes_no_stated"], n["yes_no"]),
         "lead_correct": _share(n["lead_correct"], n["one_sentence"]),
+        "nearest_correct": _share(n["nearest_correct"], n["answerable_refused"]),
         "paraphrase_consistency": _share(n["paraphrase_consistent"], n["paraphrase_groups"]),
         "citation_validity": _round(valid / total) if total else None,
         "citation_recall": _round(counts.covered / counts.claims) if counts.claims else None,
@@ -221,6 +222,7 @@ def tally(rows: list[dict]) -> dict[str, int]:
     unanswerable = [r for r in rows if not r["answerable"]]
     stated = [r["yes_no_stated"] for r in rows if r.get("yes_no_stated") is not None]
     lead = [r["lead_correct"] for r in rows if r.get("lead_correct") is not None]  # reports before it have none
+    nearest = [r["nearest_correct"] for r in rows if r.get("nearest_correct") is not None]  # likewise
     consistent, groups = consistent_groups((r.get("group", r["id"]), r["correct"]) for r in rows)
     return {
         "questions": len(rows), "answerable": len(rows) - len(unanswerable),
@@ -229,6 +231,7 @@ def tally(rows: list[dict]) -> dict[str, int]:
         "unanswerable_correct": sum(r["correct"] for r in unanswerable),
         "yes_no": len(stated), "yes_no_stated": sum(stated),
         "one_sentence": len(lead), "lead_correct": sum(lead),
+        "answerable_refused": len(nearest), "nearest_correct": sum(nearest),
         "paraphrase_groups": groups, "paraphrase_consistent": consistent,
     }
 

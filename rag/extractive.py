@@ -69,7 +69,10 @@ class ExtractiveAnswerer:
             picked, weakest = by_parts
             return _compose(question, passages, _with_speaker(picked)), max(best, weakest)
         if best < self._settings.min_answer_score:
-            return _refusal(question, passages, REFUSAL_WEAK_EVIDENCE), best
+            if best <= 0.0:  # the answer-type check left no sentence: the nearest is the model's best still
+                scores = self._reader.model_score(question, [_sentence(c) for c in candidates])
+            nearest = _citation(1, candidates[int(np.argmax(scores))])
+            return _refusal(question, passages, REFUSAL_WEAK_EVIDENCE, nearest), best
         picked: list[_Candidate] = []
         for i in np.argsort(-scores, kind="stable"):  # the best, then those within ALSO_CITE_RATIO of it
             if picked and (len(picked) >= self._settings.max_answer_sentences or scores[i] < ALSO_CITE_RATIO * best):
@@ -207,11 +210,7 @@ def _sentence(c: _Candidate) -> Sentence:
 def _compose(
     question: str, passages: Sequence[Passage], picked: Sequence[_Candidate], verdict: str | None = None
 ) -> Answer:
-    citations = tuple(
-        Citation(n, c.passage.doc_id, c.passage.title, c.passage.outlet, c.text, c.span.start, c.span.end,
-                 also_in=c.passage.also_in, date=c.passage.date, author=c.passage.author, url=c.passage.url)
-        for n, c in enumerate(picked, 1)
-    )
+    citations = tuple(_citation(n, c) for n, c in enumerate(picked, 1))
     # the quote stays verbatim in the citation; in the answer's text a "[2]" of the article's own reads "(2)"
     sentences = [AnswerSentence(without_markers(c.text), (n,), True) for n, c in enumerate(picked, 1)]
     if verdict is not None:  # "Yes: <the sentence that settles it>"
@@ -220,5 +219,10 @@ def _compose(
     return Answer(question, text, True, MODE, citations, tuple(sentences), tuple(passages))
 
 
-def _refusal(question: str, passages: Sequence[Passage], text: str) -> Answer:
-    return Answer(question, text, False, MODE, (), (), tuple(passages), reason=text)
+def _citation(n: int, c: _Candidate) -> Citation:
+    return Citation(n, c.passage.doc_id, c.passage.title, c.passage.outlet, c.text, c.span.start, c.span.end,
+                    also_in=c.passage.also_in, date=c.passage.date, author=c.passage.author, url=c.passage.url)
+
+
+def _refusal(question: str, passages: Sequence[Passage], text: str, nearest: Citation | None = None) -> Answer:
+    return Answer(question, text, False, MODE, (), (), tuple(passages), reason=text, nearest=nearest)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
+from rag.prompts import NEAREST_HEADING
 from rag.types import Answer
 
 
@@ -41,6 +42,12 @@ def format_answer(answer: Answer) -> str:
                 lines.append(f"      the same text is also in: {', '.join(c.also_in)}")
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="      ", subsequent_indent="      "))
     elif answer.passages:  # a refusal: where a reader could look next, by title as the chat shows them
+        if answer.nearest is not None:
+            c = answer.nearest
+            known = "".join(f", {x}" for x in (c.outlet, c.date) if x)
+            lines.append(NEAREST_HEADING)
+            lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="  ", subsequent_indent="  "))
+            lines += [f"  {c.title}{known} ({c.doc_id}, characters {c.start}-{c.end})", ""]
         lines.append("Closest articles:")
         for p in list({p.doc_id: p for p in answer.passages}.values())[:3]:
             lines.append(f"  {p.title}{''.join(f', {x}' for x in (p.outlet, p.date) if x)} ({p.doc_id})")

@@ -5,6 +5,8 @@ from __future__ import annotations
 CANNOT_ANSWER = "The articles don't say"
 
 REFUSAL_WEAK_EVIDENCE = CANNOT_ANSWER + ". The closest passages do not answer this question."
+# Above the sentence that came nearest to answering, under a refusal on weak evidence (`Answer.nearest`).
+NEAREST_HEADING = "Nearest sentence (below the bar for an answer; judge it yourself):"
 REFUSAL_EMPTY_INDEX = CANNOT_ANSWER + ": no articles are indexed. Add .txt, .md or .html files and run `rag index`."
 # A filter (`--since`, `--until`, `--outlet`) that no indexed article matches: said as such, not as weak evidence.
 REFUSAL_NO_MATCH = (CANNOT_ANSWER + ": no indexed article matches the filter ({filters}): {held}. "

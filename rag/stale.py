@@ -34,7 +34,8 @@ def mark_stale(answer: Answer, stale: Sequence[StaleFile]) -> Answer:
         return answer
     doc_ids = {s.doc_id for s in stale}
     citations = tuple(dataclasses.replace(c, stale=c.doc_id in doc_ids) for c in answer.citations)
-    return dataclasses.replace(answer, citations=citations, stale=tuple(stale))
+    nearest = answer.nearest and dataclasses.replace(answer.nearest, stale=answer.nearest.doc_id in doc_ids)
+    return dataclasses.replace(answer, citations=citations, stale=tuple(stale), nearest=nearest)
 
 
 def _change(record: FileRecord) -> str | None:

@@ -253,6 +253,9 @@ class Answer:
     `note` says what a misspelt question was read as (`rag.prompts.CORRECTED_NOTE`), and when an LLM mode answers
     with the articles' own sentences because the model's answer was not supported (`rag.prompts.QUOTED_NOTE`);
     else "".
+    `nearest`, on a refusal because no sentence reached the bar for an answer (`Settings.min_answer_score`), is the
+    sentence that came closest, quoted exactly like a citation: "the articles don't say" then still shows where
+    they come nearest, so a reader can judge for themselves; it is not part of the answer (`text` cites nothing).
     """
 
     question: str
@@ -271,6 +274,8 @@ class Answer:
     asked: str = ""  # the question as the user typed it; `question` is the one answered (a follow-up made whole,
     # misspelt words corrected, capitals restored)
     note: str = ""  # shown above the text: what a misspelt question was read as; the reader's quotes in an LLM's place
+    nearest: Citation | None = None  # a refusal on weak evidence: the sentence the reader scored best, quoted exactly
+    # (it did not reach the bar for an answer; shown so that a reader can judge it), else None
 
     def __str__(self) -> str:
         """The answer as `rag ask` prints it: its text, then its sources with their quotes."""

@@ -18,7 +18,7 @@ from eval.bench.corpus import lee_articles
 from eval.corpora import materialise
 from eval.dataset import Question, load, split_of
 from eval.metrics.consistency import consistency, consistent_groups
-from eval.metrics.correctness import correct, lead_correct, yes_no_stated
+from eval.metrics.correctness import correct, lead_correct, nearest_correct, yes_no_stated
 from eval.suite import evaluate
 from rag.errors import ConfigError
 from rag.settings import Settings
@@ -163,6 +163,22 @@ def test_lead_correct_is_none_where_one_sentence_cannot_answer() -> None:
     for kind in ("comparison", "which-first", "multi"):
         assert lead_correct(Question("c1", "Q?", kind, True, (("pentagon",),), (HOCHSTEIN,), ()), both) is None
     assert lead_correct(Question("u1", "Q?", "unanswerable", False, (), (HOCHSTEIN,), ()), REFUSAL) is None
+
+
+def test_nearest_correct_asks_whether_a_refusal_s_nearest_sentence_states_the_answer() -> None:
+    import dataclasses
+
+    q = Question("s1", "Who warned the Lebanese officials?", "single", True, (("hochstein",),), (HOCHSTEIN,), ())
+    at = TEXT.find(WARNING)
+    near = Citation(1, HOCHSTEIN, "t", None, WARNING, at, at + len(WARNING))
+    assert nearest_correct(q, dataclasses.replace(REFUSAL, nearest=near)) is True
+    assert nearest_correct(q, REFUSAL) is False  # nothing shown
+    elsewhere = dataclasses.replace(near, doc_id="other")
+    assert nearest_correct(q, dataclasses.replace(REFUSAL, nearest=elsewhere)) is False  # not a supporting article
+    missing = Question("s2", "Q?", "single", True, (("pentagon",),), (HOCHSTEIN,), ())
+    assert nearest_correct(missing, dataclasses.replace(REFUSAL, nearest=near)) is False
+    assert nearest_correct(q, answer("Hochstein warned them.")) is None  # answered
+    assert nearest_correct(Question("u1", "Q?", "unanswerable", False, (), (), ()), REFUSAL) is None
 
 
 # --- pooled by split and by kind ------------------------------------------------------------------

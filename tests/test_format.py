@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from rag.format import format_answer
-from rag.types import Answer, Passage, Span
+from rag.prompts import NEAREST_HEADING
+from rag.types import Answer, Citation, Passage, Span
 
 
 def test_a_refusal_names_the_closest_articles_by_title_outlet_and_id_once_each() -> None:
@@ -15,3 +16,16 @@ def test_a_refusal_names_the_closest_articles_by_title_outlet_and_id_once_each()
     shown = format_answer(Answer("Q?", "The articles don't say.", False, "extractive", (), (), passages))
     assert shown.splitlines()[-4:] == ["Closest articles:", "  Envoy lands in Israel, The Times of Israel (a1)",
                                        "  Strike kills leader (b2)", "  Talks, WSJ (c3)"]
+
+
+def test_a_refusal_shows_the_nearest_sentence_with_its_source_before_the_closest_articles() -> None:
+    text = "Gallant met Hochstein. Military Secretary Guy Markizano attended the talks."
+    p = Passage("a1#0", "a1", "Envoy lands in Israel", "The Times of Israel", text, 0, len(text),
+                (Span(0, 22), Span(23, len(text))), 0.5)
+    near = Citation(1, "a1", p.title, p.outlet, text[23:], 23, len(text))
+    shown = format_answer(Answer("Q?", "The articles don't say.", False, "extractive", (), (), (p,), nearest=near))
+    lines = shown.splitlines()
+    at = lines.index(NEAREST_HEADING)
+    assert lines[at + 1] == "  “Military Secretary Guy Markizano attended the talks.”"
+    assert lines[at + 2] == "  Envoy lands in Israel, The Times of Israel (a1, characters 23-75)"
+    assert lines.index("Closest articles:") > at + 2

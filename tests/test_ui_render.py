@@ -91,6 +91,18 @@ def test_a_refusal_looks_like_a_refusal_not_an_error(seed_assistant: Assistant) 
     assert 'class="article-link" href="#article=' in html  # the closest articles, to open
 
 
+def test_a_refusal_shows_the_nearest_sentence_as_a_link_that_opens_its_span() -> None:
+    import dataclasses
+
+    c = citation()
+    refusal = Answer("Q?", "The articles don't say.", False, "extractive", (), (), (), nearest=c)
+    html = answer_html(refusal)
+    assert 'class="answer final refusal"' in html and 'class="nearest"' in html
+    assert f'href="{cite_href(c)}"'.replace("&", "&amp;") in html  # opens the article at the sentence
+    assert "Hochstein warned" in html  # the quote itself
+    assert 'class="nearest"' not in answer_html(dataclasses.replace(refusal, nearest=None))
+
+
 def test_the_panel_highlights_exactly_the_cited_span() -> None:
     c = citation()
     text = original(HOCHSTEIN)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import NamedTuple
 
+from rag.prompts import NEAREST_HEADING
 from rag.types import Answer, ArticleInfo, Citation, StaleFile
 
 CITE_PREFIX = "#cite="
@@ -105,6 +106,11 @@ def answer_html(answer: Answer, seconds: float | None = None) -> str:
         links = ", ".join(f'<a class="article-link" href="{html.escape(article_href(p.doc_id))}">'
                           f"{_esc(p.title)}</a>" for p in closest)
         more = f'<p class="closest">Closest articles: {links}</p>' if links else ""
+        if answer.nearest is not None:
+            c = answer.nearest
+            more = (f'<p class="nearest">{_esc(NEAREST_HEADING)} <q class="quote">{_esc(c.quote)}</q> '
+                    f"<a class=\"article-link\" href=\"{html.escape(cite_href(c))}\">"
+                    f"{_source_line(c.title, c.outlet, c.date)}</a>{_stale_mark(answer, c)}</p>{more}")
         return (f'<div class="answer final refusal"><p class="answer-text"><span class="refusal-icon">{REFUSAL_ICON}'
                 f"</span> {_esc(answer.text)}</p>{_stale(answer)}{more}{footer}</div>")
     by_n = {c.n: c for c in answer.citations}

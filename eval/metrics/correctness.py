@@ -70,6 +70,16 @@ def lead_correct(question: Question, answer: Answer) -> bool | None:
     return facts_in(question, first.text) == len(question.key_facts) and bool(cited & set(question.doc_ids))
 
 
+def nearest_correct(question: Question, answer: Answer) -> bool | None:
+    """For an answerable question that was refused: does the sentence the refusal shows as nearest (`Answer.nearest`)
+    state every key fact, from a supporting article? A reader shown it finds the answer after all. None for other
+    questions (unanswerable, or answered)."""
+    if not question.answerable or answer.answered:
+        return None
+    c = answer.nearest
+    return c is not None and facts_in(question, c.quote) == len(question.key_facts) and c.doc_id in question.doc_ids
+
+
 def yes_no_stated(question: Question, answer: Answer) -> bool | None:
     """For a yes-no question with an expected reply: does the answer's first word say it ("Yes, …", "No.")?
     A refusal says neither. None for other questions."""
