@@ -126,7 +126,10 @@ def test_a_question_the_articles_cannot_answer_gets_a_refusal(chat: ChatPage) ->
     answer = chat.last_answer()
     assert "refusal" in answer.get_attribute("class") and "error" not in answer.get_attribute("class")
     assert answer.text_content().startswith("ⓘ The articles don't say")
-    chat.open_source(answer.locator("a.article-link").first)  # the closest article opens, with nothing highlighted
+    nearest = answer.locator(".nearest q.quote").text_content()
+    chat.open_source(answer.locator(".nearest a.article-link"))  # the nearest sentence opens, highlighted
+    assert chat.highlighted() == nearest
+    chat.open_source(answer.locator(".closest a.article-link").first)  # a closest article opens, nothing highlighted
     assert chat.highlighted() is None and chat.page.locator("#article-panel .source-text").count() == 1
 
 
