@@ -29,7 +29,9 @@ from rag.types import Answer
 
 QUESTIONS = ["What did Hochstein warn Hezbollah?", "Who is Mick Mulroy?"]
 # The reader answers it, so that in mode local (reader gate on) the model is asked; SmolLM2 writes a supported sentence.
-LOCAL_QUESTION = "Who is Amos Hochstein?"
+# SmolLM2-135M rarely writes a sentence the checker supports; to this question it does (greedy decoding, so always:
+# "Who is Amos Hochstein?" did until the passages it reads changed on 2026-12-04, rag.generate.focus)
+LOCAL_QUESTION = "What did Hochstein warn Hezbollah?"
 
 
 @pytest.fixture(scope="module")
