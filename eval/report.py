@@ -13,8 +13,8 @@ HEADLINE = [  # (metric, what it means), in the order the table shows them
     ("fact_coverage", "share of key facts stated, answerable questions"),
     ("lead_correct", "answerable questions one sentence answers (not comparison, which-first, multi) whose first "
                      "sentence alone states every key fact, citing a supporting article"),
-    ("nearest_correct", "answerable questions refused whose refusal shows, as the nearest sentence, one that states every "
-                        "key fact from a supporting article"),
+    ("nearest_correct", "answerable questions one sentence answers, refused with a nearest sentence shown: that sentence "
+                        "states every key fact, from a supporting article"),
     ("refusal_precision", "refusals that were right"),
     ("refusal_recall", "unanswerable questions refused"),
     ("refusal_accuracy", "answered when answerable, refused when not"),

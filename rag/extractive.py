@@ -71,7 +71,7 @@ class ExtractiveAnswerer:
         if best < self._settings.min_answer_score:
             if best <= 0.0:  # the answer-type check left no sentence: the nearest is the model's best still
                 scores = self._reader.model_score(question, [_sentence(c) for c in candidates])
-            nearest = _citation(1, candidates[int(np.argmax(scores))])
+            nearest = _citation(0, candidates[int(np.argmax(scores))])  # n 0: not cited by the text
             return _refusal(question, passages, REFUSAL_WEAK_EVIDENCE, nearest), best
         picked: list[_Candidate] = []
         for i in np.argsort(-scores, kind="stable"):  # the best, then those within ALSO_CITE_RATIO of it

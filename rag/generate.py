@@ -184,7 +184,8 @@ OPENS_WITH_PRONOUN = re.compile(r"[\W_]*(he|she|they|it|his|her|their|its)\b", r
 
 def focus(question: str, passages: Sequence[Passage], reader: Reader, keep: int) -> list[tuple[Passage, str]]:
     """The passages ordered by the reader's best score among their sentences (ties keep retrieval's order),
-    each with its text cut to its `keep` best sentences in article order, "…" for a gap (`keep` 0: whole).
+    each with its text cut to its `keep` best sentences in article order, "…" for a gap (`keep` 0: whole); a kept
+    sentence that opens with a pronoun brings the sentence before it, so a passage may show up to 2 × `keep`.
 
     The passage holding the likeliest answer comes first, where a small model looks first. Sentences stay
     verbatim, so what the model copies is still found in the passage by the checker."""

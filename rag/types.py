@@ -274,7 +274,7 @@ class Answer:
     asked: str = ""  # the question as the user typed it; `question` is the one answered (a follow-up made whole,
     # misspelt words corrected, capitals restored)
     note: str = ""  # shown above the text: what a misspelt question was read as; the reader's quotes in an LLM's place
-    nearest: Citation | None = None  # a refusal on weak evidence: the sentence the reader scored best, quoted exactly
+    nearest: Citation | None = None  # a refusal on weak evidence: the sentence the reader scored best, quoted exactly, n 0
     # (it did not reach the bar for an answer; shown so that a reader can judge it), else None
 
     def __str__(self) -> str:

@@ -172,13 +172,26 @@ def test_nearest_correct_asks_whether_a_refusal_s_nearest_sentence_states_the_an
     at = TEXT.find(WARNING)
     near = Citation(1, HOCHSTEIN, "t", None, WARNING, at, at + len(WARNING))
     assert nearest_correct(q, dataclasses.replace(REFUSAL, nearest=near)) is True
-    assert nearest_correct(q, REFUSAL) is False  # nothing shown
+    assert nearest_correct(q, REFUSAL) is None  # nothing shown (a baseline's or an LLM's own refusal): not counted
+    several = Question("c1", "Q?", "comparison", True, (("hochstein",),), (HOCHSTEIN,), ())
+    assert nearest_correct(several, dataclasses.replace(REFUSAL, nearest=near)) is None  # one sentence cannot
     elsewhere = dataclasses.replace(near, doc_id="other")
     assert nearest_correct(q, dataclasses.replace(REFUSAL, nearest=elsewhere)) is False  # not a supporting article
     missing = Question("s2", "Q?", "single", True, (("pentagon",),), (HOCHSTEIN,), ())
     assert nearest_correct(missing, dataclasses.replace(REFUSAL, nearest=near)) is False
     assert nearest_correct(q, answer("Hochstein warned them.")) is None  # answered
     assert nearest_correct(Question("u1", "Q?", "unanswerable", False, (), (), ()), REFUSAL) is None
+
+
+def test_tally_counts_refusals_that_show_a_nearest_sentence_and_reads_rows_from_before_the_metric() -> None:
+    from eval.suite import tally
+
+    rows = [{"id": "a", "answerable": True, "correct": False, "answered": False, "nearest_correct": True},
+            {"id": "b", "answerable": True, "correct": False, "answered": False, "nearest_correct": False},
+            {"id": "c", "answerable": True, "correct": True, "answered": True, "nearest_correct": None},
+            {"id": "d", "answerable": True, "correct": False, "answered": False}]  # a row written before the metric
+    counts = tally(rows)
+    assert (counts["answerable_refused"], counts["nearest_correct"]) == (2, 1)
 
 
 # --- pooled by split and by kind ------------------------------------------------------------------

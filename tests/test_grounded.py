@@ -64,6 +64,8 @@ def test_when_the_reader_refuses_the_llm_is_not_called(seed_settings: Settings, 
     answer, pieces = ask(seed_settings.replace(mode="local"), chat, OFF_TOPIC, stream)
     assert not answer.answered and answer.text.startswith(CANNOT_ANSWER) and answer.mode == "local"
     assert chat.calls == 0
+    near = answer.nearest  # the gate's refusal is the reader's: it shows the sentence that came nearest
+    assert near is not None and original(near.doc_id)[near.start : near.end] == near.quote
     assert not stream or "".join(pieces) == answer.text
 
 

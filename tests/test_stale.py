@@ -78,3 +78,18 @@ def test_rag_ask_says_when_a_cited_file_changed_since_indexing(tmp_path) -> None
     assert "no longer matches the index" in answer and "Run `rag index`" in answer
     assert f"({HOCHSTEIN}, characters" in sources and "the file changed since indexing: run `rag index`" in sources
     assert WARNING in done.stdout  # the quote is still shown, marked, not hidden
+
+
+def test_a_refusal_s_nearest_sentence_is_marked_stale_with_its_article_and_printed_as_json() -> None:
+    from rag.stale import mark_stale
+    from rag.types import Answer, Citation
+
+    near = Citation(0, HOCHSTEIN, "US pushes for halt", None, "Hochstein warned", 10, 26)
+    refusal = Answer("Q?", "The articles don't say.", False, "extractive", (), (), (), nearest=near)
+    changed = StaleFile(HOCHSTEIN, f"seeds/{HOCHSTEIN}.txt", "changed")
+    marked = mark_stale(refusal, [changed])
+    assert marked.nearest is not None and marked.nearest.stale and marked.stale == (changed,)
+    assert not mark_stale(refusal, [StaleFile("other", "seeds/other.txt", "deleted")]).nearest.stale
+    data = json.loads(json.dumps(marked.to_dict(), default=str))  # what `rag ask --json` prints
+    assert data["nearest"]["quote"] == "Hochstein warned" and data["nearest"]["stale"] is True
+    assert data["citations"] == [] and data["answered"] is False

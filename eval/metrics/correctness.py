@@ -71,13 +71,14 @@ def lead_correct(question: Question, answer: Answer) -> bool | None:
 
 
 def nearest_correct(question: Question, answer: Answer) -> bool | None:
-    """For an answerable question that was refused: does the sentence the refusal shows as nearest (`Answer.nearest`)
-    state every key fact, from a supporting article? A reader shown it finds the answer after all. None for other
-    questions (unanswerable, or answered)."""
-    if not question.answerable or answer.answered:
-        return None
+    """For an answerable question one sentence answers (not of SEVERAL_SENTENCES) that was refused with a nearest
+    sentence shown (`Answer.nearest`): does that sentence state every key fact, from a supporting article? A reader
+    shown it finds the answer after all. None otherwise (unanswerable, answered, or a refusal that shows none, as
+    the baselines', an LLM's own, or a failed question's)."""
     c = answer.nearest
-    return c is not None and facts_in(question, c.quote) == len(question.key_facts) and c.doc_id in question.doc_ids
+    if not question.answerable or question.kind in SEVERAL_SENTENCES or answer.answered or c is None:
+        return None
+    return facts_in(question, c.quote) == len(question.key_facts) and c.doc_id in question.doc_ids
 
 
 def yes_no_stated(question: Question, answer: Answer) -> bool | None:
