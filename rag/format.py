@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 
 from rag.prompts import NEAREST_HEADING
-from rag.types import Answer
+from rag.types import Answer, Citation
 
 
 def format_answer(answer: Answer) -> str:
@@ -34,8 +34,7 @@ def format_answer(answer: Answer) -> str:
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:
-            known = "".join(f", {x}" for x in (c.outlet, c.date) if x)
-            lines.append(f"  [{c.n}] {c.title}{known} ({c.doc_id}, characters {c.start}-{c.end})")
+            lines.append(f"  [{c.n}] {_located(c)}")
             if c.stale:
                 lines.append(f"      {_stale_reason(answer, c.doc_id)}: run `rag index`")
             if c.also_in:
@@ -44,10 +43,9 @@ def format_answer(answer: Answer) -> str:
     elif answer.passages:  # a refusal: where a reader could look next, by title as the chat shows them
         if answer.nearest is not None:
             c = answer.nearest
-            known = "".join(f", {x}" for x in (c.outlet, c.date) if x)
             lines.append(NEAREST_HEADING)
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="  ", subsequent_indent="  "))
-            lines += [f"  {c.title}{known} ({c.doc_id}, characters {c.start}-{c.end})", ""]
+            lines += [f"  {_located(c)}", ""]
         lines.append("Closest articles:")
         for p in list({p.doc_id: p for p in answer.passages}.values())[:3]:
             lines.append(f"  {p.title}{''.join(f', {x}' for x in (p.outlet, p.date) if x)} ({p.doc_id})")
@@ -56,6 +54,12 @@ def format_answer(answer: Answer) -> str:
         lines += ["", f"Time: first words after {t.first_words:.1f} s, checked answer after {t.answer:.1f} s."
                   if t.first_words < t.answer else f"Time: {t.answer:.1f} s."]
     return "\n".join(lines).rstrip()
+
+
+def _located(c: Citation) -> str:
+    """Where a quote is: its article's title, outlet and date where known, its id and character offsets."""
+    known = "".join(f", {x}" for x in (c.outlet, c.date) if x)
+    return f"{c.title}{known} ({c.doc_id}, characters {c.start}-{c.end})"
 
 
 def _stale_reason(answer: Answer, doc_id: str) -> str:
