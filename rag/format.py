@@ -45,7 +45,10 @@ def format_answer(answer: Answer) -> str:
             c = answer.nearest
             lines.append(NEAREST_HEADING)
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="  ", subsequent_indent="  "))
-            lines += [f"  {_located(c)}", ""]
+            lines.append(f"  {_located(c)}")
+            if c.stale:
+                lines.append(f"  {_stale_reason(answer, c.doc_id)}: run `rag index`")
+            lines.append("")
         lines.append("Closest articles:")
         for p in list({p.doc_id: p for p in answer.passages}.values())[:3]:
             lines.append(f"  {p.title}{''.join(f', {x}' for x in (p.outlet, p.date) if x)} ({p.doc_id})")

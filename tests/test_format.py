@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rag.format import format_answer
 from rag.prompts import NEAREST_HEADING
-from rag.types import Answer, Citation, Passage, Span
+from rag.types import Answer, Citation, Passage, Span, StaleFile
 
 
 def test_a_refusal_names_the_closest_articles_by_title_outlet_and_id_once_each() -> None:
@@ -29,3 +29,18 @@ def test_a_refusal_shows_the_nearest_sentence_with_its_source_before_the_closest
     assert lines[at + 1] == "  “Military Secretary Guy Markizano attended the talks.”"
     assert lines[at + 2] == "  Envoy lands in Israel, The Times of Israel (a1, characters 23-75)"
     assert lines.index("Closest articles:") > at + 2
+
+
+def test_a_nearest_sentence_from_a_changed_file_says_so_under_its_source() -> None:
+    text = "Gallant met Hochstein."
+    p = Passage("a1#0", "a1", "Envoy lands in Israel", None, text, 0, len(text), (Span(0, len(text)),), 0.5)
+    near = Citation(1, "a1", p.title, None, text, 0, len(text), stale=True)
+    gone = StaleFile("a1", "news/a1.txt", "deleted")
+    shown = format_answer(Answer("Q?", "The articles don't say.", False, "extractive", (), (), (p,), nearest=near,
+                                 stale=(gone,)))
+    lines = shown.splitlines()
+    at = lines.index("  Envoy lands in Israel (a1, characters 0-22)")
+    assert lines[at + 1] == f"  {gone.describe()}: run `rag index`"
+    fresh = format_answer(Answer("Q?", "The articles don't say.", False, "extractive", (), (), (p,),
+                                 nearest=Citation(1, "a1", p.title, None, text, 0, len(text))))
+    assert "run `rag index`" not in fresh
