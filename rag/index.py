@@ -277,7 +277,7 @@ def _shown_file(record: FileRecord, prefixes: dict[str, str]) -> str:
 
 def _refresh_lexical(store: Store, index_dir: Path) -> None:
     lexical = LexicalIndex.load(index_dir)
-    if lexical is None or lexical.generation != store.generation():
+    if lexical is None or not lexical.current(store.generation()):
         ids, texts = store.all_chunks()
         LexicalIndex.build(ids, texts, store.generation()).save(index_dir)
 
@@ -391,8 +391,8 @@ def open_index(settings: Settings, embedder: Embedder) -> Index:
         store.close()
         raise
     lexical = LexicalIndex.load(index_dir)
-    if lexical is None or lexical.generation != store.generation():
-        ids, texts = store.all_chunks()  # stale or missing (e.g. an interrupted run): rebuild in memory
+    if lexical is None or not lexical.current(store.generation()):
+        ids, texts = store.all_chunks()  # stale, missing (an interrupted run) or older terms: rebuild in memory
         lexical = LexicalIndex.build(ids, texts, store.generation())
     return Index(store, vectors, lexical)
 

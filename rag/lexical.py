@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.text import terms, terms_of
+from rag.text import TERMS_VERSION, terms, terms_of
 
 BM25_DIR = "bm25"
 IDS_FILE = "ids.json"
@@ -20,10 +20,11 @@ IDS_FILE = "ids.json"
 class LexicalIndex:
     """BM25 over chunk texts, keyed by chunk id."""
 
-    def __init__(self, retriever: object, ids: list[str], generation: int) -> None:
+    def __init__(self, retriever: object, ids: list[str], generation: int, terms_version: int = TERMS_VERSION) -> None:
         self._retriever = retriever
         self.ids = ids
         self.generation = generation
+        self.terms_version = terms_version  # `rag.text.TERMS_VERSION` when its terms were made
         vocab: dict[str, int] = retriever.vocab_dict  # type: ignore[attr-defined]
         indptr = np.asarray(retriever.scores["indptr"])  # type: ignore[attr-defined]
         doc_freq = np.diff(indptr)
@@ -33,6 +34,10 @@ class LexicalIndex:
             for t, i in vocab.items()
             if t and i < len(doc_freq)  # bm25s adds an empty placeholder token
         }
+
+    def current(self, generation: int) -> bool:
+        """Whether this index holds the store's chunks at `generation` as today's `terms` make them."""
+        return self.generation == generation and self.terms_version == TERMS_VERSION
 
     def knows(self, word: str) -> bool:
         """Whether some indexed chunk has `word` (all of its terms; a stop word or a figure has none: False)."""
@@ -59,7 +64,8 @@ class LexicalIndex:
             shutil.rmtree(leftover, ignore_errors=True)
         tmp = index_dir / f".{BM25_DIR}.tmp-{os.getpid()}"
         self._retriever.save(str(tmp), show_progress=False)  # type: ignore[attr-defined]
-        (tmp / IDS_FILE).write_text(json.dumps({"generation": self.generation, "ids": self.ids}))
+        (tmp / IDS_FILE).write_text(json.dumps({"generation": self.generation, "terms": self.terms_version,
+                                                "ids": self.ids}))
         old = index_dir / f".{BM25_DIR}.old-{os.getpid()}"
         if final.exists():
             final.rename(old)
@@ -77,7 +83,8 @@ class LexicalIndex:
             retriever = bm25s.BM25.load(str(folder), show_progress=False)
         except (OSError, ValueError):
             return None
-        return cls(retriever, list(meta["ids"]), int(meta["generation"]))
+        # an index saved before TERMS_VERSION was recorded has version 1's terms
+        return cls(retriever, list(meta["ids"]), int(meta["generation"]), int(meta.get("terms", 1)))
 
     def query(self, text: str, n: int, chunk_ids: Collection[str] | None = None) -> list[tuple[str, float]]:
         """The `n` best chunks for `text` as (id, BM25 score), best first; only positive scores, and only

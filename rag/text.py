@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag.prompts import CANNOT_ANSWER
 
@@ -30,15 +30,30 @@ TOKEN = re.compile(r"[\w’'-]+|[^\w\s]")
 CLAUSE_BREAK = frozenset(",;:.!?()\"“”")
 
 
-@functools.cache
-def _stemmer() -> object:
-    import Stemmer
+# What `terms` gives for a text; a saved BM25 index made with another version is rebuilt (`rag.lexical`).
+# 2: British spellings read as American before stemming.
+TERMS_VERSION = 2
 
-    return Stemmer.Stemmer("english")
+
+@functools.cache
+def _stemmer() -> Callable[[list[str]], list[str]]:
+    """Lower-cased words to stems, each British spelling read as its American one first ("defence" and "defense"
+    are one term, as are "organisation" and "organization"; breame's list of 1,730 words): news from both sides of the Atlantic, and
+    people asking in either spelling, then match."""
+    import Stemmer
+    from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+
+    stem = Stemmer.Stemmer("english").stemWords
+
+    def american_stems(words: list[str]) -> list[str]:
+        return stem([BRITISH_ENGLISH_SPELLINGS.get(w, w) for w in words])
+
+    return american_stems
 
 
 def terms(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, stemmed terms: the unit BM25, the reader and the checker match on."""
+    """Lower-cased, stop-word-free, stemmed terms, British spellings read as American: the unit BM25, the reader
+    and the checker match on."""
     import bm25s
 
     tokens = bm25s.tokenize(

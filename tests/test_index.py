@@ -177,3 +177,24 @@ def test_chunk_texts_go_to_chroma_only_when_asked(tmp_path, embedder) -> None:
     assert index.vectors.documents and all(stored["documents"])
     index.store.close()
     index.vectors.close()
+
+
+def test_a_bm25_index_saved_with_older_terms_is_rebuilt_and_finds_either_spelling(tmp_path, embedder) -> None:
+    import json
+
+    from rag.lexical import BM25_DIR, IDS_FILE
+
+    settings = make_settings(tmp_path)
+    build_index(settings, embedder)
+    ids_file = Path(settings.index_dir) / BM25_DIR / IDS_FILE
+    meta = json.loads(ids_file.read_text())
+    assert meta["terms"] == 2
+    del meta["terms"]  # as written before terms were versioned
+    ids_file.write_text(json.dumps(meta))
+    old = open_index(settings, embedder)
+    assert old.lexical.terms_version == 2  # rebuilt in memory on opening
+    found = {old.store.chunks([i])[i].doc_id for i, _ in old.lexical.query("US defence secretary Austin", 10)}
+    assert found  # the seeds write "Defense Secretary Lloyd Austin"; the question's British spelling finds it
+    assert found == {old.store.chunks([i])[i].doc_id for i, _ in old.lexical.query("US defense secretary Austin", 10)}
+    build_index(settings, embedder)  # and `rag index` writes it again with today's terms
+    assert json.loads(ids_file.read_text())["terms"] == 2

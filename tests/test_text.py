@@ -38,3 +38,9 @@ def test_figures_and_number_words() -> None:
 def test_terms_match_across_inflections_and_demonyms() -> None:
     assert has_terms(terms("Israeli"), set(terms("Israel struck")))
     assert not has_terms(terms("Hamas"), set(terms("Hezbollah fired")))
+
+
+def test_british_and_american_spellings_are_one_term() -> None:
+    assert terms("the Defence Minister's organisation") == terms("the defense minister's organization")
+    assert terms("a programme of 100 metres") == terms("a program of 100 meters")
+    assert terms("defended") != terms("defence")  # a spelling is mapped, not a meaning
