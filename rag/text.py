@@ -31,29 +31,54 @@ CLAUSE_BREAK = frozenset(",;:.!?()\"“”")
 
 
 # What `terms` gives for a text; a saved BM25 index made with another version is rebuilt (`rag.lexical`).
-# 2: British spellings read as American before stemming.
-TERMS_VERSION = 2
+# 2: British spellings read as American before stemming. 3: a country's demonym read as the country.
+TERMS_VERSION = 3
 
 
 @functools.cache
 def _stemmer() -> Callable[[list[str]], list[str]]:
     """Lower-cased words to stems, each British spelling read as its American one first ("defence" and "defense"
-    are one term, as are "organisation" and "organization"; breame's list of 1,730 words): news from both sides of the Atlantic, and
-    people asking in either spelling, then match."""
+    are one term, as are "organisation" and "organization"; breame's list of 1,730 words), and each country's
+    demonym then read as the country ("Israeli" and "Israelis" as "Israel", "Lebanese" as "Lebanon": `demonyms`):
+    news from both sides of the Atlantic, and people asking in their own words, then match."""
     import Stemmer
     from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
 
     stem = Stemmer.Stemmer("english").stemWords
+    countries = demonyms(stem)
 
     def american_stems(words: list[str]) -> list[str]:
-        return stem([BRITISH_ENGLISH_SPELLINGS.get(w, w) for w in words])
+        return [countries.get(s, s) for s in stem([BRITISH_ENGLISH_SPELLINGS.get(w, w) for w in words])]
 
     return american_stems
 
 
+def demonyms(stem: Callable[[list[str]], list[str]]) -> dict[str, str]:
+    """The stem of each country's demonym -> the stem of its name, from the country data the `countryinfo` package
+    ships (MIT): only one-word names and demonyms ("American" is left alone: "United States" is two words); a
+    demonym several countries share ("French") goes to the most populous of them; a demonym that stems as its
+    name does needs nothing."""
+    import json
+    from importlib.resources import files
+
+    best: dict[str, tuple[int, str]] = {}
+    for path in (files("countryinfo") / "data").iterdir():
+        if not path.name.endswith(".json"):
+            continue
+        info = json.loads(path.read_text(encoding="utf-8"))
+        name, demonym = str(info.get("name") or "").lower().split(), str(info.get("demonym") or "").lower().split()
+        if len(name) != 1 or len(demonym) != 1:
+            continue
+        (country,), (people,) = stem(name), stem(demonym)
+        population = int(info.get("population") or 0)
+        if people != country and population >= best.get(people, (-1, ""))[0]:
+            best[people] = (population, country)
+    return {people: country for people, (_, country) in best.items()}
+
+
 def terms(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, stemmed terms, British spellings read as American: the unit BM25, the reader
-    and the checker match on."""
+    """Lower-cased, stop-word-free, stemmed terms, British spellings read as American and demonyms as their
+    countries: the unit BM25, the reader and the checker match on."""
     import bm25s
 
     tokens = bm25s.tokenize(

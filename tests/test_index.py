@@ -183,18 +183,19 @@ def test_a_bm25_index_saved_with_older_terms_is_rebuilt_and_finds_either_spellin
     import json
 
     from rag.lexical import BM25_DIR, IDS_FILE
+    from rag.text import TERMS_VERSION
 
     settings = make_settings(tmp_path)
     build_index(settings, embedder)
     ids_file = Path(settings.index_dir) / BM25_DIR / IDS_FILE
     meta = json.loads(ids_file.read_text())
-    assert meta["terms"] == 2
+    assert meta["terms"] == TERMS_VERSION
     del meta["terms"]  # as written before terms were versioned
     ids_file.write_text(json.dumps(meta))
     old = open_index(settings, embedder)
-    assert old.lexical.terms_version == 2  # rebuilt in memory on opening
+    assert old.lexical.terms_version == TERMS_VERSION  # rebuilt in memory on opening
     found = {old.store.chunks([i])[i].doc_id for i, _ in old.lexical.query("US defence secretary Austin", 10)}
     assert found  # the seeds write "Defense Secretary Lloyd Austin"; the question's British spelling finds it
     assert found == {old.store.chunks([i])[i].doc_id for i, _ in old.lexical.query("US defense secretary Austin", 10)}
     build_index(settings, embedder)  # and `rag index` writes it again with today's terms
-    assert json.loads(ids_file.read_text())["terms"] == 2
+    assert json.loads(ids_file.read_text())["terms"] == TERMS_VERSION

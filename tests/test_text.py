@@ -44,3 +44,10 @@ def test_british_and_american_spellings_are_one_term() -> None:
     assert terms("the Defence Minister's organisation") == terms("the defense minister's organization")
     assert terms("a programme of 100 metres") == terms("a program of 100 meters")
     assert terms("defended") != terms("defence")  # a spelling is mapped, not a meaning
+
+
+def test_a_country_s_demonym_is_the_country_s_term() -> None:
+    assert terms("Israeli officials and Lebanese troops") == terms("Israel officials and Lebanon troops")
+    assert terms("the Israelis") == terms("Israel")
+    assert terms("French") == terms("France")  # shared by several places: the most populous country's
+    assert terms("American") == ["american"]  # "United States" is two words: left alone
