@@ -47,6 +47,7 @@ from rag.analyse import HONORIFICS, Analyser, Entity, Person
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.guard import is_injection
+from rag.lexicon import is_person
 from rag.text import WORD_EDGES, figures, terms
 from rag.types import Passage, Span
 
@@ -62,12 +63,6 @@ ANSWER_KINDS = {
     "number": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
 }
 NUMBERED = frozenset({"DATE", "TIME"})
-# Whether the name asked for is a person's (`is_person`): the embedding of "the <noun>" against these two, and the
-# margin by which "a person" must be nearer. On 102 nouns for people and 109 for other things written to check it
-# (tests/data/person_nouns.json, none from the question sets), 7 of each are taken for the other at 0.05 (at 0: 2
-# people and 35 things); a thing taken for a person is the costlier mistake.
-PERSON_PROTOTYPES = ("a person", "a thing, place or organisation")
-PERSON_MARGIN = 0.05
 # The nouns with which a "what"/"which" asks for a time or a span of it ("In what year…?", "What timeframe…?"): no
 # check finds a date or a duration in the sentence, so the noun is the one sign that it gives one, and stays among
 # the words to match although it is the answer's type (`features`: `Facts.answer_noun`)
@@ -246,14 +241,13 @@ def names_a_count(question: str, sentences: Sequence[Sentence], analyser: Analys
     return np.array([_names(e, "number", question, asked) for e in found], dtype=bool)
 
 
-def names_a_name(question: str, sentences: Sequence[Sentence], analyser: Analyser,
-                 embedder: Embedder) -> np.ndarray | None:
+def names_a_name(question: str, sentences: Sequence[Sentence], analyser: Analyser) -> np.ndarray | None:
     """For a question that asks for a person's name ("What was the name of the pilot…?", "Name the operative…",
     "What is his name?": `rag.analyse.Facts.asks_name`, `is_person`): whether each sentence names a person none
     of whose words the question has. None for other questions: the recogniser misses many names of things (a
     yacht's, an operation's), and a question about one is left to the model."""
     thing = analyser.facts([question])[0].asks_name
-    if not thing or not is_person(thing, embedder):
+    if not thing or not is_person(thing):
         return None
     found = analyser.entities([s.text for s in sentences])
     asked = _words(question)
@@ -261,15 +255,7 @@ def names_a_name(question: str, sentences: Sequence[Sentence], analyser: Analyse
                      for es in found], dtype=bool)
 
 
-def is_person(noun: str, embedder: Embedder) -> bool:
-    """Is `noun` ("pilot", "official", "boat") a kind of person? Its embedding ("the pilot") must be nearer "a
-    person" than "a thing, place or organisation" by PERSON_MARGIN: a thing taken for a person would refuse a
-    question a thing's name answers, a person taken for a thing only leaves the question to the model."""
-    person, other, it = embedder.embed([*PERSON_PROTOTYPES, f"the {noun}"])
-    return float(it @ person - it @ other) > PERSON_MARGIN
-
-
-def asks_for_someone(question: str, analyser: Analyser, embedder: Embedder) -> bool:
+def asks_for_someone(question: str, analyser: Analyser) -> bool:
     """Does `question` ask for someone: "who" at its main clause's question word (`asked_kind`), not "Who is
     <name>?" (a description answers that: `Facts.asks_identity`), or "which"/"what" before a kind of person ("Which
     leader said…?": `Facts.answer_noun`, `is_person`)?"""
@@ -278,7 +264,7 @@ def asks_for_someone(question: str, analyser: Analyser, embedder: Embedder) -> b
         return False
     if asked_kind(question, analyser) == "who":
         return True
-    return bool(facts.answer_noun) and is_person(facts.answer_noun, embedder)
+    return bool(facts.answer_noun) and is_person(facts.answer_noun)
 
 
 def names_someone(question: str, texts: Sequence[str], analyser: Analyser) -> list[bool]:
@@ -288,13 +274,12 @@ def names_someone(question: str, texts: Sequence[str], analyser: Analyser) -> li
     return [_names(found, "who", question, asked) for found in analyser.entities(list(texts))]
 
 
-def answer_check(question: str, sentences: Sequence[Sentence], analyser: Analyser,
-                 embedder: Embedder) -> np.ndarray | None:
+def answer_check(question: str, sentences: Sequence[Sentence], analyser: Analyser) -> np.ndarray | None:
     """The answer-type check of classic question answering, nothing fitted: for a question that asks for a count,
     the sentences that name a number (`names_a_count`); for one that asks for a person's name, those that name a
     person (`names_a_name`); None for any other question."""
     numbered = names_a_count(question, sentences, analyser)
-    return numbered if numbered is not None else names_a_name(question, sentences, analyser, embedder)
+    return numbered if numbered is not None else names_a_name(question, sentences, analyser)
 
 
 def features(
@@ -390,7 +375,7 @@ class Reader:
         about = self._analyser.facts([question])[0].asks_identity if len(scores) else None
         if about:
             scores = np.maximum(scores, self._description_score(question, about, sentences))
-        checked = answer_check(question, sentences, self._analyser, self._embedder) if len(scores) else None
+        checked = answer_check(question, sentences, self._analyser) if len(scores) else None
         return scores if checked is None else np.where(checked, scores, 0.0)
 
     def _description_score(self, question: str, about: str, sentences: Sequence[Sentence]) -> np.ndarray:
@@ -413,7 +398,7 @@ class Reader:
 
     def asks_for_someone(self, question: str) -> bool:
         """Does `question` ask who, or which person (`asks_for_someone`)?"""
-        return asks_for_someone(question, self._analyser, self._embedder)
+        return asks_for_someone(question, self._analyser)
 
     def names_someone(self, question: str, texts: Sequence[str]) -> list[bool]:
         """Whether each text names someone `question` does not (`names_someone`)."""

