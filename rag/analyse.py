@@ -78,6 +78,17 @@ class Description:
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A noun phrase as written ("the US defence secretary"), its head noun ("secretary") and its first and last
+    words' character offsets in the text."""
+
+    text: str
+    head: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Person:
     """A person named in full: the given names and the surname, as written ("Lloyd", "Austin")."""
 
@@ -103,6 +114,7 @@ class Analyser:
         self._entities: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
         self._people: OrderedDict[str, tuple[Person, ...]] = OrderedDict()
         self._described: OrderedDict[str, tuple[Description, ...]] = OrderedDict()
+        self._phrases: OrderedDict[str, tuple[Phrase, ...]] = OrderedDict()
         self._cache_size = cache_size
 
     @property
@@ -130,6 +142,12 @@ class Analyser:
         commanders". A person named without a title or an appositive ("Mr Arafat said…") gives none."""
         self._need_recogniser()
         return self._cached(self._described, texts, _descriptions_of, disable=[])
+
+    def common_noun_phrases(self, texts: list[str]) -> list[tuple[Phrase, ...]]:
+        """For each text, its noun phrases headed by a common noun that name nobody (spaCy's noun chunks with a NOUN
+        root and no PERSON of the recogniser): "the US defence secretary", "Israel's defense minister"."""
+        self._need_recogniser()
+        return self._cached(self._phrases, texts, _common_noun_phrases_of, disable=[])
 
     def _need_recogniser(self) -> None:
         if not self.recognises_entities:
@@ -233,6 +251,13 @@ def _descriptions_of(doc: object) -> tuple[Description, ...]:
         start, end = min(words), max(words)
         out.append(Description(doc[start:end + 1].text.strip(" ,;:—–-"), entity.text))  # type: ignore[index]
     return tuple(dict.fromkeys(out))
+
+
+def _common_noun_phrases_of(doc: object) -> tuple[Phrase, ...]:
+    people = {t.i for e in doc.ents if e.label_ == "PERSON" for t in e}  # type: ignore[attr-defined]
+    return tuple(Phrase(chunk.text, chunk.root.text, chunk.start_char, chunk.end_char)
+                 for chunk in doc.noun_chunks  # type: ignore[attr-defined]
+                 if chunk.root.pos_ == "NOUN" and not any(t.i in people for t in chunk))
 
 
 def _asks_identity(question_word: object | None) -> str | None:

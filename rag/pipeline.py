@@ -20,8 +20,9 @@ from rag.extractive import ExtractiveAnswerer
 from rag.followup import Turn, standalone_question
 from rag.index import Index, build_index, index_exists, index_folders, open_index
 from rag.llm import Chat, ChatModel
-from rag.prompts import CORRECTED_NOTE
+from rag.prompts import CORRECTED_NOTE, NAMED_NOTE
 from rag.read import Reader
+from rag.resolve import named_question, role_phrases
 from rag.response import Response
 from rag.retrieve import Retriever
 from rag.scope import no_match, scope
@@ -240,7 +241,8 @@ class Assistant:
         filters: Filters | None = None,
     ) -> tuple[Answerer, str, list[Passage] | Answer, str]:
         """The answerer, the question as it stands alone (its misspelt words corrected, `rag.spell`, when the reader
-        then finds an answer, and its capitals restored if it was typed without them), its passages (or, if the filters leave no article, the refusal that says so), and a
+        then finds an answer, its capitals restored if it was typed without them, and a person it describes by role
+        read as the person the passages describe so, `rag.resolve`, when it finds no answer as asked and then does), its passages (or, if the filters leave no article, the refusal that says so), and a
         note naming the corrections."""
         question = _check_question(question, self.settings.max_question_chars)
         if top_k is not None:
@@ -267,6 +269,14 @@ class Assistant:
             found = retriever.retrieve(fixed, k, only=only)
             if ExtractiveAnswerer(settings, self.reader).answer(fixed, found).answered:
                 return answerer, fixed, found, CORRECTED_NOTE.format(question=fixed)
+        # "the US envoy" read as the person the passages describe so ("US envoy Amos Hochstein"), retrieved again,
+        # when the question as asked finds no answer; kept only if it finds one
+        reader = ExtractiveAnswerer(settings, self.reader)
+        if role_phrases(standalone, self.reader.analyser) and not reader.answer(standalone, passages).answered:
+            named = named_question(standalone, [p.text for p in passages], self.reader.analyser)
+            found = retriever.retrieve(named, k, only=only) if named is not None else []
+            if named is not None and reader.answer(named, found).answered:
+                return answerer, named, found, NAMED_NOTE.format(question=named)
         return answerer, standalone, passages, ""
 
     def _variant(self, mode: str | None, strict: bool | None) -> Settings:

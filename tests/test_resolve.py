@@ -1,0 +1,47 @@
+"""rag.resolve: a person the question describes by role, read as the person the passages describe so."""
+from __future__ import annotations
+
+from rag.prompts import NAMED_NOTE
+from rag.resolve import named_question
+from tests.conftest import HOCHSTEIN, original
+
+TEXTS = ["US Defense Secretary Lloyd Austin met Israeli Defense Minister Yoav Gallant at the Pentagon on Tuesday.",
+         "Austin said the US favoured a diplomatic solution."]
+
+
+def test_a_role_the_passages_give_one_person_is_read_as_that_person(analyser) -> None:
+    assert named_question("Where did the US defence secretary meet Israel's defence minister?", TEXTS, analyser) == \
+        "Where did Lloyd Austin meet Yoav Gallant?"  # British spellings and the demonym match too
+
+
+def test_a_role_several_people_hold_or_none_holds_is_left_as_asked(analyser) -> None:
+    two = [*TEXTS, "Lebanese Defence Minister Maurice Slim visited the border."]
+    assert named_question("What did the defence minister say?", two, analyser) is None  # Gallant or Slim
+    assert named_question("What did the Lebanese prime minister say?", TEXTS, analyser) is None
+    assert named_question("What did the harbour master say?", TEXTS, analyser) is None
+
+
+def test_a_question_asking_which_person_is_never_given_its_answer(analyser) -> None:
+    assert named_question("Which defence secretary met Gallant?", TEXTS, analyser) is None
+    assert named_question("Where did the meeting take place?", TEXTS, analyser) is None  # no kind of person
+
+
+def test_a_question_about_a_role_is_answered_as_read_and_says_so(seed_assistant) -> None:
+    asked = "In what building did the US defence secretary host his Israeli counterpart?"
+    answer = seed_assistant.ask(asked)
+    assert answer.question == "In what building did Lloyd Austin host his Israeli counterpart?"
+    assert answer.asked == asked and answer.note == NAMED_NOTE.format(question=answer.question)
+    assert answer.answered and "Pentagon" in answer.text
+    first = answer.citations[0]
+    assert first.doc_id == HOCHSTEIN and original(first.doc_id)[first.start:first.end] == first.quote
+
+
+def test_a_role_of_someone_the_question_names_is_about_the_role(analyser) -> None:
+    texts = ["Hezbollah leader Hassan Nasrallah was killed in an Israeli strike on Friday."]
+    assert named_question("Who replaced Nasrallah as Hezbollah's leader?", texts, analyser) is None
+    assert named_question("What did Hezbollah's leader say?", texts, analyser) == "What did Hassan Nasrallah say?"
+
+
+def test_a_question_answered_as_asked_is_not_read_again(seed_assistant) -> None:
+    answer = seed_assistant.ask("What did the US envoy warn Hezbollah?")
+    assert answer.answered and answer.question == "What did the US envoy warn Hezbollah?" and not answer.note
