@@ -77,15 +77,24 @@ class Description:
     person: str
 
 
+# Determiners with which a singular noun points at one known thing, and the tags of question words
+DEFINITE = frozenset({"the", "this", "that"})
+WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
+
+
 @dataclass(frozen=True)
 class Phrase:
-    """A noun phrase as written ("the US defence secretary"), its head noun ("secretary") and its first and last
-    words' character offsets in the text."""
+    """A noun phrase as written ("the US defence secretary"), its head noun ("secretary"), its first and last
+    words' character offsets in the text, whether it points at one known thing (a singular head, `NN`, with "the",
+    "this", "that", a possessive or no determiner: not "a soldier", not "the hostages") and whether it holds a
+    question word (a wh- tag: "which minister", "whose envoy")."""
 
     text: str
     head: str
     start: int
     end: int
+    definite: bool = True
+    asks: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,9 +264,15 @@ def _descriptions_of(doc: object) -> tuple[Description, ...]:
 
 def _common_noun_phrases_of(doc: object) -> tuple[Phrase, ...]:
     people = {t.i for e in doc.ents if e.label_ == "PERSON" for t in e}  # type: ignore[attr-defined]
-    return tuple(Phrase(chunk.text, chunk.root.text, chunk.start_char, chunk.end_char)
-                 for chunk in doc.noun_chunks  # type: ignore[attr-defined]
-                 if chunk.root.pos_ == "NOUN" and not any(t.i in people for t in chunk))
+    out = []
+    for chunk in doc.noun_chunks:  # type: ignore[attr-defined]
+        if chunk.root.pos_ != "NOUN" or any(t.i in people for t in chunk):
+            continue
+        determiners = [t.lower_ for t in chunk if t.dep_ == "det" and t.head.i == chunk.root.i]
+        definite = chunk.root.tag_ == "NN" and all(d in DEFINITE for d in determiners)
+        asks = any(t.tag_ in WH_TAGS for t in chunk)
+        out.append(Phrase(chunk.text, chunk.root.text, chunk.start_char, chunk.end_char, definite, asks))
+    return tuple(out)
 
 
 def _asks_identity(question_word: object | None) -> str | None:

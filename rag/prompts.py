@@ -15,8 +15,10 @@ REFUSAL_NO_MATCH = (CANNOT_ANSWER + ": no indexed article matches the filter ({f
 CHRONOLOGY_INTRO = "The cited articles by date (when each was published, not necessarily when the events happened): "
 # The dates the cited passages themselves state, placed on the calendar from their article's date (`rag.chronology`).
 STATED_DATES_INTRO = "Dates the cited passages state (a day or month without a year placed from the article's date): "
+# Said above an answer to a question that described a person by role (`rag.resolve`): the question it answers.
+NAMED_NOTE = ('Answered as "{question}": a person the question describes was read as the person the articles '
+              "describe so.")
 # Said above an answer to a question with misspelt words (`rag.spell`): the question it answers instead.
-NAMED_NOTE = 'Answered as "{question}": a person the question describes was read as the person the articles describe so.'
 CORRECTED_NOTE = 'Answered as "{question}": words the articles do not have were read as the nearest ones they do.'
 # when the reader's quoted sentences take the place of an LLM answer that declined or was unsupported: the Answer's
 # note, and what is streamed after the model's words

@@ -31,8 +31,17 @@ CLAUSE_BREAK = frozenset(",;:.!?()\"“”")
 
 
 # What `terms` gives for a text; a saved BM25 index made with another version is rebuilt (`rag.lexical`).
-# 2: British spellings read as American before stemming. 3: a country's demonym read as the country.
-TERMS_VERSION = 3
+# 2: British spellings read as American before stemming. 3: a country's demonym read as the country. 4: dotted
+# initials read as one word ("U.S." as "US"), and the mappings' exceptions (SPELLING_EXCEPTIONS, DEMONYM_EXCEPTIONS).
+# tests/test_text.py holds a hash of both mappings, so a new release of either package fails it until this is raised.
+TERMS_VERSION = 4
+# Initials written with dots ("U.S.", "U.N."): the tokenizer keeps words of two letters or more, so they vanished
+INITIALS = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+# breame pairs whose American form is another word or merges a noun with a verb ("busses", "gasses", "analyzes")
+SPELLING_EXCEPTIONS = frozenset({"buses", "gases", "analyses"})
+# Demonyms whose stem is another word's, or whose country is not the one meant: "French" would merge with "francs",
+# "Indian" would make the Indian Ocean India, "Dominican" the Dominican Republic Dominica, "German" takes "germane"
+DEMONYM_EXCEPTIONS = frozenset({"french", "indian", "dominican", "german"})
 
 
 @functools.cache
@@ -47,8 +56,10 @@ def _stemmer() -> Callable[[list[str]], list[str]]:
     stem = Stemmer.Stemmer("english").stemWords
     countries = demonyms(stem)
 
+    american = {b: a for b, a in BRITISH_ENGLISH_SPELLINGS.items() if b not in SPELLING_EXCEPTIONS}
+
     def american_stems(words: list[str]) -> list[str]:
-        return [countries.get(s, s) for s in stem([BRITISH_ENGLISH_SPELLINGS.get(w, w) for w in words])]
+        return [countries.get(s, s) for s in stem([american.get(w, w) for w in words])]
 
     return american_stems
 
@@ -56,18 +67,18 @@ def _stemmer() -> Callable[[list[str]], list[str]]:
 def demonyms(stem: Callable[[list[str]], list[str]]) -> dict[str, str]:
     """The stem of each country's demonym -> the stem of its name, from the country data the `countryinfo` package
     ships (MIT): only one-word names and demonyms ("American" is left alone: "United States" is two words); a
-    demonym several countries share ("French") goes to the most populous of them; a demonym that stems as its
-    name does needs nothing."""
+    demonym several countries share goes to the most populous of them; a demonym that stems as its name does needs
+    nothing; DEMONYM_EXCEPTIONS are left alone, and hyphenated ones ("Ni-Vanuatu"), which the tokenizer splits."""
     import json
     from importlib.resources import files
 
     best: dict[str, tuple[int, str]] = {}
-    for path in (files("countryinfo") / "data").iterdir():
+    for path in sorted((files("countryinfo") / "data").iterdir(), key=lambda p: p.name):
         if not path.name.endswith(".json"):
             continue
         info = json.loads(path.read_text(encoding="utf-8"))
         name, demonym = str(info.get("name") or "").lower().split(), str(info.get("demonym") or "").lower().split()
-        if len(name) != 1 or len(demonym) != 1:
+        if len(name) != 1 or len(demonym) != 1 or demonym[0] in DEMONYM_EXCEPTIONS or "-" in demonym[0]:
             continue
         (country,), (people,) = stem(name), stem(demonym)
         population = int(info.get("population") or 0)
@@ -82,7 +93,7 @@ def terms(text: str) -> list[str]:
     import bm25s
 
     tokens = bm25s.tokenize(
-        [text], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        [_undotted(text)], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
     )
     return list(tokens[0])
 
@@ -92,7 +103,13 @@ def terms_of(texts: Sequence[str]) -> object:
     from them: each text's term ids and the vocabulary (a `bm25s.tokenization.Tokenized`)."""
     import bm25s
 
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=True, show_progress=False)
+    return bm25s.tokenize([_undotted(t) for t in texts], stopwords="en", stemmer=_stemmer(), return_ids=True,
+                          show_progress=False)
+
+
+def _undotted(text: str) -> str:
+    """Initials written with dots as one word ("U.S. officials" as "US officials"), as written without them."""
+    return INITIALS.sub(lambda m: m.group(0).replace(".", ""), text) if "." in text else text
 
 
 def has_terms(needles: Sequence[str], present: frozenset[str] | set[str]) -> bool:

@@ -250,7 +250,8 @@ class Answer:
     text, which the file may no longer hold (`rag index` brings the index up to date). `filters` are those
     the articles were searched with (None: none). `chronology`, when the question asks about order: the cited articles'
     dates, earliest first, when they differ, and the dates the cited passages state (`rag.chronology`); else "".
-    `note` says what a misspelt question was read as (`rag.prompts.CORRECTED_NOTE`), and when an LLM mode answers
+    `note` says what a misspelt question was read as (`rag.prompts.CORRECTED_NOTE`), or a question that described a
+    person by role (`NAMED_NOTE`), and when an LLM mode answers
     with the articles' own sentences because the model's answer was not supported (`rag.prompts.QUOTED_NOTE`);
     else "".
     `nearest`, on a refusal because no sentence reached the bar for an answer (`Settings.min_answer_score`), is the
@@ -273,7 +274,8 @@ class Answer:
     chronology: str = ""  # set by `ask()` / `ask_stream()`
     asked: str = ""  # the question as the user typed it; `question` is the one answered (a follow-up made whole,
     # misspelt words corrected, capitals restored)
-    note: str = ""  # shown above the text: what a misspelt question was read as; the reader's quotes in an LLM's place
+    note: str = ""  # shown above the text: what a misspelt or role-describing question was read as; the reader's
+    # quotes in an LLM's place
     nearest: Citation | None = None  # a refusal on weak evidence: the sentence the reader scored best, quoted exactly, n 0
     # (it did not reach the bar for an answer; shown so that a reader can judge it), else None
 

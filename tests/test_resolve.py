@@ -1,6 +1,8 @@
 """rag.resolve: a person the question describes by role, read as the person the passages describe so."""
 from __future__ import annotations
 
+import pytest
+
 from rag.prompts import NAMED_NOTE
 from rag.resolve import named_question
 from tests.conftest import HOCHSTEIN, original
@@ -45,3 +47,21 @@ def test_a_role_of_someone_the_question_names_is_about_the_role(analyser) -> Non
 def test_a_question_answered_as_asked_is_not_read_again(seed_assistant) -> None:
     answer = seed_assistant.ask("What did the US envoy warn Hezbollah?")
     assert answer.answered and answer.question == "What did the US envoy warn Hezbollah?" and not answer.note
+
+
+@pytest.mark.parametrize("question, text", [
+    ("What did Hezbollah's leader say?", "Hezbollah deputy leader Naim Qassem said the group would fight."),
+    ("What did the Israeli prime minister say about the plan?", "Former Israeli Prime Minister Naftali Bennett spoke."),
+    ("What did the U.S. defence secretary say?", "UK Defence Secretary John Healey spoke on Monday."),
+])
+def test_a_description_of_another_office_is_not_the_role_asked_about(analyser, question, text) -> None:
+    assert named_question(question, [text], analyser) is None
+
+
+@pytest.mark.parametrize("question, text", [
+    ("Where were the hostages held?", "Freed hostage Noa Argamani was held in Gaza."),  # several people
+    ("Was a soldier killed?", "Israeli soldier Daniel Cohen was killed."),  # any one of a kind
+    ("Where did the US defence secretary meet the defense secretary?", "US Defense Secretary Lloyd Austin spoke."),
+])
+def test_a_role_that_does_not_point_at_one_person_or_points_twice_is_left_as_asked(analyser, question, text) -> None:
+    assert named_question(question, [text], analyser) is None
