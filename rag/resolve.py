@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.analyse import Analyser, Description, Phrase
+from rag.analyse import Analyser, Phrase
 from rag.lexicon import is_person
 from rag.text import terms
 
@@ -42,11 +42,15 @@ def named_question(question: str, texts: Sequence[str], analyser: Analyser) -> s
     phrases = role_phrases(question, analyser)
     if not phrases:
         return None
-    # a person the question names already is not who a role in it stands for ("Who replaced Nasrallah as
-    # Hezbollah's leader?" asks about the role)
+    # each description as (the name as written, the name's terms, the describing terms); a person the question
+    # names already is not who a role in it stands for ("Who replaced Nasrallah as Hezbollah's leader?" asks
+    # about the role)
     named = set(terms(question))
-    described = [d for ds in analyser.described_people(list(texts)) for d in ds if terms(d.person)[-1:] and
-                 terms(d.person)[-1] not in named]
+    described = []
+    for d in (d for ds in analyser.described_people(list(texts)) for d in ds):
+        own = terms(d.person)
+        if own and own[-1] not in named:
+            described.append((d.person, own, set(terms(d.text)) - set(own)))
     out, end, used = [], 0, set()
     for phrase in sorted(phrases, key=lambda p: p.start):
         name = _the_one(set(terms(phrase.text)), described)
@@ -59,17 +63,14 @@ def named_question(question: str, texts: Sequence[str], analyser: Analyser) -> s
     return "".join(out) + question[end:] if out else None
 
 
-def _the_one(wanted: set[str], described: Sequence[Description]) -> str | None:
-    """The name of the one person whose descriptions have every term of `wanted` and no word of another office
-    (OTHER_OFFICE: "deputy leader" for "the leader"), the longest way the passages write it; None for none or
-    several."""
+def _the_one(wanted: set[str], described: Sequence[tuple[str, list[str], set[str]]]) -> str | None:
+    """The name of the one person whose descriptions (`named_question`'s triples) have every term of `wanted` and
+    no word of another office (OTHER_OFFICE: "deputy leader" for "the leader"), the longest way the passages write
+    it; None for none or several."""
     if not wanted:
         return None
     names: dict[str, str] = {}
-    for d in described:
-        own = set(terms(d.person))
-        held = set(terms(d.text)) - own
-        if own and wanted <= held and not (held - wanted) & OTHER_OFFICE:
-            surname = terms(d.person)[-1]
-            names[surname] = max(names.get(surname, ""), d.person, key=len)
+    for person, own, held in described:
+        if wanted <= held and not (held - wanted) & OTHER_OFFICE:
+            names[own[-1]] = max(names.get(own[-1], ""), person, key=len)  # by surname
     return next(iter(names.values())) if len(names) == 1 else None

@@ -55,7 +55,6 @@ def _stemmer() -> Callable[[list[str]], list[str]]:
 
     stem = Stemmer.Stemmer("english").stemWords
     countries = demonyms(stem)
-
     american = {b: a for b, a in BRITISH_ENGLISH_SPELLINGS.items() if b not in SPELLING_EXCEPTIONS}
 
     def american_stems(words: list[str]) -> list[str]:
