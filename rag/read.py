@@ -23,8 +23,10 @@ project wrote itself (train/), over features that mean the same in any folder:
   weights name the features they use, and only those are computed (the recogniser still reads every question
   for the full names of `surnames`).
 Past the model, the answer-type check of classic question answering, with nothing fitted (`Reader.score`,
-`answer_check`): a question that asks for a count is answered only by a sentence that names a number, and one
-that asks for a person's name only by a sentence that names a person; every other sentence scores 0.
+`answer_check`): a question that asks for a count is answered only by a sentence that names a number, one that
+asks for a person's name only by a sentence that names a person, and one that asks which place or which body of
+people ("In which city…?", "Which university…?": WordNet's class of the noun asked for) only by a sentence that
+names one; every other sentence scores 0.
 No feature depends on how many articles are indexed, and what else was retrieved counts only through the full
 names it writes (`surnames`), so one threshold on the probability decides refusals for a
 folder of five articles or of thousands. The weights live in
@@ -47,7 +49,7 @@ from rag.analyse import HONORIFICS, Analyser, Entity, Person
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.guard import is_injection
-from rag.lexicon import is_person
+from rag.lexicon import is_person, noun_class
 from rag.text import WORD_EDGES, figures, terms
 from rag.types import Passage, Span
 
@@ -63,6 +65,15 @@ ANSWER_KINDS = {
     "number": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
 }
 NUMBERED = frozenset({"DATE", "TIME"})
+# The entities that name a thing of the kind a "which"/"what" asks for (`Facts.answer_noun`), by the WordNet class of
+# the noun's commonest sense (`rag.lexicon.noun_class`): a place ("city", "suburb", "site": noun.location) is named
+# as a place, a body of people ("university", "company", "country", "nationality": noun.group) as an organisation,
+# a country or a nationality. The two classes whose nouns the recogniser names reliably; a person's kind is left to
+# the who-question's own handling, a time's to its noun (TIME_NOUNS), an artifact's ("building", "outlet") to the model
+KIND_NAMES = {
+    "noun.location": ANSWER_KINDS["where"],
+    "noun.group": frozenset({"ORG", "GPE", "NORP"}),
+}
 # The nouns with which a "what"/"which" asks for a time or a span of it ("In what year…?", "What timeframe…?"): no
 # check finds a date or a duration in the sentence, so the noun is the one sign that it gives one, and stays among
 # the words to match although it is the answer's type (`features`: `Facts.answer_noun`)
@@ -274,12 +285,30 @@ def names_someone(question: str, texts: Sequence[str], analyser: Analyser) -> li
     return [_names(found, "who", question, asked) for found in analyser.entities(list(texts))]
 
 
+def names_the_kind(question: str, sentences: Sequence[Sentence], analyser: Analyser) -> np.ndarray | None:
+    """For a question whose "which"/"what" asks for a place or a body of people ("In which city…?", "Which
+    university led…?": `Facts.answer_noun`, `KIND_NAMES`): whether each sentence names one that the question does
+    not already name ("Beirut"; not "Lebanon" for "Which Lebanese city…?" when it is the question's own word). None
+    for other questions."""
+    noun = analyser.facts([question])[0].answer_noun
+    labels = KIND_NAMES.get(noun_class(noun) or "") if noun else None
+    if labels is None:
+        return None
+    found = analyser.entities([s.text for s in sentences])
+    asked = _words(question)
+    return np.array([any(e.label in labels and _new(e, question, asked) for e in es) for es in found], dtype=bool)
+
+
 def answer_check(question: str, sentences: Sequence[Sentence], analyser: Analyser) -> np.ndarray | None:
     """The answer-type check of classic question answering, nothing fitted: for a question that asks for a count,
     the sentences that name a number (`names_a_count`); for one that asks for a person's name, those that name a
-    person (`names_a_name`); None for any other question."""
-    numbered = names_a_count(question, sentences, analyser)
-    return numbered if numbered is not None else names_a_name(question, sentences, analyser)
+    person (`names_a_name`); for one that asks which place or which body of people, those that name one
+    (`names_the_kind`); None for any other question."""
+    for check in (names_a_count, names_a_name, names_the_kind):
+        kept = check(question, sentences, analyser)
+        if kept is not None:
+            return kept
+    return None
 
 
 def features(
@@ -370,7 +399,8 @@ class Reader:
         """The probability that each sentence answers `question`, in the order given. A question that asks for a
         count (how many, how much, how long, how old) is answered only by a sentence that names a number
         (`names_a_count`), one that asks for a person's name only by a sentence that names a person
-        (`names_a_name`): any other scores 0."""
+        (`names_a_name`), one that asks which place or which body of people only by a sentence that names one
+        (`names_the_kind`): any other scores 0."""
         scores = self.model_score(question, sentences)
         about = self._analyser.facts([question])[0].asks_identity if len(scores) else None
         if about:

@@ -428,3 +428,32 @@ def test_a_sentence_names_someone_only_with_a_name_the_question_lacks(reader) ->
         "Hezbollah rejected the proposals.",
     ]) == [True, False, True]
     assert reader.names_someone("Who did Biden meet?", ["Biden said it was time."]) == [False]
+
+
+
+def test_a_question_that_asks_which_place_or_body_is_answered_only_by_a_sentence_that_names_one(
+        embedder, analyser) -> None:
+    reader = Reader(embedder, analyser)
+    nowhere = Sentence("Hochstein was also expected to meet with President Isaac Herzog during his stay.")
+    city = "In which city did Hochstein meet Gallant on Monday?"  # a place (WordNet: noun.location)
+    scores = reader.score(city, [nowhere, Sentence("Hochstein met Gallant at the Kirya headquarters in Tel Aviv.")])
+    assert scores[0] == 0.0 and scores[1] > 0
+    university = "Which university led the team that repaired brain damage in mice?"  # a body of people: noun.group
+    scores = reader.score(university, [Sentence("A team of scientists repaired brain damage in mice."),
+                                       Sentence("Scientists at Monash University repaired brain damage in mice.")])
+    assert scores[0] == 0.0 and scores[1] > 0
+    # a country or a nationality names a body of people too
+    assert reader.score("Which country backs Hezbollah?", [Sentence("Hezbollah is backed by Iran.")])[0] > 0
+    # one the question already names is no answer: "Beirut" for "Which Beirut suburb…?"
+    suburb = "Which Beirut suburb was hit by the airstrike?"
+    assert reader.score(suburb, [Sentence("The airstrike hit Beirut.")])[0] == 0.0
+    assert reader.score(suburb, [Sentence("The airstrike hit Dahiyeh, south of Beirut.")])[0] > 0
+
+
+def test_the_kind_check_leaves_nouns_of_other_classes_to_the_model(analyser) -> None:
+    # an act ("attacks"), an artifact ("building"), a time ("year"), a kind of person ("minister": a who-question)
+    said = [Sentence("Hezbollah's rocket fire on the north raised the urgency of the talks.")]
+    for question in ("Which attacks raised the urgency of Hochstein's diplomacy?",
+                     "Which building did Afroz name as a target?", "In what year did Hochstein broker the deal?",
+                     "Which minister warned Hezbollah?"):
+        assert answer_check(question, said, analyser) is None
