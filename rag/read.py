@@ -46,10 +46,11 @@ from pathlib import Path
 import numpy as np
 
 from rag.analyse import HONORIFICS, Analyser, Entity, Person
+from rag.decompose import ALTERNATIVE
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.guard import is_injection
-from rag.lexicon import is_person, noun_class
+from rag.lexicon import GROUP, LOCATION, has_named_members, is_person, noun_class
 from rag.text import WORD_EDGES, figures, terms
 from rag.types import Passage, Span
 
@@ -68,11 +69,13 @@ NUMBERED = frozenset({"DATE", "TIME"})
 # The entities that name a thing of the kind a "which"/"what" asks for (`Facts.answer_noun`), by the WordNet class of
 # the noun's commonest sense (`rag.lexicon.noun_class`): a place ("city", "suburb", "site": noun.location) is named
 # as a place, a body of people ("university", "company", "country", "nationality": noun.group) as an organisation,
-# a country or a nationality. The two classes whose nouns the recogniser names reliably; a person's kind is left to
-# the who-question's own handling, a time's to its noun (TIME_NOUNS), an artifact's ("building", "outlet") to the model
-KIND_NAMES = {
-    "noun.location": ANSWER_KINDS["where"],
-    "noun.group": frozenset({"ORG", "GPE", "NORP"}),
+# a country or a nationality. The two classes whose members the recogniser names reliably; a person's kind is left to
+# the who-question's own handling, a time's to its noun (TIME_NOUNS), an artifact's ("building", "outlet") to the
+# model. A place noun counts only if WordNet knows places of its kind by name (`has_named_members`: "city", not
+# "position" or "side", which the answer describes)
+CLASS_LABELS = {
+    LOCATION: ANSWER_KINDS["where"],
+    GROUP: frozenset({"ORG", "GPE", "NORP"}),
 }
 # The nouns with which a "what"/"which" asks for a time or a span of it ("In what year…?", "What timeframe…?"): no
 # check finds a date or a duration in the sentence, so the noun is the one sign that it gives one, and stays among
@@ -287,12 +290,15 @@ def names_someone(question: str, texts: Sequence[str], analyser: Analyser) -> li
 
 def names_the_kind(question: str, sentences: Sequence[Sentence], analyser: Analyser) -> np.ndarray | None:
     """For a question whose "which"/"what" asks for a place or a body of people ("In which city…?", "Which
-    university led…?": `Facts.answer_noun`, `KIND_NAMES`): whether each sentence names one that the question does
-    not already name ("Beirut"; not "Lebanon" for "Which Lebanese city…?" when it is the question's own word). None
-    for other questions."""
+    university led…?": `Facts.answer_noun`, `CLASS_LABELS`): whether each sentence names one with a word the question
+    lacks ("Beirut"; not "Beirut" again for "Which Beirut suburb…?"). None for other questions, and for one that
+    offers its own answers ("…, Tel Aviv or Jerusalem?"), which name what the question already has."""
     noun = analyser.facts([question])[0].answer_noun
-    labels = KIND_NAMES.get(noun_class(noun) or "") if noun else None
-    if labels is None:
+    kind = noun_class(noun) if noun else None
+    labels = CLASS_LABELS.get(kind or "")
+    if noun is None or labels is None or ALTERNATIVE.search(question):
+        return None
+    if kind == LOCATION and not has_named_members(noun):
         return None
     found = analyser.entities([s.text for s in sentences])
     asked = _words(question)
