@@ -4,7 +4,7 @@ For each mode, without the LlamaIndex baseline:
 - eval/questions.jsonl, eval/sets/seeds-fresh.jsonl and seeds-unseen.jsonl on the corpus "seeds";
 - the same three on "seeds+lee": the 300 Lee corpus articles beside the seeds, as distractors;
 - eval/sets/lee.jsonl, lee-fresh.jsonl, lee-unseen.jsonl, who-is.jsonl, fresh-1203.jsonl, fresh-1203b.jsonl and
-  fresh-1203c.jsonl and fresh-1204.jsonl on "seeds+lee".
+  fresh-1203c.jsonl, fresh-1204.jsonl and fresh-1204b.jsonl on "seeds+lee".
 A set whose file is missing is skipped, and the summary says so. Each (mode, set, corpus, split) is one
 row of the summary; for each set run on both corpora, the change of every figure from "seeds" to
 "seeds+lee" is reported per split (the held-out one is the figure to trust).
@@ -42,10 +42,11 @@ PLAN: tuple[tuple[str, Path, tuple[str, ...]], ...] = (  # (set, file, corpora i
     ("fresh-1203b", SETS_DIR / "fresh-1203b.jsonl", ("seeds+lee",)),
     ("fresh-1203c", SETS_DIR / "fresh-1203c.jsonl", ("seeds+lee",)),
     ("fresh-1204", SETS_DIR / "fresh-1204.jsonl", ("seeds+lee",)),  # written 2026-12-04, the same way
+    ("fresh-1204b", SETS_DIR / "fresh-1204b.jsonl", ("seeds+lee",)),  # and another, that night
 )
 # sets kept for measuring: labelling their answers (`eval.sentences collect`) would spend them
 MEASURE_ONLY = frozenset({"lee-fresh", "seeds-unseen", "lee-unseen", "who-is", "fresh-1203", "fresh-1203b",
-                          "fresh-1203c", "fresh-1204"})
+                          "fresh-1203c", "fresh-1204", "fresh-1204b"})
 RESULTS = Path("eval") / "results"  # relative to the working folder
 # (metric, column heading, the counts it is a share of: numerator, denominator)
 FIGURES = (
