@@ -24,7 +24,8 @@ from rag.errors import ConfigError
 from rag.settings import Settings
 
 SETS_DIR = Path(__file__).with_name("sets")
-PLAN: tuple[tuple[str, Path, tuple[str, ...]], ...] = (  # (set, file, corpora it runs on)
+# (set, file, corpora it runs on); `eval.calibrate` tunes on the tuning part of each but who-is
+PLAN: tuple[tuple[str, Path, tuple[str, ...]], ...] = (
     ("questions", DEFAULT_PATH, ("seeds", "seeds+lee")),
     ("seeds-fresh", SETS_DIR / "seeds-fresh.jsonl", ("seeds", "seeds+lee")),
     ("lee", SETS_DIR / "lee.jsonl", ("seeds+lee",)),
