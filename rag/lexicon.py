@@ -82,11 +82,18 @@ def _base_forms(noun: str) -> list[str]:
     return [f for f in forms if f in senses]
 
 
+def _first_sense(noun: str) -> tuple[str, int] | None:
+    """The class and synset offset of the noun's first (commonest) sense (`_nouns`); for a phrase WordNet lacks
+    ("Hezbollah official"), its last word's; None for a word it does not know."""
+    forms = (_base_forms(noun) or _base_forms(noun.split()[-1])) if noun.strip() else []
+    return _nouns()[0][forms[0]] if forms else None
+
+
 def noun_class(noun: str) -> str | None:
     """The lexicographer class of the noun's first (commonest) sense ("noun.person" for "pilots"); for a phrase
     WordNet lacks ("Hezbollah official"), its last word's; None for a word it does not know."""
-    forms = (_base_forms(noun) or _base_forms(noun.split()[-1])) if noun.strip() else []
-    return _nouns()[0][forms[0]][0] if forms else None
+    sense = _first_sense(noun)
+    return sense[0] if sense else None
 
 
 @functools.cache
@@ -120,9 +127,10 @@ def _named_kinds() -> frozenset[int]:
 def has_named_members(noun: str) -> bool:
     """Does WordNet know members of the noun's commonest sense by name: is some named place or body an instance of
     it, or of a narrower kind ("city": Beirut; "country": Lebanon)? Not "position" or "side", whose members are
-    described rather than named. A noun WordNet does not know has none."""
-    forms = _base_forms(noun) if noun.strip() else []
-    return bool(forms) and _nouns()[0][forms[0]][1] in _named_kinds()
+    described rather than named; a phrase WordNet lacks is read by its last word, as in `noun_class`. A noun WordNet
+    does not know has none."""
+    sense = _first_sense(noun)
+    return sense is not None and sense[1] in _named_kinds()
 
 
 def is_person(noun: str) -> bool:

@@ -429,6 +429,7 @@ def test_a_sentence_names_someone_only_with_a_name_the_question_lacks(reader) ->
     ]) == [True, False, True]
     assert reader.names_someone("Who did Biden meet?", ["Biden said it was time."]) == [False]
 
+
 def test_a_question_that_asks_which_place_or_body_is_answered_only_by_a_sentence_that_names_one(
         embedder, analyser) -> None:
     reader = Reader(embedder, analyser)
