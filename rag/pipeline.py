@@ -32,6 +32,21 @@ from rag.stale import mark_stale, stale_files
 from rag.types import Answer, ArticleInfo, Filters, FolderInfo, IndexReport, Passage, StaleFile, Timing
 
 log = logging.getLogger("rag")
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A question made ready to answer: the answerer, the question as it is read, its passages, a note naming the
+    corrections, and `answer` when it is already known (the refusal of filters that leave no article, or the
+    extractive answerer's verdict, which choosing a reading computed, for the reading kept)."""
+
+    answerer: Answerer
+    question: str
+    passages: list[Passage]
+    note: str = ""
+    answer: Answer | None = None
+
+
 MAX_CACHED = 4  # Assistants `ask()` keeps open, one per configuration; the least recently used is closed
 
 
@@ -154,9 +169,9 @@ class Assistant:
     ) -> Answer:
         """Answer one question; see `rag.ask` for the details (`filters`: the articles it may be answered from)."""
         started = time.perf_counter()
-        answerer, standalone, passages, note = self._prepare(question, top_k, history, mode, strict, filters)
-        answer = passages if isinstance(passages, Answer) else answerer.answer(standalone, passages)
-        answer = self._finished(answer, question, filters, note)
+        ready = self._prepare(question, top_k, history, mode, strict, filters)
+        answer = ready.answer or ready.answerer.answer(ready.question, ready.passages)
+        answer = self._finished(answer, question, filters, ready.note)
         took = time.perf_counter() - started
         return dataclasses.replace(answer, timing=Timing(took, took))  # no words before the whole answer
 
@@ -166,12 +181,13 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """The answer's text as it is written, then the checked Answer; see `rag.ask_stream`."""
         started = time.perf_counter()
-        answerer, standalone, passages, note = self._prepare(question, top_k, history, mode, strict, filters)
+        ready = self._prepare(question, top_k, history, mode, strict, filters)
         first_words = None
-        pieces = iter((passages.text, passages)) if isinstance(passages, Answer) else answerer.stream(standalone, passages)
+        pieces = (iter((ready.answer.text, ready.answer)) if ready.answer is not None
+                  else ready.answerer.stream(ready.question, ready.passages))
         for piece in pieces:
             if isinstance(piece, Answer):
-                piece = self._finished(piece, question, filters, note)
+                piece = self._finished(piece, question, filters, ready.note)
                 took = time.perf_counter() - started
                 yield dataclasses.replace(piece, timing=Timing(took if first_words is None else first_words, took))
                 return
@@ -183,9 +199,8 @@ class Assistant:
         """The question as the answerers read it (capitals restored, misspelt words corrected: `rag.spell`; a
         person described by role read as named when that finds an answer: `rag.resolve`) and the passages retrieved
         for it, as `ask` has them (for calibrating on exactly what `ask` scores)."""
-        _, read, passages, _ = self._prepare(question, top_k, (), None, None)
-        assert not isinstance(passages, Answer)  # only filters can leave no passage to read
-        return read, passages
+        ready = self._prepare(question, top_k, (), None, None)
+        return ready.question, ready.passages
 
     def respond(
         self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
@@ -240,12 +255,12 @@ class Assistant:
     def _prepare(
         self, question: str, top_k: int | None, history: Sequence[Turn], mode: str | None, strict: bool | None,
         filters: Filters | None = None,
-    ) -> tuple[Answerer, str, list[Passage] | Answer, str]:
-        """The answerer, the question as it stands alone (its misspelt words corrected, `rag.spell`, when the reader
-        then finds an answer, its capitals restored if it was typed without them, and a person it describes by role
-        read as the person the passages describe so, `rag.resolve`, when it finds no answer as asked and then does),
-        its passages (or, if the filters leave no article, the refusal that says so), and a note naming the
-        corrections."""
+    ) -> Prepared:
+        """The question made ready: the answerer; the question as it stands alone (its misspelt words corrected,
+        `rag.spell`, when the reader then finds an answer, its capitals restored if it was typed without them, and a
+        person it describes by role read as the person the passages describe so, `rag.resolve`, when it finds no
+        answer as asked and then does); its passages; a note naming the corrections; and the answer when it is
+        already known (if the filters leave no article, the refusal that says so)."""
         question = _check_question(question, self.settings.max_question_chars)
         if top_k is not None:
             check_top_k(top_k)
@@ -260,26 +275,40 @@ class Assistant:
         within = scope(retriever.store, filters)  # None without filters: no look-up at all
         if within is not None and not within.doc_ids:
             text = no_match(retriever.store, within.filters)
-            return answerer, standalone, Answer(standalone, text, False, answerer.mode, (), (), (), reason=text), ""
+            return Prepared(answerer, standalone, [], "", Answer(standalone, text, False, answerer.mode, (), (), (),
+                                                                reason=text))
         k, only = top_k or self.settings.top_k, None if within is None else within.doc_ids
         passages = retriever.retrieve(standalone, k, only=only)
         # typed without capitals: the passages give them back (retrieval ignores case, the reader's parser does not)
         standalone = truecased(standalone, [p.text for p in passages]) or standalone
         extractive = ExtractiveAnswerer(settings, self.reader)  # the reader's verdict decides both readings below
+        # in mode extractive the verdict on the reading kept is the answer itself: it is not computed twice
+        reuse = isinstance(answerer, ExtractiveAnswerer)
+
+        def ready(read: str, found: list[Passage], verdict: Answer | None, note: str = "") -> Prepared:
+            return Prepared(answerer, read, found, note, verdict if reuse else None)
+
         fixed = corrected(standalone, [text for p in passages for text in (p.title, p.text)], known=lexical.knows)
         if fixed is not None:
             # kept only if it finds an answer: "Sinwar", which no article has, is not asked about as "Sinai"
             found = retriever.retrieve(fixed, k, only=only)
-            if extractive.answer(fixed, found).answered:
-                return answerer, fixed, found, CORRECTED_NOTE.format(question=fixed)
+            verdict = extractive.answer(fixed, found)
+            if verdict.answered:
+                return ready(fixed, found, verdict, CORRECTED_NOTE.format(question=fixed))
         # "the US envoy" read as the person the passages describe so ("US envoy Amos Hochstein"), retrieved again,
         # when the question as asked finds no answer; kept only if it finds one
-        if role_phrases(standalone, self.reader.analyser) and not extractive.answer(standalone, passages).answered:
+        if role_phrases(standalone, self.reader.analyser):
+            as_asked = extractive.answer(standalone, passages)
+            if as_asked.answered:
+                return ready(standalone, passages, as_asked)
             named = named_question(standalone, [p.text for p in passages], self.reader.analyser)
-            found = retriever.retrieve(named, k, only=only) if named is not None else []
-            if named is not None and extractive.answer(named, found).answered:
-                return answerer, named, found, NAMED_NOTE.format(question=named)
-        return answerer, standalone, passages, ""
+            if named is not None:
+                found = retriever.retrieve(named, k, only=only)
+                verdict = extractive.answer(named, found)
+                if verdict.answered:
+                    return ready(named, found, verdict, NAMED_NOTE.format(question=named))
+            return ready(standalone, passages, as_asked)
+        return ready(standalone, passages, None)
 
     def _variant(self, mode: str | None, strict: bool | None) -> Settings:
         if mode in (None, self.settings.mode) and strict in (None, self.settings.strict):

@@ -65,3 +65,26 @@ def test_a_description_of_another_office_is_not_the_role_asked_about(analyser, q
 ])
 def test_a_role_that_does_not_point_at_one_person_or_points_twice_is_left_as_asked(analyser, question, text) -> None:
     assert named_question(question, [text], analyser) is None
+
+
+@pytest.mark.parametrize("question", ["What did the US envoy warn Hezbollah?",  # answered as asked
+                                      "In what building did the US defence secretary host his Israeli counterpart?"])
+def test_the_reader_s_verdict_on_the_reading_kept_is_the_extractive_answer(seed_assistant, monkeypatch,
+                                                                          question) -> None:
+    """Choosing a reading answers it; in mode extractive that answer is given, not computed a second time."""
+    from rag.extractive import ExtractiveAnswerer
+
+    expected = seed_assistant.ask(question, mode="extractive")
+    asked: list[str] = []
+    answer_as_before = ExtractiveAnswerer.answer
+
+    def counted(self, q, passages):
+        asked.append(q)
+        return answer_as_before(self, q, passages)
+
+    monkeypatch.setattr(ExtractiveAnswerer, "answer", counted)
+    answer = seed_assistant.ask(question, mode="extractive")
+    assert len(asked) == len(set(asked)), asked  # no reading answered twice
+    assert (answer.text, answer.citations, answer.note) == (expected.text, expected.citations, expected.note)
+    streamed = list(seed_assistant.ask_stream(question, mode="extractive"))
+    assert streamed[-1].text == expected.text and "".join(p for p in streamed if isinstance(p, str)) == expected.text
