@@ -83,3 +83,25 @@ def test_a_rewording_is_kept_only_if_it_keeps_the_question_s_meaning(embedder) -
                 "who is taking over as lleyton hewitt's coach?"]  # the question itself
     assert faithful(question, rewrites, embedder) == ["Who will be Lleyton Hewitt's new coach?"]
     assert faithful(question, [], embedder) == []
+
+
+def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(embedder) -> None:
+    """train.cross: every answerable question's sentence exists; its pairs are one positive (that sentence) and
+    negatives that never repeat it, the nearest of its own article among them; a near miss has no positive."""
+    from train.cross import HUMAN_QUESTIONS, article_sentences, load_questions, make_pairs
+
+    rows = load_questions(HUMAN_QUESTIONS)
+    sentences = article_sentences()
+    assert len(rows) >= 2000 and all(r["doc_id"] in sentences for r in rows)
+    assert all(0 <= r["sentence"] < len(sentences[r["doc_id"]]) for r in rows if r["sentence"] is not None)
+    answerable = next(r for r in rows if r["sentence"] is not None)
+    near_miss = next(r for r in rows if r["sentence"] is None)
+    pairs = make_pairs([answerable], sentences, embedder)
+    answer = sentences[answerable["doc_id"]][answerable["sentence"]]
+    assert [p.sentence for p in pairs if p.label == 1.0] == [answer]
+    assert all(p.sentence != answer for p in pairs if p.label == 0.0) and len(pairs) >= 5
+    own = [s for s in sentences[answerable["doc_id"]] if s != answer and len(s.split()) >= 4]
+    vectors = embedder.embed([answerable["question"], *own])
+    nearest = own[int(np.argmax(vectors[1:] @ vectors[0]))]
+    assert nearest in [p.sentence for p in pairs if p.label == 0.0]
+    assert all(p.label == 0.0 for p in make_pairs([near_miss], sentences, embedder))

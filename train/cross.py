@@ -1,0 +1,195 @@
+"""Train a cross-encoder: the bundled MiniLM reading a question and a sentence together, scoring whether it answers.
+
+Not used by `ask` (README, "Calibrating refusals": "A cross-encoder trained on questions in people's words"): kept so
+that the figures there can be reproduced and the next step built on them.
+
+The pairs come from `train/data/lee-human-questions.jsonl`: 2,100 questions about the Lee articles 0-149 written by
+six helper sessions reading the articles, never the evaluation sets, in the ways people ask (reworded, typed into a
+search box, a person described by role, why and how, yes-no) with the number of the sentence that answers, and 600
+near misses the article does not answer. For an answerable question the positive is its sentence; the negatives
+are two of the article's sentences nearest to it by the embedding (hard negatives), two more at random and the two
+best BM25 hits in other articles. A near miss gets its article's four nearest sentences and the BM25 hits, all
+negative. The model is MiniLM's encoder over "question [SEP] sentence", mean-pooled as the sentence encoder was
+trained, with a linear score, fitted with binary cross-entropy (AdamW, learning rate 5e-5, warm-up a tenth, two
+epochs of batches of 32: about 20 minutes on 2 cores).
+
+    python -m train.cross --out .artifacts/cross-encoder.pt
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.bench.corpus import lee_articles
+from rag.chunk import sentence_tokenizer
+from rag.embed import Embedder, bundled_model_path, load_embedder
+from rag.settings import Settings
+from train.questions import TRAIN_ARTICLES
+
+HUMAN_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions.jsonl"
+MAX_TOKENS = 128
+NEAREST_NEGATIVES = 2  # of the article's sentences nearest the question (all four for a near miss)
+RANDOM_NEGATIVES = 2
+BM25_NEGATIVES = 2
+MIN_WORDS = 4  # shorter sentences are never negatives
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    sentence: str
+    label: float
+    doc_id: str
+
+
+def article_sentences() -> dict[str, list[str]]:
+    """Each training article's sentences, split as the index splits them (the questions' sentence numbers)."""
+    tokenizer = sentence_tokenizer()
+    articles = lee_articles()
+    return {f"lee_{i:03d}": list(tokenizer.tokenize(articles[i])) for i in TRAIN_ARTICLES}  # type: ignore[attr-defined]
+
+
+def load_questions(path: Path) -> list[dict]:
+    """The question rows (doc_id, sentence: a number or null for a near miss, question, style)."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embedder, seed: int = 7) -> list[Pair]:
+    """Positive and negative pairs (see the module's docstring)."""
+    import bm25s
+
+    rng = random.Random(seed)
+    corpus = [(doc, text) for doc, texts in sentences.items() for text in texts]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize([t for _, t in corpus], stopwords="en", show_progress=False), show_progress=False)
+    pairs: list[Pair] = []
+    for row in rows:
+        doc, question, answer = row["doc_id"], row["question"], row["sentence"]
+        texts = sentences[doc]
+        if answer is not None:
+            pairs.append(Pair(question, texts[answer], 1.0, doc))
+        own = [k for k, t in enumerate(texts) if k != answer and len(t.split()) >= MIN_WORDS]
+        if own:
+            vectors = embedder.embed([question] + [texts[k] for k in own])
+            nearest = [own[k] for k in np.argsort(-(vectors[1:] @ vectors[0]))]
+            near = nearest[: NEAREST_NEGATIVES if answer is not None else NEAREST_NEGATIVES + RANDOM_NEGATIVES]
+            rest = [k for k in own if k not in near]
+            chosen = near + (rng.sample(rest, min(RANDOM_NEGATIVES, len(rest))) if answer is not None else [])
+            pairs.extend(Pair(question, texts[k], 0.0, doc) for k in chosen)
+        hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False), k=10,
+                                     show_progress=False)
+        others = [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc][:BM25_NEGATIVES]
+        pairs.extend(Pair(question, text, 0.0, doc) for text in others)
+    return pairs
+
+
+class CrossEncoder:
+    """MiniLM's encoder over "question [SEP] sentence", mean-pooled, and a linear score (torch, CPU)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        path = path or bundled_model_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+        encoder = AutoModel.from_pretrained(str(path))
+
+        class Scorer(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder = encoder
+                self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
+
+            def forward(self, input_ids, attention_mask, token_type_ids=None):  # noqa: ANN001, ANN202
+                hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids).last_hidden_state
+                mask = attention_mask.unsqueeze(-1).float()
+                return self.head((hidden * mask).sum(1) / mask.sum(1))[:, 0]
+
+        self.model = Scorer()
+
+    def _batch(self, questions: list[str], sentences: list[str]) -> dict:
+        return self.tokenizer(questions, sentences, truncation=True, max_length=MAX_TOKENS, padding=True,
+                              return_tensors="pt")
+
+    def logits(self, questions: list[str], sentences: list[str], batch: int = 64) -> np.ndarray:
+        """The score (a logit) of each (question, sentence) pair."""
+        import torch
+
+        self.model.eval()
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(questions), batch):
+                out.append(self.model(**self._batch(questions[i:i + batch], sentences[i:i + batch])).numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def fit(self, pairs: list[Pair], epochs: int = 2, batch: int = 32, rate: float = 5e-5, seed: int = 0) -> None:
+        import torch
+
+        torch.manual_seed(seed)
+        order = random.Random(seed)
+        optimiser = torch.optim.AdamW(self.model.parameters(), lr=rate, weight_decay=0.01)
+        steps = epochs * -(-len(pairs) // batch)
+        warm = max(1, steps // 10)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, s / warm) * max(0.0, 1 - s / steps))
+        loss_of = torch.nn.BCEWithLogitsLoss()
+        started, step = time.perf_counter(), 0
+        for _ in range(epochs):
+            index = list(range(len(pairs)))
+            order.shuffle(index)
+            self.model.train()
+            for i in range(0, len(index), batch):
+                chunk = [pairs[j] for j in index[i:i + batch]]
+                scores = self.model(**self._batch([p.question for p in chunk], [p.sentence for p in chunk]))
+                loss = loss_of(scores, torch.tensor([p.label for p in chunk]))
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                schedule.step()
+                step += 1
+                if step % 100 == 0:
+                    print(f"step {step}/{steps}, loss {loss.item():.3f}, {time.perf_counter() - started:.0f} s",
+                          file=sys.stderr)
+
+    def save(self, path: Path) -> None:
+        import torch
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(self.model.state_dict(), path)
+
+    def load(self, path: Path) -> CrossEncoder:
+        import torch
+
+        self.model.load_state_dict(torch.load(path))
+        return self
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=HUMAN_QUESTIONS)
+    parser.add_argument("--out", type=Path, required=True, help="where to write the weights (a torch state dict)")
+    parser.add_argument("--epochs", type=int, default=2)
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(2)
+    rows = load_questions(args.questions)
+    pairs = make_pairs(rows, article_sentences(), load_embedder(Settings.from_env({})))
+    print(f"{len(rows)} questions, {len(pairs)} pairs ({int(sum(p.label for p in pairs))} positive)", file=sys.stderr)
+    model = CrossEncoder()
+    model.fit(pairs, epochs=args.epochs)
+    model.save(args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
