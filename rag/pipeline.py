@@ -170,7 +170,7 @@ class Assistant:
         """Answer one question; see `rag.ask` for the details (`filters`: the articles it may be answered from)."""
         started = time.perf_counter()
         ready = self._prepare(question, top_k, history, mode, strict, filters)
-        answer = ready.answer or ready.answerer.answer(ready.question, ready.passages)
+        answer = ready.answer if ready.answer is not None else ready.answerer.answer(ready.question, ready.passages)
         answer = self._finished(answer, question, filters, ready.note)
         took = time.perf_counter() - started
         return dataclasses.replace(answer, timing=Timing(took, took))  # no words before the whole answer
@@ -281,9 +281,10 @@ class Assistant:
         passages = retriever.retrieve(standalone, k, only=only)
         # typed without capitals: the passages give them back (retrieval ignores case, the reader's parser does not)
         standalone = truecased(standalone, [p.text for p in passages]) or standalone
-        extractive = ExtractiveAnswerer(settings, self.reader)  # the reader's verdict decides both readings below
-        # in mode extractive the verdict on the reading kept is the answer itself: it is not computed twice
+        # the reader's verdict decides both readings below; in mode extractive it comes from the answerer itself, and
+        # its verdict on the reading kept is the answer: it is not computed twice
         reuse = isinstance(answerer, ExtractiveAnswerer)
+        extractive = answerer if reuse else ExtractiveAnswerer(settings, self.reader)
 
         def ready(read: str, found: list[Passage], verdict: Answer | None, note: str = "") -> Prepared:
             return Prepared(answerer, read, found, note, verdict if reuse else None)

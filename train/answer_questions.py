@@ -21,12 +21,11 @@ from pathlib import Path
 
 from openai import OpenAI, OpenAIError
 
-from eval.bench.corpus import lee_articles
 from rag.analyse import Analyser
-from rag.chunk import sentence_tokenizer
 from rag.read import asks_for
 from rag.serve import LocalServer
-from train.questions import MIN_WORDS, PARALLEL, TRAIN_ARTICLES, append_rows, arguments, load_rows, pool_map
+from train.questions import (MIN_WORDS, PARALLEL, append_rows, arguments, article_sentences, load_rows,
+                             pool_map)
 
 OUT = Path(__file__).with_name("data") / "lee-answer-questions.jsonl"
 SENTENCES_PER_ARTICLE = 5
@@ -76,14 +75,10 @@ def agrees(question: str, label: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv, __doc__.splitlines()[0], OUT, seed=17)
     analyser = Analyser(entities=True)
-    tokenizer = sentence_tokenizer()
-    articles = lee_articles()
     rng = random.Random(args.seed)
     done = {(r["doc_id"], r["sentence"], r["answer"]) for r in load_rows(args.out, 0)}
     todo = []
-    for i in list(TRAIN_ARTICLES)[: args.limit]:
-        doc_id = f"lee_{i:03d}"
-        sentences = list(tokenizer.tokenize(articles[i]))  # type: ignore[attr-defined]
+    for doc_id, sentences in list(article_sentences().items())[: args.limit]:
         found = answers_of(analyser, sentences)
         eligible = [n for n, s in enumerate(sentences) if len(s.split()) >= MIN_WORDS and found[n]]
         for n in sorted(rng.sample(eligible, min(SENTENCES_PER_ARTICLE, len(eligible)))):

@@ -27,11 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.bench.corpus import lee_articles
-from rag.chunk import sentence_tokenizer
 from rag.embed import Embedder, bundled_model_path, load_embedder
 from rag.settings import Settings
-from train.questions import TRAIN_ARTICLES
+from train.questions import article_sentences
 
 HUMAN_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions.jsonl"
 MAX_TOKENS = 128
@@ -46,14 +44,6 @@ class Pair:
     question: str
     sentence: str
     label: float
-    doc_id: str
-
-
-def article_sentences() -> dict[str, list[str]]:
-    """Each training article's sentences, split as the index splits them (the questions' sentence numbers)."""
-    tokenizer = sentence_tokenizer()
-    articles = lee_articles()
-    return {f"lee_{i:03d}": list(tokenizer.tokenize(articles[i])) for i in TRAIN_ARTICLES}  # type: ignore[attr-defined]
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -75,7 +65,7 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
         doc, question, answer = row["doc_id"], row["question"], row["sentence"]
         texts = sentences[doc]
         if answer is not None:
-            pairs.append(Pair(question, texts[answer], 1.0, doc))
+            pairs.append(Pair(question, texts[answer], 1.0))
         own = [k for k, t in enumerate(texts) if k != answer and len(t.split()) >= MIN_WORDS]
         if own:
             vectors = embedder.embed([question] + [texts[k] for k in own])
@@ -83,11 +73,11 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
             near = nearest[: NEAREST_NEGATIVES if answer is not None else NEAREST_NEGATIVES + RANDOM_NEGATIVES]
             rest = [k for k in own if k not in near]
             chosen = near + (rng.sample(rest, min(RANDOM_NEGATIVES, len(rest))) if answer is not None else [])
-            pairs.extend(Pair(question, texts[k], 0.0, doc) for k in chosen)
+            pairs.extend(Pair(question, texts[k], 0.0) for k in chosen)
         hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False), k=10,
                                      show_progress=False)
         others = [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc][:BM25_NEGATIVES]
-        pairs.extend(Pair(question, text, 0.0, doc) for text in others)
+        pairs.extend(Pair(question, text, 0.0) for text in others)
     return pairs
 
 
@@ -164,12 +154,6 @@ class CrossEncoder:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(self.model.state_dict(), path)
-
-    def load(self, path: Path) -> CrossEncoder:
-        import torch
-
-        self.model.load_state_dict(torch.load(path))
-        return self
 
 
 def main(argv: list[str] | None = None) -> int:

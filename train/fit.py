@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunk import sentence_tokenizer
 from rag.embed import load_embedder
 from rag.analyse import Analyser
 from rag.read import FEATURES, WEIGHTS, Sentence, features, probability
@@ -33,8 +32,7 @@ from train.answer_questions import OUT as ANSWER_QUESTIONS, agrees
 from train.paraphrase import OUT as PARAPHRASES
 from train.questions import OUT as QUESTIONS
 from train.unanswerable import OUT as UNANSWERABLE
-from eval.bench.corpus import lee_articles
-from train.questions import TRAIN_ARTICLES, load_rows
+from train.questions import article_sentences, load_rows
 
 # The first 203 generated sentences (the data as it stood at the first fit) gave a cross-validated balanced
 # accuracy of 0.679 on the tuning questions (`python -m eval.calibrate`), all 253 gave 0.622: model selection
@@ -92,13 +90,10 @@ def make_pairs(rows: list[dict], similar, seed: int = 7, unanswerable: list[dict
     import bm25s
 
     rng = random.Random(seed)
-    tokenizer = sentence_tokenizer()
-    articles = lee_articles()
     sentences: dict[str, list[Sentence]] = {}
-    for i in TRAIN_ARTICLES:
-        title = f"ABC news, Lee corpus article {i}"  # as the indexed file's first line reads
-        split = list(tokenizer.tokenize(articles[i]))  # type: ignore[attr-defined]
-        sentences[f"lee_{i:03d}"] = [Sentence(s, f"{title}\n{split[n - 1] if n else ''}") for n, s in enumerate(split)]
+    for doc, split in article_sentences().items():
+        title = f"ABC news, Lee corpus article {int(doc[4:])}"  # as the indexed file's first line reads
+        sentences[doc] = [Sentence(s, f"{title}\n{split[n - 1] if n else ''}") for n, s in enumerate(split)]
     corpus = [(d, s) for d, ss in sentences.items() for s in ss]
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize([s.text for _, s in corpus], stopwords="en", show_progress=False), show_progress=False)

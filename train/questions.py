@@ -44,6 +44,14 @@ Reply with JSON only: {{"questions": ["...", "..."]}}"""
 PARALLEL = 4  # requests decoded together: on a CPU, generation is bound by memory bandwidth, so batching is nearly free
 
 
+def article_sentences() -> dict[str, list[str]]:
+    """Each training article's sentences by doc_id ("lee_012"), in article order, split as the index splits them (the
+    numbers the question files give)."""
+    tokenizer = sentence_tokenizer()
+    articles = lee_articles()
+    return {f"lee_{i:03d}": list(tokenizer.tokenize(articles[i])) for i in TRAIN_ARTICLES}  # type: ignore[attr-defined]
+
+
 def reply_format(count: int) -> dict:
     """A JSON schema that makes the model reply with exactly `count` questions."""
     return {"type": "json_schema", "json_schema": {"name": "questions", "schema": {
@@ -80,17 +88,13 @@ def arguments(argv: list[str] | None, description: str, out: Path, seed: int) ->
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv, __doc__.splitlines()[0], OUT, seed=13)
-    tokenizer = sentence_tokenizer()
-    articles = lee_articles()
     rng = random.Random(args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     done = {(r["doc_id"], r["sentence"]) for r in load_rows(args.out, 0)}
     server = LocalServer(args.model, context_tokens=1024 * PARALLEL, parallel=PARALLEL)
     client = OpenAI(base_url=server.base_url, api_key="local", timeout=600)
     todo = []
-    for i in list(TRAIN_ARTICLES)[: args.limit]:
-        doc_id = f"lee_{i:03d}"
-        sentences = list(tokenizer.tokenize(articles[i]))  # type: ignore[attr-defined]
+    for doc_id, sentences in list(article_sentences().items())[: args.limit]:
         eligible = [n for n, s in enumerate(sentences) if len(s.split()) >= MIN_WORDS]
         for n in sorted(rng.sample(eligible, min(SENTENCES_PER_ARTICLE, len(eligible)))):
             if (doc_id, n) not in done:
