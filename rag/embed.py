@@ -96,13 +96,8 @@ class OnnxEmbedder:
 
     @functools.cached_property
     def _tokenizer(self) -> object:
-        from tokenizers import Tokenizer
-
-        tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
         config = json.loads((self._model_dir / "sentence_bert_config.json").read_text())
-        tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))  # as sentence-transformers does
-        tokenizer.no_padding()
-        return tokenizer
+        return word_pieces(self._model_dir, int(config.get("max_seq_length", 256)))  # as sentence-transformers does
 
     @functools.cached_property
     def _sessions(self) -> list[object]:
@@ -225,12 +220,21 @@ class TokenCounter:
         return [e.offsets for e in encodings]
 
 
-@functools.cache
-def token_counter() -> TokenCounter:
-    """The bundled model's word-piece tokenizer (see `TokenCounter`)."""
+def word_pieces(model_dir: Path, max_tokens: int | None) -> object:
+    """The model's word-piece tokenizer (`tokenizers`), unpadded, truncated at `max_tokens` (None: never; the file's
+    own setting truncates at 128). A pair of texts is cut longest first."""
     from tokenizers import Tokenizer
 
-    tokenizer = Tokenizer.from_file(str(bundled_model_path() / "tokenizer.json"))
-    tokenizer.no_truncation()  # the file truncates at 128 tokens: counting must see every token
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    if max_tokens is None:
+        tokenizer.no_truncation()
+    else:
+        tokenizer.enable_truncation(max_tokens)
     tokenizer.no_padding()
-    return TokenCounter(tokenizer)
+    return tokenizer
+
+
+@functools.cache
+def token_counter() -> TokenCounter:
+    """The bundled model's word-piece tokenizer (see `TokenCounter`): counting must see every token."""
+    return TokenCounter(word_pieces(bundled_model_path(), None))

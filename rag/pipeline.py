@@ -22,6 +22,7 @@ from rag.index import Index, build_index, index_exists, index_folders, open_inde
 from rag.llm import Chat, ChatModel
 from rag.prompts import CORRECTED_NOTE, NAMED_NOTE
 from rag.read import Reader
+from rag.rerank import load_reranker
 from rag.resolve import named_question, role_phrases
 from rag.response import Response
 from rag.retrieve import Retriever
@@ -82,7 +83,8 @@ class Assistant:
         self._given_chat = chat
         self.settings = settings.replace(mode="openai") if chat is not None and settings.mode == "auto" else settings
         self.embedder = embedder if embedder is not None else load_embedder(settings)
-        self.reader = Reader(self.embedder)  # one parser and its cache, shared by every mode's answerer
+        # one parser and its cache, shared by every mode's answerer
+        self.reader = Reader(self.embedder, reranker=load_reranker(settings), rerank_weight=settings.rerank_weight)
         if not index_exists(settings):
             if not Path(settings.corpus).is_dir():
                 raise IndexMissingError(

@@ -22,6 +22,8 @@ project wrote itself (train/), over features that mean the same in any folder:
   (spaCy's trained entity recogniser). The shipped weights leave it out (README, "Calibrating refusals");
   weights name the features they use, and only those are computed (the recogniser still reads every question
   for the full names of `surnames`).
+With a cross-encoder passed in (`rag.rerank`, as `Assistant` does when `rerank_weight` is not 0), the regression's best
+RERANK_TOP sentences get its logit, times `rerank_weight`, added to their log-odds (`Reader._reranked`).
 Past the model, the answer-type check of classic question answering, with nothing fitted (`Reader.score`,
 `answer_check`): a question that asks for a count is answered only by a sentence that names a number, one that
 asks for a person's name only by a sentence that names a person, and one that asks which place or which body of
@@ -51,10 +53,12 @@ from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.guard import is_injection
 from rag.lexicon import GROUP, LOCATION, has_named_members, is_person, noun_class
+from rag.rerank import CrossEncoder
 from rag.text import WORD_EDGES, figures, terms
 from rag.types import Passage, Span
 
 WEIGHTS = Path(__file__).with_name("weights") / "reader.json"
+RERANK_TOP = 8  # sentences the cross-encoder reads per call, the regression's best (`Reader._reranked`)
 FEATURES = ("similarity", "coverage", "context_gain", "missing", "length", "role", "answer_type")
 # The kinds of named entity (spaCy's labels) that answer each kind of question; the question words are the
 # classic answer-type classes of question answering, nothing fitted to this project's questions. A number may also
@@ -375,7 +379,10 @@ class Reader:
     `analyser` is the parser with its entity recogniser (`rag.analyse.Analyser(entities=True)`); one is loaded
     when none is passed."""
 
-    def __init__(self, embedder: Embedder, analyser: Analyser | None = None, weights: Path = WEIGHTS) -> None:
+    def __init__(
+        self, embedder: Embedder, analyser: Analyser | None = None, weights: Path = WEIGHTS,
+        reranker: CrossEncoder | None = None, rerank_weight: float = 0.0,
+    ) -> None:
         try:
             fitted = json.loads(Path(weights).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -391,6 +398,8 @@ class Reader:
             raise ConfigError("The reader needs the parser's entity recogniser: pass Analyser(entities=True).")
         self._analyser = analyser
         self._fitted = fitted
+        self._reranker = reranker if rerank_weight else None
+        self._rerank_weight = rerank_weight
 
     @property
     def analyser(self) -> Analyser:
@@ -445,7 +454,20 @@ class Reader:
         comes to answering, which `rag.generate.focus` uses to choose what an LLM reads."""
         if not sentences:
             return np.zeros(0)
-        return self.probability(self.features(question, sentences))
+        scores = self.probability(self.features(question, sentences))
+        return scores if self._reranker is None else self._reranked(question, sentences, scores)
+
+    def _reranked(self, question: str, sentences: Sequence[Sentence], scores: np.ndarray) -> np.ndarray:
+        """The probabilities with the cross-encoder's logit added to their log-odds, times `rerank_weight`
+        (`rag.rerank`). It reads the RERANK_TOP sentences the regression scores best; every other sentence is
+        given the lowest logit among those, so that a sentence it did not read never passes one it did for what
+        it was not shown."""
+        top = np.argsort(-scores, kind="stable")[:RERANK_TOP]
+        read = self._reranker.scores(question, [sentences[i].text for i in top])  # type: ignore[union-attr]
+        logits = np.full(len(scores), read.min())
+        logits[top] = read
+        p = np.clip(scores, 1e-6, 1 - 1e-6)
+        return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + self._rerank_weight * logits)))
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         return probability(self._fitted, features)

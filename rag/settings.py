@@ -53,6 +53,10 @@ class Settings:
     # the question) reaches this; chosen by cross-validation on the tuning questions with
     # `python -m eval.calibrate` (README, "Evaluation").
     min_answer_score: float = 0.39
+    # How much the cross-encoder (rag/rerank.py) counts beside the reader's regression: its logit, times this, is
+    # added to the regression's log-odds for the sentences it reads. 0 leaves it out (and unloaded). Chosen with
+    # min_answer_score by cross-validation (README, "Calibrating refusals").
+    rerank_weight: float = 0.0
     # Answers written by an LLM (modes `openai` and `local`); see README, "Answer modes".
     # The reader gates the LLM: "on" refuses without calling the LLM when no sentence reaches min_answer_score,
     # and quotes the reader's sentences when the LLM declines or writes nothing the passages support;
@@ -150,6 +154,9 @@ class Settings:
         if not 0 <= self.min_answer_score <= 1:
             raise ConfigError(f"min_answer_score is a probability between 0 and 1, got {self.min_answer_score} "
                               "(RAG_MIN_ANSWER_SCORE).")
+        if not 0 <= self.rerank_weight <= 4:
+            raise ConfigError(f"rerank_weight must be between 0 (no cross-encoder) and 4, got {self.rerank_weight} "
+                              "(RAG_RERANK_WEIGHT).")
         if self.max_file_mb <= 0:
             raise ConfigError(f"max_file_mb must be positive, got {self.max_file_mb} (RAG_MAX_FILE_MB).")
         if self.llm_passage_sentences < 0:

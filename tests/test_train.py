@@ -87,13 +87,15 @@ def test_a_rewording_is_kept_only_if_it_keeps_the_question_s_meaning(embedder) -
 
 def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(embedder) -> None:
     """train.cross: every answerable question's sentence exists; its pairs are one positive (that sentence) and
-    negatives that never repeat it, the nearest of its own article among them; a near miss has no positive."""
+    negatives that never repeat it, the nearest of its own article among them; a near miss has no positive, and the
+    sentence it was written to look answered by (its decoy) is among its negatives."""
     from train.cross import HUMAN_QUESTIONS, article_sentences, load_questions, make_pairs
 
     rows = load_questions(HUMAN_QUESTIONS)
     sentences = article_sentences()
-    assert len(rows) >= 2000 and all(r["doc_id"] in sentences for r in rows)
+    assert len(rows) >= 3000 and all(r["doc_id"] in sentences for r in rows)
     assert all(0 <= r["sentence"] < len(sentences[r["doc_id"]]) for r in rows if r["sentence"] is not None)
+    assert all(0 <= r["decoy"] < len(sentences[r["doc_id"]]) for r in rows if r.get("decoy") is not None)
     answerable = next(r for r in rows if r["sentence"] is not None)
     near_miss = next(r for r in rows if r["sentence"] is None)
     pairs = make_pairs([answerable], sentences, embedder)
@@ -105,3 +107,10 @@ def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(emb
     nearest = own[int(np.argmax(vectors[1:] @ vectors[0]))]
     assert nearest in [p.sentence for p in pairs if p.label == 0.0]
     assert all(p.label == 0.0 for p in make_pairs([near_miss], sentences, embedder))
+    # a decoy is a negative even when the embedding puts it furthest from the question
+    texts = [s for s in sentences[near_miss["doc_id"]] if len(s.split()) >= 4]
+    vectors = embedder.embed([near_miss["question"], *texts])
+    farthest = texts[int(np.argmin(vectors[1:] @ vectors[0]))]
+    decoyed = {**near_miss, "decoy": sentences[near_miss["doc_id"]].index(farthest)}
+    assert farthest not in [p.sentence for p in make_pairs([near_miss], sentences, embedder)]
+    assert farthest in [p.sentence for p in make_pairs([decoyed], sentences, embedder)]

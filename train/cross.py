@@ -1,19 +1,21 @@
 """Train a cross-encoder: the bundled MiniLM reading a question and a sentence together, scoring whether it answers.
 
-Not used by `ask` (README, "Calibrating refusals": "A cross-encoder trained on questions in people's words"): kept so
-that the figures there can be reproduced and the next step built on them.
+`ask` reads it through `rag.rerank` (README, "Calibrating refusals": "The cross-encoder in `ask`"), from the int8
+ONNX export this module writes (`--onnx`).
 
-The pairs come from `train/data/lee-human-questions.jsonl`: 2,100 questions about the Lee articles 0-149 written by
-six helper sessions reading the articles, never the evaluation sets, in the ways people ask (reworded, typed into a
-search box, a person described by role, why and how, yes-no) with the number of the sentence that answers, and 600
-near misses the article does not answer. For an answerable question the positive is its sentence; the negatives
-are two of the article's sentences nearest to it by the embedding (hard negatives), two more at random and the two
-best BM25 hits in other articles. A near miss gets its article's four nearest sentences and the BM25 hits, all
-negative. The model is MiniLM's encoder over "question [SEP] sentence", mean-pooled as the sentence encoder was
+The pairs come from `train/data/lee-human-questions.jsonl`: 3,300 questions about the Lee articles 0-149 written by
+helper sessions reading the articles, never the evaluation sets, in the ways people ask (reworded, typed into a
+search box, a person described by role, why and how, yes-no) with the number of the sentence that answers (1,950),
+and near misses the article does not answer (1,350; 750 of them, the third round, written to look answered by one
+sentence, their "decoy"). For an answerable question the positive is its sentence; the negatives are two of the
+article's sentences nearest to it by the embedding (hard negatives), two more at random and the two best BM25 hits
+in other articles. A near miss gets its decoy and its article's nearest sentences, four in all, and the BM25 hits,
+all negative. The model is MiniLM's encoder over "question [SEP] sentence", mean-pooled as the sentence encoder was
 trained, with a linear score, fitted with binary cross-entropy (AdamW, learning rate 5e-5, warm-up a tenth, two
-epochs of batches of 32: about 20 minutes on 2 cores).
+epochs of batches of 32: about 26 minutes on 2 cores).
 
-    python -m train.cross --out .artifacts/cross-encoder.pt
+    python -m train.cross --onnx                      # train, and write rag/weights/cross-encoder.onnx
+    python -m train.cross --out ce.pt --onnx out.onnx # keep the torch weights too; --from ce.pt exports them again
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.embed import Embedder, bundled_model_path, load_embedder
+from rag.rerank import WEIGHTS
 from rag.settings import Settings
 from train.questions import article_sentences
 
@@ -71,6 +74,9 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
             vectors = embedder.embed([question] + [texts[k] for k in own])
             nearest = [own[k] for k in np.argsort(-(vectors[1:] @ vectors[0]))]
             near = nearest[: NEAREST_NEGATIVES if answer is not None else NEAREST_NEGATIVES + RANDOM_NEGATIVES]
+            decoy = row.get("decoy")  # the sentence a near miss was written to look answered by
+            if decoy is not None and decoy in own and decoy not in near:
+                near = [decoy, *near[:-1]]
             rest = [k for k in own if k not in near]
             chosen = near + (rng.sample(rest, min(RANDOM_NEGATIVES, len(rest))) if answer is not None else [])
             pairs.extend(Pair(question, texts[k], 0.0) for k in chosen)
@@ -155,23 +161,60 @@ class CrossEncoder:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(self.model.state_dict(), path)
 
+    def load(self, path: Path) -> None:
+        import torch
+
+        self.model.load_state_dict(torch.load(path))
+
+    def export(self, path: Path) -> None:
+        """Write the model to `path` as ONNX quantised to int8 (dynamic quantisation of the weights), as
+        `rag.rerank.CrossEncoder` reads it."""
+        import tempfile
+
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        self.model.eval()
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        example = self.tokenizer(["Who won?"], ["The home side won."], return_tensors="pt")
+        with tempfile.TemporaryDirectory() as folder:
+            float32 = Path(folder) / "cross-encoder-float32.onnx"
+            torch.onnx.export(self.model, tuple(example[n] for n in names), str(float32), input_names=names,
+                              output_names=["score"], opset_version=17, dynamo=False,
+                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "score": {0: "batch"}})
+            path.parent.mkdir(parents=True, exist_ok=True)
+            quantize_dynamic(str(float32), str(path), weight_type=QuantType.QInt8)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, default=HUMAN_QUESTIONS)
-    parser.add_argument("--out", type=Path, required=True, help="where to write the weights (a torch state dict)")
+    parser.add_argument("--questions", type=Path, nargs="+", default=[HUMAN_QUESTIONS])
+    parser.add_argument("--out", type=Path, help="where to write the weights (a torch state dict)")
+    parser.add_argument("--onnx", type=Path, nargs="?", const=WEIGHTS, default=None,
+                        help=f"also export them to ONNX, int8 (default path {WEIGHTS}, which `ask` reads)")
+    parser.add_argument("--from", dest="start", type=Path, help="export these torch weights instead of training")
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args(argv)
+    if not (args.out or args.onnx):
+        parser.error("give --out, --onnx or both")
     import torch
 
     torch.set_num_threads(2)
-    rows = load_questions(args.questions)
-    pairs = make_pairs(rows, article_sentences(), load_embedder(Settings.from_env({})))
-    print(f"{len(rows)} questions, {len(pairs)} pairs ({int(sum(p.label for p in pairs))} positive)", file=sys.stderr)
     model = CrossEncoder()
-    model.fit(pairs, epochs=args.epochs)
-    model.save(args.out)
-    print(f"wrote {args.out}", file=sys.stderr)
+    if args.start:
+        model.load(args.start)
+    else:
+        rows = [row for path in args.questions for row in load_questions(path)]
+        pairs = make_pairs(rows, article_sentences(), load_embedder(Settings.from_env({})))
+        print(f"{len(rows)} questions, {len(pairs)} pairs ({int(sum(p.label for p in pairs))} positive)",
+              file=sys.stderr)
+        model.fit(pairs, epochs=args.epochs)
+    if args.out:
+        model.save(args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.onnx:
+        model.export(args.onnx)
+        print(f"wrote {args.onnx}", file=sys.stderr)
     return 0
 
 

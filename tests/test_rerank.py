@@ -1,0 +1,86 @@
+"""The cross-encoder: it reads question and sentence together, its scores do not depend on their company, and the
+reader adds it only where it was asked to."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.embed import bundled_model_path
+from rag.errors import ConfigError
+from rag.read import RERANK_TOP, Reader, Sentence
+from rag.rerank import WEIGHTS, CrossEncoder, load_reranker
+from rag.settings import Settings
+
+QUESTION = "What did the US envoy warn Hezbollah?"
+ANSWER = ("“The US will stand by Israel and not condemn them publicly if it launches an offensive against Hezbollah,” "
+          "Hochstein warned the Lebanese officials, according to the Arab official.")
+# the same words, but Hezbollah does the warning: a bag of words cannot tell them apart
+REVERSED = "Hezbollah warned the US envoy Amos Hochstein that it would answer any Israeli offensive."
+OFF_TOPIC = "The Reserve Bank left interest rates unchanged at its monthly board meeting in Sydney."
+
+
+@pytest.fixture(scope="module")
+def reranker() -> CrossEncoder:
+    return CrossEncoder(bundled_model_path())
+
+
+def test_the_shipped_weights_are_an_int8_onnx_file_of_tens_of_megabytes() -> None:
+    assert WEIGHTS.is_file() and 10e6 < WEIGHTS.stat().st_size < 40e6
+
+
+def test_the_sentence_that_answers_outscores_one_on_the_same_event_and_one_off_topic(reranker) -> None:
+    answer, same_event, off = reranker.scores("How many people died in the Israeli strike on Beirut?", [
+        "The strike on a Beirut suburb killed six people, the Lebanese health ministry said.",
+        "Israel said the strike on Beirut targeted a senior Hezbollah commander.",
+        OFF_TOPIC,
+    ])
+    assert answer > same_event + 2 and answer > off + 2
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (README, 'The cross-encoder in ask'): mean-pooled MiniLM reads "
+                   "words together but not who did what to whom, nor a reason beside an echo of the question; the "
+                   "reader's role feature and the answer check stay for that")
+def test_it_tells_a_reversal_and_an_echo_from_the_answer(reranker) -> None:
+    answer, reversed_ = reranker.scores(QUESTION, [ANSWER, REVERSED])
+    reason, echo = reranker.scores("Why did Hezbollah reject the proposals?", [
+        "Hezbollah rejected the proposals as unrealistic because they did not include a ceasefire in Gaza.",
+        "Hezbollah rejected the proposals, according to two sources.",
+    ])
+    assert answer > reversed_ and reason > echo
+
+
+def test_a_pair_s_score_does_not_depend_on_the_pairs_read_with_it(reranker) -> None:
+    alone = reranker.scores(QUESTION, [ANSWER])[0]
+    together = reranker.scores(QUESTION, [OFF_TOPIC, REVERSED, ANSWER, OFF_TOPIC * 6])
+    assert together[2] == alone and reranker.scores(QUESTION, []).shape == (0,)
+
+
+def test_missing_weights_name_the_command_that_rebuilds_them(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="train.cross --onnx"):
+        CrossEncoder(bundled_model_path(), tmp_path / "none.onnx")
+
+
+def test_weight_zero_loads_no_cross_encoder_and_a_bad_weight_is_refused() -> None:
+    assert load_reranker(Settings.from_env({}).replace(rerank_weight=0.0)) is None
+    assert isinstance(load_reranker(Settings.from_env({}).replace(rerank_weight=0.5)), CrossEncoder)
+    with pytest.raises(ConfigError, match="RAG_RERANK_WEIGHT"):
+        Settings.from_env({"RAG_RERANK_WEIGHT": "-1"})
+
+
+def test_the_reader_adds_the_weighted_logit_to_the_log_odds_of_the_sentences_read(embedder, analyser, reranker) -> None:
+    """Its best RERANK_TOP sentences by the regression get their own logit; every other sentence the lowest of those,
+    so an unread sentence never overtakes a read one for what the cross-encoder did not see."""
+    plain, mixed = Reader(embedder, analyser), Reader(embedder, analyser, reranker=reranker, rerank_weight=0.5)
+    texts = [ANSWER, REVERSED, OFF_TOPIC] + [f"The council met on day {n} to discuss parking fees." for n in range(9)]
+    sentences = [Sentence(t) for t in texts]
+    p, q = plain.model_score(QUESTION, sentences), mixed.model_score(QUESTION, sentences)
+    top = np.argsort(-p, kind="stable")[:RERANK_TOP]
+    logits = np.full(len(texts), 0.0)
+    logits[top] = reranker.scores(QUESTION, [texts[i] for i in top])
+    logits[[i for i in range(len(texts)) if i not in top]] = logits[top].min()
+    expected = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + 0.5 * logits)))
+    assert np.allclose(q, expected) and len(texts) > RERANK_TOP
+    unweighted = Reader(embedder, analyser, reranker=reranker, rerank_weight=0.0)
+    assert np.array_equal(unweighted.model_score(QUESTION, sentences), p)
