@@ -89,13 +89,14 @@ def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(emb
     """train.cross: every answerable question's sentence exists; its pairs are one positive (that sentence) and
     negatives that never repeat it, the nearest of its own article among them; a near miss has no positive, and the
     sentence it was written to look answered by (its decoy) is among its negatives."""
-    from train.cross import HUMAN_QUESTIONS, article_sentences, load_questions, make_pairs
+    from train.cross import HUMAN_QUESTIONS, MORE_QUESTIONS, article_sentences, load_questions, make_pairs
 
     rows = load_questions(HUMAN_QUESTIONS)
     sentences = article_sentences()
-    assert len(rows) >= 3000 and all(r["doc_id"] in sentences for r in rows)
-    assert all(0 <= r["sentence"] < len(sentences[r["doc_id"]]) for r in rows if r["sentence"] is not None)
-    assert all(0 <= r["decoy"] < len(sentences[r["doc_id"]]) for r in rows if r.get("decoy") is not None)
+    for every in (rows, load_questions(MORE_QUESTIONS)):
+        assert len(every) >= 2000 and all(r["doc_id"] in sentences for r in every)
+        assert all(0 <= r["sentence"] < len(sentences[r["doc_id"]]) for r in every if r["sentence"] is not None)
+        assert all(0 <= r["decoy"] < len(sentences[r["doc_id"]]) for r in every if r.get("decoy") is not None)
     answerable = next(r for r in rows if r["sentence"] is not None)
     near_miss = next(r for r in rows if r["sentence"] is None)
     pairs = make_pairs([answerable], sentences, embedder)
