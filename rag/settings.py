@@ -54,8 +54,9 @@ class Settings:
     # `python -m eval.calibrate` (README, "Evaluation").
     min_answer_score: float = 0.39
     # How much the cross-encoder (rag/rerank.py) counts beside the reader's regression: its logit, times this, is
-    # added to the regression's log-odds for the sentences it reads. 0 leaves it out (and unloaded). Chosen with
-    # min_answer_score by cross-validation (README, "Calibrating refusals").
+    # added to the regression's log-odds for the sentences it reads. 0 leaves it out (and unloaded): the default, as
+    # it refuses broad questions ("What happened to…?"). Cross-validation chose 0.25 with min_answer_score 0.33
+    # (README, "The cross-encoder in `ask`").
     rerank_weight: float = 0.0
     # Answers written by an LLM (modes `openai` and `local`); see README, "Answer modes".
     # The reader gates the LLM: "on" refuses without calling the LLM when no sentence reaches min_answer_score,
