@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.embed import Embedder, bundled_model_path, load_embedder
-from rag.rerank import WEIGHTS
+from rag.rerank import MAX_TOKENS, WEIGHTS  # the tokens it reads: one bound for training and `ask`
 from rag.settings import Settings
 from train.questions import article_sentences
 
@@ -38,7 +38,6 @@ HUMAN_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions.jsonl"
 # 2,250 more, not in the shipped model (README, "The cross-encoder in `ask`": a model trained with them reads broad
 # questions but refuses worse): 900 in half-remembered words, 600 broad ("What happened to…?"), 750 near misses
 MORE_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions-more.jsonl"
-MAX_TOKENS = 128
 NEAREST_NEGATIVES = 2  # of the article's sentences nearest the question (all four for a near miss)
 RANDOM_NEGATIVES = 2
 BM25_NEGATIVES = 2
