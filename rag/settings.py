@@ -52,12 +52,12 @@ class Settings:
     # The extractive answerer refuses when no sentence's reader score (the probability that it answers
     # the question) reaches this; chosen by cross-validation on the tuning questions with
     # `python -m eval.calibrate` (README, "Evaluation").
-    min_answer_score: float = 0.39
+    min_answer_score: float = 0.38
     # How much the cross-encoder (rag/rerank.py) counts beside the reader's regression: its logit, times this, is
-    # added to the regression's log-odds for the sentences it reads. 0 leaves it out (and unloaded): the default, as
-    # it refuses broad questions ("What happened to…?"). Cross-validation chose 0.25 with min_answer_score 0.33
-    # (README, "The cross-encoder in `ask`").
-    rerank_weight: float = 0.0
+    # added to the regression's log-odds for the sentences it reads. 0 leaves it out (and unloaded; then use
+    # min_answer_score 0.39). Chosen with min_answer_score 0.38 by cross-validation (README, "The cross-encoder in
+    # `ask`": "Broad questions, and the cross-encoder on by default").
+    rerank_weight: float = 0.25
     # Answers written by an LLM (modes `openai` and `local`); see README, "Answer modes".
     # The reader gates the LLM: "on" refuses without calling the LLM when no sentence reaches min_answer_score,
     # and quotes the reader's sentences when the LLM declines or writes nothing the passages support;

@@ -89,12 +89,17 @@ def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(emb
     """train.cross: every answerable question's sentence exists; its pairs are one positive (that sentence) and
     negatives that never repeat it, the nearest of its own article among them; a near miss has no positive, and the
     sentence it was written to look answered by (its decoy) is among its negatives."""
-    from train.cross import HUMAN_QUESTIONS, MORE_QUESTIONS, article_sentences, load_questions, make_pairs
+    from train.cross import (
+        BROAD_QUESTIONS, HUMAN_QUESTIONS, MORE_QUESTIONS, article_sentences, load_questions, make_pairs,
+    )
 
     rows = load_questions(HUMAN_QUESTIONS)
+    broad = load_questions(BROAD_QUESTIONS)
     sentences = article_sentences()
-    for every in (rows, load_questions(MORE_QUESTIONS)):
-        assert len(every) >= 2000 and all(r["doc_id"] in sentences for r in every)
+    assert len(rows) == 3300 and len(broad) == 600 and len(load_questions(MORE_QUESTIONS)) == 1650
+    assert all(r["style"] == "broad" and r["sentence"] is not None for r in broad)
+    for every in (rows, broad, load_questions(MORE_QUESTIONS)):
+        assert all(r["doc_id"] in sentences for r in every)
         assert all(0 <= r["sentence"] < len(sentences[r["doc_id"]]) for r in every if r["sentence"] is not None)
         assert all(0 <= r["decoy"] < len(sentences[r["doc_id"]]) for r in every if r.get("decoy") is not None)
     answerable = next(r for r in rows if r["sentence"] is not None)
@@ -115,3 +120,20 @@ def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(emb
     decoyed = {**near_miss, "decoy": sentences[near_miss["doc_id"]].index(farthest)}
     assert farthest not in [p.sentence for p in make_pairs([near_miss], sentences, embedder)]
     assert farthest in [p.sentence for p in make_pairs([decoyed], sentences, embedder)]
+
+
+def test_a_broad_question_takes_its_negatives_from_other_articles_only(embedder) -> None:
+    """train.cross: "What happened at Hill Top?" is answered by many of its article's sentences, so none of them is
+    a negative; it still gets four, from other articles, and its one positive."""
+    from train.cross import BROAD_QUESTIONS, article_sentences, load_questions, make_pairs
+
+    sentences = article_sentences()
+    row = load_questions(BROAD_QUESTIONS)[0]
+    pairs = make_pairs([row], sentences, embedder)
+    own = set(sentences[row["doc_id"]])
+    assert [p.sentence for p in pairs if p.label == 1.0] == [sentences[row["doc_id"]][row["sentence"]]]
+    negatives = [p.sentence for p in pairs if p.label == 0.0]
+    assert len(negatives) == 4 and not own & set(negatives)
+    # the same question asked as a specific one gets negatives from its own article
+    specific = {**row, "style": "plain"}
+    assert own & {p.sentence for p in make_pairs([specific], sentences, embedder) if p.label == 0.0}

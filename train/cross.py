@@ -7,12 +7,15 @@ The pairs come from `train/data/lee-human-questions.jsonl`: 3,300 questions abou
 helper sessions reading the articles, never the evaluation sets, in the ways people ask (reworded, typed into a
 search box, a person described by role, why and how, yes-no) with the number of the sentence that answers (1,950),
 and near misses the article does not answer (1,350; 750 of them, the third round, written to look answered by one
-sentence, their "decoy"). For an answerable question the positive is its sentence; the negatives are two of the
-article's sentences nearest to it by the embedding (hard negatives), two more at random and the two best BM25 hits
-in other articles. A near miss gets its decoy and its article's nearest sentences, four in all, and the BM25 hits,
-all negative. The model is MiniLM's encoder over "question [SEP] sentence", mean-pooled as the sentence encoder was
-trained, with a linear score, fitted with binary cross-entropy (AdamW, learning rate 5e-5, warm-up a tenth, two
-epochs of batches of 32: about 26 minutes on 2 cores).
+sentence, their "decoy"); and from `train/data/lee-broad-questions.jsonl`: 600 broad ones ("What happened at Hill
+Top?") with the sentence that says what happened. For an answerable question the positive is its sentence; the
+negatives are two of the article's sentences nearest to it by the embedding (hard negatives), two more at random and
+the two best BM25 hits in other articles. A near miss gets its decoy and its article's nearest sentences, four in
+all, and the BM25 hits, all negative. A broad question is answered by many of its article's sentences, so its four
+negatives come from other articles: the two best BM25 hits and two at random. The model is MiniLM's encoder over
+"question [SEP] sentence", mean-pooled as the sentence encoder was trained, with a linear score, fitted with binary
+cross-entropy (AdamW, learning rate 5e-5, warm-up a tenth, two epochs of batches of 32: 24,528 pairs, about 30
+minutes on 2 cores).
 
     python -m train.cross --onnx                      # train, and write rag/weights/cross-encoder.onnx
     python -m train.cross --out ce.pt --onnx out.onnx # keep the torch weights too; --from ce.pt exports them again
@@ -35,8 +38,11 @@ from rag.settings import Settings
 from train.questions import article_sentences
 
 HUMAN_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions.jsonl"
-# 2,250 more, not in the shipped model (README, "The cross-encoder in `ask`": a model trained with them reads broad
-# questions but refuses worse): 900 in half-remembered words, 600 broad ("What happened to…?"), 750 near misses
+# 600 broad questions ("What happened to…?", a subject typed into a search box) with the sentence that says what
+# happened; many of the article's sentences answer them, so their negatives come from other articles (`_broad_pairs`)
+BROAD_QUESTIONS = Path(__file__).with_name("data") / "lee-broad-questions.jsonl"
+# 1,650 more, not in the shipped model (README, "The cross-encoder in `ask`": a model trained with them refuses
+# worse): 900 in half-remembered words, 750 near misses
 MORE_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions-more.jsonl"
 NEAREST_NEGATIVES = 2  # of the article's sentences nearest the question (all four for a near miss)
 RANDOM_NEGATIVES = 2
@@ -62,6 +68,7 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
     import bm25s
 
     rng = random.Random(seed)
+    broad_rng = random.Random(seed + 4)  # its own, so adding broad questions leaves the other pairs as they were
     corpus = [(doc, text) for doc, texts in sentences.items() for text in texts]
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize([t for _, t in corpus], stopwords="en", show_progress=False), show_progress=False)
@@ -69,6 +76,9 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
     for row in rows:
         doc, question, answer = row["doc_id"], row["question"], row["sentence"]
         texts = sentences[doc]
+        if row.get("style") == "broad":
+            pairs.extend(_broad_pairs(row, texts[answer], corpus, retriever, broad_rng))
+            continue
         if answer is not None:
             pairs.append(Pair(question, texts[answer], 1.0))
         own = [k for k, t in enumerate(texts) if k != answer and len(t.split()) >= MIN_WORDS]
@@ -87,6 +97,19 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
         others = [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc][:BM25_NEGATIVES]
         pairs.extend(Pair(question, text, 0.0) for text in others)
     return pairs
+
+
+def _broad_pairs(row: dict, answer: str, corpus: list[tuple[str, str]], retriever, rng: random.Random) -> list[Pair]:  # noqa: ANN001
+    """A broad question ("What happened to…?") is answered by many of its article's sentences, so its negatives come
+    from other articles only: the two best BM25 hits and two at random."""
+    import bm25s
+
+    doc, question = row["doc_id"], row["question"]
+    hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False), k=10,
+                                 show_progress=False)
+    others = [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc][:BM25_NEGATIVES]
+    drawn = [text for d, text in rng.sample(corpus, 3 * RANDOM_NEGATIVES) if d != doc and len(text.split()) >= MIN_WORDS]
+    return [Pair(question, answer, 1.0)] + [Pair(question, text, 0.0) for text in others + drawn[:RANDOM_NEGATIVES]]
 
 
 class CrossEncoder:
@@ -190,9 +213,9 @@ class CrossEncoder:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, nargs="+", default=[HUMAN_QUESTIONS],
-                        help=f"question files (the shipped model: {HUMAN_QUESTIONS.name} alone; {MORE_QUESTIONS.name} "
-                             "adds 2,250)")
+    parser.add_argument("--questions", type=Path, nargs="+", default=[HUMAN_QUESTIONS, BROAD_QUESTIONS],
+                        help=f"question files (the shipped model: {HUMAN_QUESTIONS.name} and {BROAD_QUESTIONS.name}; "
+                             f"{MORE_QUESTIONS.name} adds 1,650)")
     parser.add_argument("--out", type=Path, help="where to write the weights (a torch state dict)")
     parser.add_argument("--onnx", type=Path, nargs="?", const=WEIGHTS, default=None,
                         help=f"also export them to ONNX, int8 (default path {WEIGHTS}, which `ask` reads)")
