@@ -137,3 +137,23 @@ def test_a_broad_question_takes_its_negatives_from_other_articles_only(embedder)
     # the same question asked as a specific one gets negatives from its own article
     specific = {**row, "style": "plain"}
     assert own & {p.sentence for p in make_pairs([specific], sentences, embedder) if p.label == 0.0}
+
+
+@pytest.mark.parametrize("style", ["plain", "broad"])
+def test_a_copy_of_the_answer_in_another_article_is_never_a_negative(embedder, style) -> None:
+    """train.cross: the Lee corpus carries the same story under two numbers (lee_117 and lee_120); the copy of the
+    answering sentence in the other article is BM25's best hit there, and must not be taught as a wrong answer."""
+    from train.cross import make_pairs
+
+    answer = "The council closed the Tamsin Bridge on Friday after engineers found cracks in its span."
+    sentences = {
+        "a": [answer, "Commuters were told to use the ferry across the river.", "The ferry adds forty minutes."],
+        "b": ["Engineers inspect every bridge in the county each spring.", answer, "The council met on Monday."],
+        "c": ["The cricket selectors made one change to the squad.", "Rain stopped play at the MCG on day two.",
+              "The home side won the toss and batted first."],
+    }
+    pairs = make_pairs([{"doc_id": "a", "sentence": 0, "question": "Why was the Tamsin Bridge closed?",
+                         "style": style}], sentences, embedder)
+    assert [p.sentence for p in pairs if p.label == 1.0] == [answer]
+    negatives = [p.sentence for p in pairs if p.label == 0.0]
+    assert answer not in negatives and "Engineers inspect every bridge in the county each spring." in negatives

@@ -10,7 +10,8 @@ and near misses the article does not answer (1,350; 750 of them, the third round
 sentence, their "decoy"); and from `train/data/lee-broad-questions.jsonl`: 600 broad ones ("What happened at Hill
 Top?") with the sentence that says what happened. For an answerable question the positive is its sentence; the
 negatives are two of the article's sentences nearest to it by the embedding (hard negatives), two more at random and
-the two best BM25 hits in other articles. A near miss gets its decoy and its article's nearest sentences, four in
+the two best BM25 hits in other articles, never a copy of the answering sentence there (the Lee corpus carries some
+stories twice; the shipped weights were trained before that rule, README). A near miss gets its decoy and its article's nearest sentences, four in
 all, and the BM25 hits, all negative. A broad question is answered by many of its article's sentences, so its four
 negatives come from other articles: the two best BM25 hits and two at random. The model is MiniLM's encoder over
 "question [SEP] sentence", mean-pooled as the sentence encoder was trained, with a linear score, fitted with binary
@@ -29,6 +30,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,12 +39,16 @@ from rag.rerank import MAX_TOKENS, WEIGHTS  # the tokens it reads: one bound for
 from rag.settings import Settings
 from train.questions import article_sentences
 
+if TYPE_CHECKING:
+    import bm25s
+
 HUMAN_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions.jsonl"
 # 600 broad questions ("What happened to…?", a subject typed into a search box) with the sentence that says what
 # happened; many of the article's sentences answer them, so their negatives come from other articles (`_broad_pairs`)
 BROAD_QUESTIONS = Path(__file__).with_name("data") / "lee-broad-questions.jsonl"
-# 1,650 more, not in the shipped model (README, "The cross-encoder in `ask`": a model trained with them refuses
-# worse): 900 in half-remembered words, 750 near misses
+# 1,650 more, not in the shipped model: 900 in half-remembered words, 750 near misses. A model trained with them and
+# the broad ones, the broad ones' negatives then from their own articles, refused worse (README, "The cross-encoder
+# in `ask`"); without the broad ones they are untried
 MORE_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions-more.jsonl"
 NEAREST_NEGATIVES = 2  # of the article's sentences nearest the question (all four for a near miss)
 RANDOM_NEGATIVES = 2
@@ -68,7 +74,9 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
     import bm25s
 
     rng = random.Random(seed)
-    broad_rng = random.Random(seed + 4)  # its own, so adding broad questions leaves the other pairs as they were
+    # the broad questions' own generator (any seed apart from `seed`; 11 trained the shipped weights), so adding them
+    # leaves the other questions' pairs as they were
+    broad_rng = random.Random(seed + 4)
     corpus = [(doc, text) for doc, texts in sentences.items() for text in texts]
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize([t for _, t in corpus], stopwords="en", show_progress=False), show_progress=False)
@@ -77,6 +85,9 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
         doc, question, answer = row["doc_id"], row["question"], row["sentence"]
         texts = sentences[doc]
         if row.get("style") == "broad":
+            if answer is None:
+                raise ValueError(f"the broad question {question!r} ({doc}) names no sentence: a broad question needs "
+                                 "the sentence that says what happened (or give it another style)")
             pairs.extend(_broad_pairs(row, texts[answer], corpus, retriever, broad_rng))
             continue
         if answer is not None:
@@ -92,24 +103,33 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
             rest = [k for k in own if k not in near]
             chosen = near + (rng.sample(rest, min(RANDOM_NEGATIVES, len(rest))) if answer is not None else [])
             pairs.extend(Pair(question, texts[k], 0.0) for k in chosen)
-        hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False), k=10,
-                                     show_progress=False)
-        others = [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc][:BM25_NEGATIVES]
+        hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False),
+                                     k=min(10, len(corpus)), show_progress=False)
+        positive = texts[answer] if answer is not None else None  # a copy of it in another article is no negative
+        others = [corpus[int(i)][1] for i in hits[0]
+                  if corpus[int(i)][0] != doc and corpus[int(i)][1] != positive][:BM25_NEGATIVES]
         pairs.extend(Pair(question, text, 0.0) for text in others)
     return pairs
 
 
-def _broad_pairs(row: dict, answer: str, corpus: list[tuple[str, str]], retriever, rng: random.Random) -> list[Pair]:  # noqa: ANN001
+def _broad_pairs(row: dict, answer_text: str, corpus: list[tuple[str, str]], retriever: bm25s.BM25,
+                 rng: random.Random) -> list[Pair]:
     """A broad question ("What happened to…?") is answered by many of its article's sentences, so its negatives come
-    from other articles only: the two best BM25 hits and two at random."""
+    from other articles only: the two best BM25 hits and two at random, none the answer's own text."""
     import bm25s
 
     doc, question = row["doc_id"], row["question"]
-    hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False), k=10,
-                                 show_progress=False)
-    others = [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc][:BM25_NEGATIVES]
-    drawn = [text for d, text in rng.sample(corpus, 3 * RANDOM_NEGATIVES) if d != doc and len(text.split()) >= MIN_WORDS]
-    return [Pair(question, answer, 1.0)] + [Pair(question, text, 0.0) for text in others + drawn[:RANDOM_NEGATIVES]]
+    hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False),
+                                 k=min(20, len(corpus)), show_progress=False)
+    others = [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc and corpus[int(i)][1] != answer_text]
+    drawn: list[str] = []
+    for _ in range(10):  # a draw of six almost always gives two; a small corpus may need more
+        drawn += [text for d, text in rng.sample(corpus, min(len(corpus), 3 * RANDOM_NEGATIVES))
+                  if d != doc and len(text.split()) >= MIN_WORDS and text != answer_text and text not in drawn]
+        if len(drawn) >= RANDOM_NEGATIVES:
+            break
+    negatives = others[:BM25_NEGATIVES] + drawn[:RANDOM_NEGATIVES]
+    return [Pair(question, answer_text, 1.0)] + [Pair(question, text, 0.0) for text in negatives]
 
 
 class CrossEncoder:
