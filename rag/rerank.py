@@ -5,8 +5,9 @@ The reader's logistic regression (`rag.read`) sees the question and a sentence o
 "Hezbollah warned Hochstein…" beyond the parser's one feature, nor that "the union boss" is the "national secretary".
 The cross-encoder is the bundled MiniLM fine-tuned (`python -m train.cross`) on 3,900 questions that helper sessions
 wrote in people's words about the Lee articles 0-149 (never an evaluation set), with the sentence that answers (600
-of them broad, "What happened at Hill Top?") and near misses the articles do not answer. Exported to ONNX and quantised to int8 (`rag/weights/cross-encoder.onnx`,
-about 23 MB), it needs onnxruntime and the bundled tokenizer, not torch.
+of them broad, "What happened at Hill Top?") and near misses the articles do not answer. Exported to ONNX and
+quantised to int8 (`rag/weights/cross-encoder.onnx`, about 23 MB), it needs onnxruntime and the bundled tokenizer,
+not torch.
 
 It reads only the reader's best few sentences (`Reader.model_score`): one pair per call, so that a pair's int8 score
 never depends on the pairs read with it.

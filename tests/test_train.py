@@ -90,18 +90,23 @@ def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(emb
     negatives that never repeat it, the nearest of its own article among them; a near miss has no positive, and the
     sentence it was written to look answered by (its decoy) is among its negatives."""
     from train.cross import (
-        BROAD_QUESTIONS, HUMAN_QUESTIONS, MORE_QUESTIONS, article_sentences, load_questions, make_pairs,
+        BROAD_QUESTIONS, HUMAN_QUESTIONS, MORE_QUESTIONS, PASSING_QUESTIONS, article_sentences, load_questions,
+        make_pairs,
     )
 
     rows = load_questions(HUMAN_QUESTIONS)
     broad = load_questions(BROAD_QUESTIONS)
+    passing = load_questions(PASSING_QUESTIONS)
     sentences = article_sentences()
     assert len(rows) == 3300 and len(broad) == 600 and len(load_questions(MORE_QUESTIONS)) == 1650
+    assert len(passing) == 721 and all(("also" in r) == (r["sentence"] is not None) for r in passing)
     assert all(r["style"] == "broad" and r["sentence"] is not None for r in broad)
-    for every in (rows, broad, load_questions(MORE_QUESTIONS)):
-        assert all(r["doc_id"] in sentences for r in every)
+    for every in (rows, broad, load_questions(MORE_QUESTIONS), passing):
+        assert all(r["doc_id"] in sentences and int(r["doc_id"][4:]) < 150 for r in every)  # 150-299: evaluation
         assert all(0 <= r["sentence"] < len(sentences[r["doc_id"]]) for r in every if r["sentence"] is not None)
         assert all(0 <= r["decoy"] < len(sentences[r["doc_id"]]) for r in every if r.get("decoy") is not None)
+        assert all(0 <= k < len(sentences[r["doc_id"]]) for r in every for k in r.get("also", []))
+        assert all(r["sentence"] not in r.get("also", []) for r in every)
     answerable = next(r for r in rows if r["sentence"] is not None)
     near_miss = next(r for r in rows if r["sentence"] is None)
     pairs = make_pairs([answerable], sentences, embedder)
@@ -157,3 +162,48 @@ def test_a_copy_of_the_answer_in_another_article_is_never_a_negative(embedder, s
     assert [p.sentence for p in pairs if p.label == 1.0] == [answer]
     negatives = [p.sentence for p in pairs if p.label == 0.0]
     assert answer not in negatives and "Engineers inspect every bridge in the county each spring." in negatives
+
+
+def test_every_sentence_a_question_lists_as_answering_is_a_positive_never_a_negative(embedder) -> None:
+    """train.cross: a fact told twice ("also": the article's other sentences that answer on their own) is taught as
+    an answer in both places; the nearest sentence that does not answer is still a negative."""
+    from train.cross import make_pairs
+
+    sentences = {"a": ["Officials met on Sunday after an airstrike in Beirut killed the group's leader Nasrallah.",
+                       "The strike that killed Nasrallah flattened six buildings in the southern suburbs.",
+                       "Nasrallah had led the group for three decades and rarely appeared in public.",
+                       "The talks were meant to revive a ceasefire plan for the northern border.",
+                       "Diplomats said a deal was still possible within weeks."],
+                 "b": ["Rain stopped play at the MCG on day two.", "The home side won the toss and batted first."]}
+    row = {"doc_id": "a", "sentence": 0, "also": [1], "question": "Was Nasrallah killed in an airstrike?",
+           "style": "passing-yes-no"}
+    pairs = make_pairs([row], sentences, embedder)
+    assert sorted(p.sentence for p in pairs if p.label == 1.0) == sorted(sentences["a"][:2])
+    negatives = [p.sentence for p in pairs if p.label == 0.0]
+    assert not set(sentences["a"][:2]) & set(negatives)
+    assert sentences["a"][2] in negatives  # the nearest that does not answer
+    # without "also" the second telling is a negative: the label noise "also" removes
+    plain = make_pairs([{**row, "also": []}], sentences, embedder)
+    assert sentences["a"][1] in [p.sentence for p in plain if p.label == 0.0]
+
+
+def test_a_negative_judged_to_answer_is_taught_as_an_answer(embedder) -> None:
+    """train.cross.relabel: a negative that a helper, reading it with the sentence before, judged to answer becomes a
+    positive; one judged not to, and one never judged, stay negatives; the judged rows on disk are well formed."""
+    from train.cross import (
+        BROAD_QUESTIONS, HUMAN_QUESTIONS, JUDGED_NEGATIVES, PASSING_QUESTIONS, Pair, load_questions, relabel,
+    )
+
+    pairs = [Pair("Who sank the ferry?", "Pirates sank the ferry.", 0.0),
+             Pair("Who sank the ferry?", "The ferry carried 40 people.", 0.0),
+             Pair("Who sank the ferry?", "It rained.", 0.0),
+             Pair("Who sank the ferry?", "The navy said pirates sank it.", 1.0)]
+    judged = [{"question": "Who sank the ferry?", "sentence": "Pirates sank the ferry.", "answers": True},
+              {"question": "Who sank the ferry?", "sentence": "The ferry carried 40 people.", "answers": False}]
+    assert [p.label for p in relabel(pairs, judged)] == [1.0, 0.0, 0.0, 1.0]
+    rows = load_questions(JUDGED_NEGATIVES)
+    assert rows and all(set(r) == {"question", "sentence", "answers"} for r in rows)
+    assert all(isinstance(r["answers"], bool) for r in rows)
+    asked = {r["question"] for path in (HUMAN_QUESTIONS, BROAD_QUESTIONS, PASSING_QUESTIONS)
+             for r in load_questions(path)}
+    assert {r["question"] for r in rows} <= asked  # judged pairs of the training questions, none of evaluation's

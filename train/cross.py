@@ -50,6 +50,14 @@ BROAD_QUESTIONS = Path(__file__).with_name("data") / "lee-broad-questions.jsonl"
 # the broad ones, the broad ones' negatives then from their own articles, refused worse (README, "The cross-encoder
 # in `ask`"); without the broad ones they are untried
 MORE_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions-more.jsonl"
+# 721 questions answered by a fact told in passing (a clause of a sentence about something else: "...after an
+# airstrike in Beirut killed Hezbollah leader Hassan Nasrallah"), 161 of them yes-no, 149 about a fact told twice,
+# and 134 near misses about a thing mentioned in passing; each answerable one lists in "also" every other sentence
+# of its article that answers it, so that none of them is taught as a wrong answer
+PASSING_QUESTIONS = Path(__file__).with_name("data") / "lee-passing-questions.jsonl"
+# negatives a helper judged, read with the sentence before: those that do answer (a fact told twice, a copy of the
+# story in another article, a pronoun's sentence) are relabelled positive (`relabel`)
+JUDGED_NEGATIVES = Path(__file__).with_name("data") / "lee-judged-negatives.jsonl"
 NEAREST_NEGATIVES = 2  # of the article's sentences nearest the question (all four for a near miss)
 RANDOM_NEGATIVES = 2
 BM25_NEGATIVES = 2
@@ -90,9 +98,10 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
                                  "the sentence that says what happened (or give it another style)")
             pairs.extend(_broad_pairs(row, texts[answer], corpus, retriever, broad_rng))
             continue
-        if answer is not None:
-            pairs.append(Pair(question, texts[answer], 1.0))
-        own = [k for k, t in enumerate(texts) if k != answer and len(t.split()) >= MIN_WORDS]
+        # "also": the article's other sentences that answer it on their own, positives too and never negatives
+        answering = [] if answer is None else [answer, *row.get("also", [])]
+        pairs.extend(Pair(question, texts[k], 1.0) for k in answering)
+        own = [k for k, t in enumerate(texts) if k not in answering and len(t.split()) >= MIN_WORDS]
         if own:
             vectors = embedder.embed([question] + [texts[k] for k in own])
             nearest = [own[k] for k in np.argsort(-(vectors[1:] @ vectors[0]))]
@@ -103,25 +112,25 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
             rest = [k for k in own if k not in near]
             chosen = near + (rng.sample(rest, min(RANDOM_NEGATIVES, len(rest))) if answer is not None else [])
             pairs.extend(Pair(question, texts[k], 0.0) for k in chosen)
-        hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False),
-                                     k=min(10, len(corpus)), show_progress=False)
-        positive = texts[answer] if answer is not None else None  # a copy of it in another article is no negative
-        others = [corpus[int(i)][1] for i in hits[0]
-                  if corpus[int(i)][0] != doc and corpus[int(i)][1] != positive][:BM25_NEGATIVES]
+        others = _other_articles_hits(question, doc, {texts[k] for k in answering}, corpus, retriever,
+                                      k=10)[:BM25_NEGATIVES]
         pairs.extend(Pair(question, text, 0.0) for text in others)
     return pairs
+
+
+def relabel(pairs: list[Pair], judged: list[dict]) -> list[Pair]:
+    """The pairs with every negative that a judgement row ({"question", "sentence", "answers"}) says answers made a
+    positive; the others as they were."""
+    answers = {(row["question"], row["sentence"]) for row in judged if row["answers"]}
+    return [Pair(p.question, p.sentence, 1.0) if (p.question, p.sentence) in answers else p for p in pairs]
 
 
 def _broad_pairs(row: dict, answer_text: str, corpus: list[tuple[str, str]], retriever: bm25s.BM25,
                  rng: random.Random) -> list[Pair]:
     """A broad question ("What happened to…?") is answered by many of its article's sentences, so its negatives come
     from other articles only: the two best BM25 hits and two at random, none the answer's own text."""
-    import bm25s
-
     doc, question = row["doc_id"], row["question"]
-    hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False),
-                                 k=min(20, len(corpus)), show_progress=False)
-    others = [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc and corpus[int(i)][1] != answer_text]
+    others = _other_articles_hits(question, doc, {answer_text}, corpus, retriever, k=20)
     drawn: list[str] = []
     for _ in range(10):  # a draw of six almost always gives two; a small corpus may need more
         drawn += [text for d, text in rng.sample(corpus, min(len(corpus), 3 * RANDOM_NEGATIVES))
@@ -130,6 +139,17 @@ def _broad_pairs(row: dict, answer_text: str, corpus: list[tuple[str, str]], ret
             break
     negatives = others[:BM25_NEGATIVES] + drawn[:RANDOM_NEGATIVES]
     return [Pair(question, answer_text, 1.0)] + [Pair(question, text, 0.0) for text in negatives]
+
+
+def _other_articles_hits(question: str, doc: str, positives: set[str], corpus: list[tuple[str, str]],
+                         retriever: bm25s.BM25, k: int) -> list[str]:
+    """BM25's best `k` sentences for the question that lie in other articles than `doc`, best first, never a copy of
+    an answering sentence (the Lee corpus carries some stories twice)."""
+    import bm25s
+
+    hits, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False),
+                                 k=min(k, len(corpus)), show_progress=False)
+    return [corpus[int(i)][1] for i in hits[0] if corpus[int(i)][0] != doc and corpus[int(i)][1] not in positives]
 
 
 class CrossEncoder:
@@ -233,9 +253,12 @@ class CrossEncoder:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, nargs="+", default=[HUMAN_QUESTIONS, BROAD_QUESTIONS],
+    parser.add_argument("--questions", type=Path, nargs="+",
+                        default=[HUMAN_QUESTIONS, BROAD_QUESTIONS],
                         help=f"question files (the shipped model: {HUMAN_QUESTIONS.name} and {BROAD_QUESTIONS.name}; "
-                             f"{MORE_QUESTIONS.name} adds 1,650)")
+                             f"{MORE_QUESTIONS.name} adds 1,650, {PASSING_QUESTIONS.name} 721)")
+    parser.add_argument("--judged", type=Path, nargs="*", default=[],
+                        help=f"judged negatives to relabel ({JUDGED_NEGATIVES.name}; none by default)")
     parser.add_argument("--out", type=Path, help="where to write the weights (a torch state dict)")
     parser.add_argument("--onnx", type=Path, nargs="?", const=WEIGHTS, default=None,
                         help=f"also export them to ONNX, int8 (default path {WEIGHTS}, which `ask` reads)")
@@ -253,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         rows = [row for path in args.questions for row in load_questions(path)]
         pairs = make_pairs(rows, article_sentences(), load_embedder(Settings.from_env({})))
+        pairs = relabel(pairs, [row for path in args.judged for row in load_questions(path)])
         print(f"{len(rows)} questions, {len(pairs)} pairs ({int(sum(p.label for p in pairs))} positive)",
               file=sys.stderr)
         model.fit(pairs, epochs=args.epochs)
