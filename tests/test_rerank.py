@@ -50,6 +50,20 @@ def test_a_broad_question_is_read_as_answered_by_the_sentence_that_says_what_hap
     assert closed > 1 and price < -2
 
 
+@pytest.mark.xfail(strict=True, reason="known limit (README, 'Facts told in passing'): the shipped model scores the "
+                   "clause -0.58; the fourth model, trained with questions answered in passing, reads it (+3.25) but "
+                   "is not shipped")
+def test_a_fact_told_in_passing_is_read_as_an_answer(reranker) -> None:
+    """A fact told in a clause of a sentence about something else is an answer; a sentence on the same man that does
+    not say it is none."""
+    passing, background = reranker.scores("Did an Israeli strike in Beirut kill the Hezbollah leader?", [
+        "Officials were scrambling on Sunday to save their ceasefire push after an Israeli airstrike in Beirut killed "
+        "Hezbollah leader Hassan Nasrallah.",
+        "Hassan Nasrallah led Hezbollah for more than three decades and rarely appeared in public.",
+    ])
+    assert passing > 1 and background < 0
+
+
 def test_by_default_the_cross_encoder_is_on() -> None:
     settings = Settings.from_env({})
     assert settings.rerank_weight == 0.25 and settings.min_answer_score == 0.38  # chosen together (README)

@@ -11,15 +11,22 @@ sentence, their "decoy"); and from `train/data/lee-broad-questions.jsonl`: 600 b
 Top?") with the sentence that says what happened. For an answerable question the positive is its sentence; the
 negatives are two of the article's sentences nearest to it by the embedding (hard negatives), two more at random and
 the two best BM25 hits in other articles, never a copy of the answering sentence there (the Lee corpus carries some
-stories twice; the shipped weights were trained before that rule, README). A near miss gets its decoy and its article's nearest sentences, four in
-all, and the BM25 hits, all negative. A broad question is answered by many of its article's sentences, so its four
-negatives come from other articles: the two best BM25 hits and two at random. The model is MiniLM's encoder over
-"question [SEP] sentence", mean-pooled as the sentence encoder was trained, with a linear score, fitted with binary
-cross-entropy (AdamW, learning rate 5e-5, warm-up a tenth, two epochs of batches of 32: 24,528 pairs, about 30
-minutes on 2 cores).
+stories twice; the shipped weights were trained before that rule, README). A near miss gets its decoy and its
+article's nearest sentences, four in all, and the BM25 hits, all negative. A broad question is answered by many of
+its article's sentences, so its four negatives come from other articles: the two best BM25 hits and two at random.
+The model is MiniLM's encoder over "question [SEP] sentence", mean-pooled as the sentence encoder was trained, with a
+linear score, fitted with binary cross-entropy (AdamW, learning rate 5e-5, warm-up a tenth, two epochs of batches of
+32: 24,528 pairs, about 30 minutes on 2 cores).
+
+A fourth model, not shipped (README, "Facts told in passing"), adds `train/data/lee-passing-questions.jsonl`: 721
+questions answered by a fact told in passing, each listing in "also" every other sentence of its article that
+answers it (positives too, never negatives), and relabels as positives the negatives that helpers judged to answer
+(`train/data/lee-judged-negatives.jsonl`, `relabel`): 29,537 pairs, about 40 minutes.
 
     python -m train.cross --onnx                      # train, and write rag/weights/cross-encoder.onnx
     python -m train.cross --out ce.pt --onnx out.onnx # keep the torch weights too; --from ce.pt exports them again
+    # the fourth model: --questions train/data/lee-{human,broad,passing}-questions.jsonl
+    #                   --judged train/data/lee-judged-negatives.jsonl
 """
 from __future__ import annotations
 
@@ -256,9 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, nargs="+",
                         default=[HUMAN_QUESTIONS, BROAD_QUESTIONS],
                         help=f"question files (the shipped model: {HUMAN_QUESTIONS.name} and {BROAD_QUESTIONS.name}; "
-                             f"{MORE_QUESTIONS.name} adds 1,650, {PASSING_QUESTIONS.name} 721)")
+                             f"the fourth model adds {PASSING_QUESTIONS.name}; {MORE_QUESTIONS.name} adds 1,650)")
     parser.add_argument("--judged", type=Path, nargs="*", default=[],
-                        help=f"judged negatives to relabel ({JUDGED_NEGATIVES.name}; none by default)")
+                        help=f"judged negatives to relabel (the fourth model: {JUDGED_NEGATIVES.name}; none by "
+                             "default)")
     parser.add_argument("--out", type=Path, help="where to write the weights (a torch state dict)")
     parser.add_argument("--onnx", type=Path, nargs="?", const=WEIGHTS, default=None,
                         help=f"also export them to ONNX, int8 (default path {WEIGHTS}, which `ask` reads)")
