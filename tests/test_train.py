@@ -207,3 +207,27 @@ def test_a_negative_judged_to_answer_is_taught_as_an_answer(embedder) -> None:
     asked = {r["question"] for path in (HUMAN_QUESTIONS, BROAD_QUESTIONS, PASSING_QUESTIONS)
              for r in load_questions(path)}
     assert {r["question"] for r in rows} <= asked  # judged pairs of the training questions, none of evaluation's
+
+
+def test_a_swapped_name_makes_a_near_miss_whose_decoy_is_the_old_answer(embedder) -> None:
+    """train.swap: "What did Hochstein warn Hezbollah?" answered by a sentence naming both becomes a near miss with a
+    name of the same kind that other articles name and this one does not; make_pairs teaches its old answer as a
+    wrong one, and takes no negatives from other articles (the swapped-in name's own article may answer it)."""
+    from rag.analyse import Analyser
+    from train.cross import make_pairs
+    from train.swap import MIN_SENTENCES, swapped_rows
+
+    sentences = {
+        "mee": ["US envoy Amos Hochstein warned Hezbollah that Washington would stand by Israel.",
+                "The talks took place in Beirut last week."],
+        "other": [f"Hamas leaders met in Doha for the {n}th time on the Gaza truce." for n in range(MIN_SENTENCES)],
+    }
+    row = {"doc_id": "mee", "sentence": 0, "question": "What did Hochstein warn Hezbollah?", "style": "plain"}
+    swapped = swapped_rows([row, {**row, "sentence": None, "style": "near-miss"}], sentences, Analyser(entities=True))
+    assert len(swapped) == 1  # the near miss has no answer to swap from
+    near = swapped[0]
+    assert near["sentence"] is None and near["decoy"] == 0 and near["style"] == "swapped"
+    assert near["question"] in ("What did Hochstein warn Hamas?", "What did Hochstein warn Doha?")
+    pairs = make_pairs([near], sentences, embedder)
+    assert all(p.label == 0.0 for p in pairs) and sentences["mee"][0] in [p.sentence for p in pairs]
+    assert not {p.sentence for p in pairs} & set(sentences["other"])

@@ -119,6 +119,8 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
             rest = [k for k in own if k not in near]
             chosen = near + (rng.sample(rest, min(RANDOM_NEGATIVES, len(rest))) if answer is not None else [])
             pairs.extend(Pair(question, texts[k], 0.0) for k in chosen)
+        if row.get("style") == "swapped":  # made by `train.swap` with a name from another article, which may answer it
+            continue
         others = _other_articles_hits(question, doc, {texts[k] for k in answering}, corpus, retriever,
                                       k=10)[:BM25_NEGATIVES]
         pairs.extend(Pair(question, text, 0.0) for text in others)
