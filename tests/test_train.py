@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -90,18 +91,18 @@ def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(emb
     negatives that never repeat it, the nearest of its own article among them; a near miss has no positive, and the
     sentence it was written to look answered by (its decoy) is among its negatives."""
     from train.cross import (
-        BROAD_QUESTIONS, HUMAN_QUESTIONS, MORE_QUESTIONS, PASSING_QUESTIONS, article_sentences, load_questions,
+        BROAD_QUESTIONS, HUMAN_QUESTIONS, MORE_QUESTIONS, PASSING_QUESTIONS, article_sentences, read_rows,
         make_pairs,
     )
 
-    rows = load_questions(HUMAN_QUESTIONS)
-    broad = load_questions(BROAD_QUESTIONS)
-    passing = load_questions(PASSING_QUESTIONS)
+    rows = read_rows(HUMAN_QUESTIONS)
+    broad = read_rows(BROAD_QUESTIONS)
+    passing = read_rows(PASSING_QUESTIONS)
     sentences = article_sentences()
-    assert len(rows) == 3300 and len(broad) == 600 and len(load_questions(MORE_QUESTIONS)) == 1650
+    assert len(rows) == 3300 and len(broad) == 600 and len(read_rows(MORE_QUESTIONS)) == 1650
     assert len(passing) == 721 and all(("also" in r) == (r["sentence"] is not None) for r in passing)
     assert all(r["style"] == "broad" and r["sentence"] is not None for r in broad)
-    for every in (rows, broad, load_questions(MORE_QUESTIONS), passing):
+    for every in (rows, broad, read_rows(MORE_QUESTIONS), passing):
         assert all(r["doc_id"] in sentences and int(r["doc_id"][4:]) < 150 for r in every)  # 150-299: evaluation
         assert all(0 <= r["sentence"] < len(sentences[r["doc_id"]]) for r in every if r["sentence"] is not None)
         assert all(0 <= r["decoy"] < len(sentences[r["doc_id"]]) for r in every if r.get("decoy") is not None)
@@ -130,10 +131,10 @@ def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(emb
 def test_a_broad_question_takes_its_negatives_from_other_articles_only(embedder) -> None:
     """train.cross: "What happened at Hill Top?" is answered by many of its article's sentences, so none of them is
     a negative; it still gets four, from other articles, and its one positive."""
-    from train.cross import BROAD_QUESTIONS, article_sentences, load_questions, make_pairs
+    from train.cross import BROAD_QUESTIONS, article_sentences, read_rows, make_pairs
 
     sentences = article_sentences()
-    row = load_questions(BROAD_QUESTIONS)[0]
+    row = read_rows(BROAD_QUESTIONS)[0]
     pairs = make_pairs([row], sentences, embedder)
     own = set(sentences[row["doc_id"]])
     assert [p.sentence for p in pairs if p.label == 1.0] == [sentences[row["doc_id"]][row["sentence"]]]
@@ -191,7 +192,7 @@ def test_a_negative_judged_to_answer_is_taught_as_an_answer(embedder) -> None:
     """train.cross.relabel: a negative that a helper, reading it with the sentence before, judged to answer becomes a
     positive; one judged not to, and one never judged, stay negatives; the judged rows on disk are well formed."""
     from train.cross import (
-        BROAD_QUESTIONS, HUMAN_QUESTIONS, JUDGED_NEGATIVES, PASSING_QUESTIONS, Pair, load_questions, relabel,
+        BROAD_QUESTIONS, HUMAN_QUESTIONS, JUDGED_NEGATIVES, PASSING_QUESTIONS, Pair, read_rows, relabel,
     )
 
     pairs = [Pair("Who sank the ferry?", "Pirates sank the ferry.", 0.0),
@@ -201,11 +202,11 @@ def test_a_negative_judged_to_answer_is_taught_as_an_answer(embedder) -> None:
     judged = [{"question": "Who sank the ferry?", "sentence": "Pirates sank the ferry.", "answers": True},
               {"question": "Who sank the ferry?", "sentence": "The ferry carried 40 people.", "answers": False}]
     assert [p.label for p in relabel(pairs, judged)] == [1.0, 0.0, 0.0, 1.0]
-    rows = load_questions(JUDGED_NEGATIVES)
+    rows = read_rows(JUDGED_NEGATIVES)
     assert rows and all(set(r) == {"question", "sentence", "answers"} for r in rows)
     assert all(isinstance(r["answers"], bool) for r in rows)
     asked = {r["question"] for path in (HUMAN_QUESTIONS, BROAD_QUESTIONS, PASSING_QUESTIONS)
-             for r in load_questions(path)}
+             for r in read_rows(path)}
     assert {r["question"] for r in rows} <= asked  # judged pairs of the training questions, none of evaluation's
 
 
@@ -231,3 +232,25 @@ def test_a_swapped_name_makes_a_near_miss_whose_decoy_is_the_old_answer(embedder
     pairs = make_pairs([near], sentences, embedder)
     assert all(p.label == 0.0 for p in pairs) and sentences["mee"][0] in [p.sentence for p in pairs]
     assert not {p.sentence for p in pairs} & set(sentences["other"])
+
+
+def test_swapped_rows_do_not_depend_on_the_hash_seed() -> None:
+    """train.swap picks names from a pool it counts with sets: the pool is sorted, so two runs under different
+    PYTHONHASHSEED values write the same near misses (before, one run swapped in "Mark Boucher", the next "Mark
+    Waugh")."""
+    import os
+    import subprocess
+
+    script = (
+        "from rag.analyse import Analyser\n"
+        "from train.swap import swapped_rows\n"
+        "names = ['Hamas', 'Fatah', 'Hezbollah', 'Amal', 'Likud', 'Labor', 'Reuters', 'Qantas']\n"
+        "sentences = {'mee': ['US envoy Amos Hochstein warned Hezbollah that Washington would stand by Israel.']}\n"
+        "pairs = list(zip(names[::2], names[1::2]))  # two names new to the pool in one sentence, counted as a set\n"
+        "sentences = {**sentences, 'other': [f'{a} and {b} met the {n}th time.' for a, b in pairs for n in range(3)]}\n"
+        "row = {'doc_id': 'mee', 'sentence': 0, 'question': 'What did Hochstein warn Hezbollah?', 'style': 'plain'}\n"
+        "print([r['question'] for r in swapped_rows([row] * 8, sentences, Analyser(entities=True))])\n"
+    )
+    runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(runs) == 1 and "What did Hochstein warn" in runs.pop()

@@ -78,8 +78,9 @@ class Pair:
     label: float
 
 
-def load_questions(path: Path) -> list[dict]:
-    """The question rows (doc_id, sentence: a number or null for a near miss, question, style)."""
+def read_rows(path: Path) -> list[dict]:
+    """The rows of a JSON-lines file: question rows (doc_id, sentence: a number or null for a near miss, question,
+    style) or judged negatives (question, sentence, answers)."""
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
@@ -262,8 +263,7 @@ class CrossEncoder:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, nargs="+",
-                        default=[HUMAN_QUESTIONS, BROAD_QUESTIONS],
+    parser.add_argument("--questions", type=Path, nargs="+", default=[HUMAN_QUESTIONS, BROAD_QUESTIONS],
                         help=f"question files (the shipped model: {HUMAN_QUESTIONS.name} and {BROAD_QUESTIONS.name}; "
                              f"the fourth model adds {PASSING_QUESTIONS.name}; {MORE_QUESTIONS.name} adds 1,650)")
     parser.add_argument("--judged", type=Path, nargs="*", default=[],
@@ -284,9 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.start:
         model.load(args.start)
     else:
-        rows = [row for path in args.questions for row in load_questions(path)]
+        rows = [row for path in args.questions for row in read_rows(path)]
         pairs = make_pairs(rows, article_sentences(), load_embedder(Settings.from_env({})))
-        pairs = relabel(pairs, [row for path in args.judged for row in load_questions(path)])
+        pairs = relabel(pairs, [row for path in args.judged for row in read_rows(path)])
         print(f"{len(rows)} questions, {len(pairs)} pairs ({int(sum(p.label for p in pairs))} positive)",
               file=sys.stderr)
         model.fit(pairs, epochs=args.epochs)

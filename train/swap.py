@@ -16,10 +16,11 @@ import argparse
 import json
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 from rag.analyse import Analyser
-from train.cross import HUMAN_QUESTIONS, PASSING_QUESTIONS, load_questions
+from train.cross import HUMAN_QUESTIONS, PASSING_QUESTIONS, read_rows
 from train.questions import article_sentences
 
 KINDS = frozenset({"PERSON", "ORG", "NORP", "GPE"})
@@ -31,12 +32,11 @@ def swapped_rows(rows: list[dict], sentences: dict[str, list[str]], analyser: An
     """One near miss per answerable row that has a name to swap (see the module's docstring), in the rows' order."""
     rng = random.Random(seed)
     texts = [text for doc in sorted(sentences) for text in sentences[doc]]
-    seen: dict[tuple[str, str], int] = {}
-    for found in analyser.entities(texts):
-        for entity in {(e.label, e.text) for e in found if e.label in KINDS and e.text[:1].isupper()}:
-            seen[entity] = seen.get(entity, 0) + 1
-    # a name the recogniser files under the same kind in at least MIN_SENTENCES sentences (fewer are often misread)
-    pool = {kind: [text for (label, text), n in seen.items() if label == kind and n >= MIN_SENTENCES]
+    seen = Counter(entity for found in analyser.entities(texts)
+                   for entity in {(e.label, e.text) for e in found if e.label in KINDS and e.text[:1].isupper()})
+    # a name the recogniser files under the same kind in at least MIN_SENTENCES sentences (fewer are often misread),
+    # sorted so that the choices do not depend on the order a set was hashed in
+    pool = {kind: sorted(text for (label, text), n in seen.items() if label == kind and n >= MIN_SENTENCES)
             for kind in KINDS}
     answerable = [row for row in rows if row["sentence"] is not None and row.get("style") != "broad"]
     asked = analyser.entities([row["question"] for row in answerable])
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, nargs="+", default=[HUMAN_QUESTIONS, PASSING_QUESTIONS])
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    rows = [row for path in args.questions for row in load_questions(path)]
+    rows = [row for path in args.questions for row in read_rows(path)]
     swapped = swapped_rows(rows, article_sentences(), Analyser(entities=True))
     args.out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in swapped), encoding="utf-8")
     print(f"{len(swapped)} near misses from {len(rows)} questions: {args.out}", file=sys.stderr)
