@@ -21,12 +21,15 @@ linear score, fitted with binary cross-entropy (AdamW, learning rate 5e-5, warm-
 A fourth model, not shipped (README, "Facts told in passing"), adds `train/data/lee-passing-questions.jsonl`: 721
 questions answered by a fact told in passing, each listing in "also" every other sentence of its article that
 answers it (positives too, never negatives), and relabels as positives the negatives that helpers judged to answer
-(`train/data/lee-judged-negatives.jsonl`, `relabel`): 29,537 pairs, about 40 minutes.
+(`train/data/lee-judged-negatives.jsonl`, `relabel`): 29,537 pairs, about 40 minutes. A fifth, not shipped either,
+adds to those the 971 near misses of `python -m train.swap --out FILE` (a name swapped for another of its kind):
+5,592 questions, 33,394 pairs, about 35 minutes.
 
     python -m train.cross --onnx                      # train, and write rag/weights/cross-encoder.onnx
     python -m train.cross --out ce.pt --onnx out.onnx # keep the torch weights too; --from ce.pt exports them again
     # the fourth model: --questions train/data/lee-{human,broad,passing}-questions.jsonl
     #                   --judged train/data/lee-judged-negatives.jsonl
+    # the fifth: the fourth's, with the file train.swap wrote added to --questions
 """
 from __future__ import annotations
 
