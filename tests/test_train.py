@@ -128,6 +128,25 @@ def test_the_human_questions_point_at_real_sentences_and_make_hard_negatives(emb
     assert farthest in [p.sentence for p in make_pairs([decoyed], sentences, embedder)]
 
 
+def test_an_echo_is_a_negative_for_the_question_it_echoes(embedder) -> None:
+    """An echo row is an answerable question whose decoy, a sentence of its article that says the thing asked about
+    happened without what was asked, is always among its negatives, whatever the embedding makes of it."""
+    from train.cross import ECHO_QUESTIONS, MIN_WORDS, article_sentences, make_pairs, read_rows
+
+    rows = read_rows(ECHO_QUESTIONS)
+    sentences = article_sentences()
+    assert len(rows) >= 200 and all(r["style"] == "echo" for r in rows)
+    for r in rows:
+        texts = sentences[r["doc_id"]]
+        assert int(r["doc_id"][4:]) < 150 and 0 <= r["sentence"] < len(texts) and 0 <= r["decoy"] < len(texts)
+        assert r["decoy"] not in [r["sentence"], *r["also"]] and len(texts[r["decoy"]].split()) >= MIN_WORDS
+    for row in rows[:: len(rows) // 6]:
+        pairs = make_pairs([row], sentences, embedder)
+        texts = sentences[row["doc_id"]]
+        assert (texts[row["decoy"]], 0.0) in [(p.sentence, p.label) for p in pairs]
+        assert (texts[row["sentence"]], 1.0) in [(p.sentence, p.label) for p in pairs]
+
+
 def test_a_broad_question_takes_its_negatives_from_other_articles_only(embedder) -> None:
     """train.cross: "What happened at Hill Top?" is answered by many of its article's sentences, so none of them is
     a negative; it still gets four, from other articles, and its one positive."""

@@ -68,6 +68,10 @@ PASSING_QUESTIONS = Path(__file__).with_name("data") / "lee-passing-questions.js
 # negatives a helper judged, read with the sentence before: those that do answer (a fact told twice, a copy of the
 # story in another article, a pronoun's sentence) are relabelled positive (`relabel`)
 JUDGED_NEGATIVES = Path(__file__).with_name("data") / "lee-judged-negatives.jsonl"
+# answerable questions, each with an echo of its own article as its "decoy": a sentence that says the thing asked
+# about happened ("…the warnings Hochstein delivered to Hezbollah") without what was asked (what he warned), the
+# answer the last three models took for one (README, "Facts told in passing": "A fifth model")
+ECHO_QUESTIONS = Path(__file__).with_name("data") / "lee-echo-questions.jsonl"
 NEAREST_NEGATIVES = 2  # of the article's sentences nearest the question (all four for a near miss)
 RANDOM_NEGATIVES = 2
 BM25_NEGATIVES = 2
