@@ -23,13 +23,15 @@ questions answered by a fact told in passing, each listing in "also" every other
 answers it (positives too, never negatives), and relabels as positives the negatives that helpers judged to answer
 (`train/data/lee-judged-negatives.jsonl`, `relabel`): 29,537 pairs, about 40 minutes. A fifth, not shipped either,
 adds to those the 971 near misses of `python -m train.swap --out FILE` (a name swapped for another of its kind):
-5,592 questions, 33,394 pairs, about 35 minutes.
+5,592 questions, 33,394 pairs, about 35 minutes. A sixth, not shipped, adds to the fifth's the 371 questions with an
+echo as their decoy (`train/data/lee-echo-questions.jsonl`): 5,963 questions, 36,019 pairs, about 36 minutes.
 
     python -m train.cross --onnx                      # train, and write rag/weights/cross-encoder.onnx
     python -m train.cross --out ce.pt --onnx out.onnx # keep the torch weights too; --from ce.pt exports them again
     # the fourth model: --questions train/data/lee-{human,broad,passing}-questions.jsonl
     #                   --judged train/data/lee-judged-negatives.jsonl
     # the fifth: the fourth's, with the file train.swap wrote added to --questions
+    # the sixth: the fifth's, with train/data/lee-echo-questions.jsonl added to --questions
 """
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ PASSING_QUESTIONS = Path(__file__).with_name("data") / "lee-passing-questions.js
 JUDGED_NEGATIVES = Path(__file__).with_name("data") / "lee-judged-negatives.jsonl"
 # answerable questions, each with an echo of its own article as its "decoy": a sentence that says the thing asked
 # about happened ("…the warnings Hochstein delivered to Hezbollah") without what was asked (what he warned), the
-# answer the last three models took for one (README, "Facts told in passing": "A fifth model")
+# answer the last three models took for one (README, "Facts told in passing": "A sixth model")
 ECHO_QUESTIONS = Path(__file__).with_name("data") / "lee-echo-questions.jsonl"
 NEAREST_NEGATIVES = 2  # of the article's sentences nearest the question (all four for a near miss)
 RANDOM_NEGATIVES = 2
