@@ -1,6 +1,6 @@
 """Train a cross-encoder: the bundled MiniLM reading a question and a sentence together, scoring whether it answers.
 
-`ask` reads it through `rag.rerank` (README, "Calibrating refusals": "The cross-encoder in `ask`"), from the int8
+`ask` reads it through `rag.rerank` (docs/tuning-log.md, "The cross-encoder in `ask`"), from the int8
 ONNX export this module writes (`--onnx`).
 
 The pairs come from `train/data/lee-human-questions.jsonl`: 3,300 questions about the Lee articles 0-149 written by
@@ -18,7 +18,7 @@ The model is MiniLM's encoder over "question [SEP] sentence", mean-pooled as the
 linear score, fitted with binary cross-entropy (AdamW, learning rate 5e-5, warm-up a tenth, two epochs of batches of
 32: 24,528 pairs, about 30 minutes on 2 cores).
 
-A fourth model, not shipped (README, "Facts told in passing"), adds `train/data/lee-passing-questions.jsonl`: 721
+A fourth model, not shipped (docs/tuning-log.md, "Facts told in passing"), adds `train/data/lee-passing-questions.jsonl`: 721
 questions answered by a fact told in passing, each listing in "also" every other sentence of its article that
 answers it (positives too, never negatives), and relabels as positives the negatives that helpers judged to answer
 (`train/data/lee-judged-negatives.jsonl`, `relabel`): 29,537 pairs, about 40 minutes. A fifth, not shipped either,
@@ -59,7 +59,7 @@ HUMAN_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions.jsonl"
 # happened; many of the article's sentences answer them, so their negatives come from other articles (`_broad_pairs`)
 BROAD_QUESTIONS = Path(__file__).with_name("data") / "lee-broad-questions.jsonl"
 # 1,650 more, not in the shipped model: 900 in half-remembered words, 750 near misses. A model trained with them and
-# the broad ones, the broad ones' negatives then from their own articles, refused worse (README, "The cross-encoder
+# the broad ones, the broad ones' negatives then from their own articles, refused worse (docs/tuning-log.md, "The cross-encoder
 # in `ask`"); without the broad ones they are untried
 MORE_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions-more.jsonl"
 # 721 questions answered by a fact told in passing (a clause of a sentence about something else: "...after an
@@ -72,7 +72,7 @@ PASSING_QUESTIONS = Path(__file__).with_name("data") / "lee-passing-questions.js
 JUDGED_NEGATIVES = Path(__file__).with_name("data") / "lee-judged-negatives.jsonl"
 # answerable questions, each with an echo of its own article as its "decoy": a sentence that says the thing asked
 # about happened ("…the warnings Hochstein delivered to Hezbollah") without what was asked (what he warned), the
-# answer the last three models took for one (README, "Facts told in passing": "A sixth model")
+# answer the last three models took for one (docs/tuning-log.md, "A sixth model")
 ECHO_QUESTIONS = Path(__file__).with_name("data") / "lee-echo-questions.jsonl"
 NEAREST_NEGATIVES = 2  # of the article's sentences nearest the question (all four for a near miss)
 RANDOM_NEGATIVES = 2

@@ -1,7 +1,7 @@
 """Swap: near misses made by putting another name of the same kind into an answerable training question.
 
 "What did Hochstein warn Hezbollah?" is answered by "Hochstein warned Hezbollah that…"; "What did Hochstein warn
-Hamas?" is not, yet a cross-encoder reads the two alike when it has never been shown the difference (README, "Facts
+Hamas?" is not, yet a cross-encoder reads the two alike when it has never been shown the difference (docs/tuning-log.md, "Facts
 told in passing": the fourth model answers such wrong-party traps). For each answerable question that names a
 person, an organisation, a nationality or group, or a place (spaCy's recogniser, `rag.analyse`) that its answering
 sentence also names, one such name is replaced by another of the same kind that the training articles name but the
