@@ -55,8 +55,8 @@ class Settings:
     min_answer_score: float = 0.38
     # How much the cross-encoder (rag/rerank.py) counts beside the reader's regression: its logit, times this, is
     # added to the regression's log-odds for the sentences it reads. 0 leaves it out (and unloaded; then use
-    # min_answer_score 0.39). Chosen with min_answer_score 0.38 by cross-validation (docs/tuning-log.md, "The cross-encoder in
-    # `ask`": "Broad questions, and the cross-encoder on by default").
+    # min_answer_score 0.39). Chosen with min_answer_score 0.38 by cross-validation (docs/tuning-log.md,
+    # "Broad questions, and the cross-encoder on by default").
     rerank_weight: float = 0.25
     # Answers written by an LLM (modes `openai` and `local`); see README, "Answer modes".
     # The reader gates the LLM: "on" refuses without calling the LLM when no sentence reaches min_answer_score,

@@ -11,7 +11,7 @@ sentence, their "decoy"); and from `train/data/lee-broad-questions.jsonl`: 600 b
 Top?") with the sentence that says what happened. For an answerable question the positive is its sentence; the
 negatives are two of the article's sentences nearest to it by the embedding (hard negatives), two more at random and
 the two best BM25 hits in other articles, never a copy of the answering sentence there (the Lee corpus carries some
-stories twice; the shipped weights were trained before that rule, README). A near miss gets its decoy and its
+stories twice; the shipped weights were trained before that rule, docs/tuning-log.md). A near miss gets its decoy and its
 article's nearest sentences, four in all, and the BM25 hits, all negative. A broad question is answered by many of
 its article's sentences, so its four negatives come from other articles: the two best BM25 hits and two at random.
 The model is MiniLM's encoder over "question [SEP] sentence", mean-pooled as the sentence encoder was trained, with a
