@@ -19,7 +19,7 @@ project wrote itself (train/), over features that mean the same in any folder:
 - `answer_type`: for a question that asks for a kind of thing (`asked_kind`, read in its main clause; who:
   a person, organisation or group; where: a place; when: a date; how many/much/long/old: a number), +1 when
   the sentence names one the question does not already name, -1 when it names none; 0 for other questions
-  (spaCy's trained entity recogniser). The shipped weights leave it out (docs/tuning-log.md);
+  (spaCy's trained entity recogniser). The shipped weights leave it out (docs/tuning-log.md, "Calibrating refusals");
   weights name the features they use, and only those are computed (the recogniser still reads every question
   for the full names of `surnames`).
 With a cross-encoder passed in (`rag.rerank`, as `Assistant` does when `rerank_weight` is not 0), the regression's best

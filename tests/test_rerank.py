@@ -41,8 +41,8 @@ def test_the_sentence_that_answers_outscores_one_on_the_same_event_and_one_off_t
 
 def test_a_broad_question_is_read_as_answered_by_the_sentence_that_says_what_happened(reranker) -> None:
     """The first model scored the closing -2 and under the bar; trained with broad questions, the shipped one reads it
-    as an answer (docs/tuning-log.md, "Broad questions, and the cross-encoder on by default"), while the toll's price, a detail
-    on the same bridge, is not."""
+    as an answer (docs/tuning-log.md, "Broad questions, and the cross-encoder on by default"), while the toll's
+    price, a detail on the same bridge, is not."""
     closed, price = reranker.scores("What happened to the Tamsin Bridge in Harlow?", [
         "The Tamsin Bridge in Harlow was closed on Friday after engineers found cracks in its central span.",
         "Drivers will pay two pounds for each crossing.",
@@ -50,9 +50,9 @@ def test_a_broad_question_is_read_as_answered_by_the_sentence_that_says_what_hap
     assert closed > 1 and price < -2
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/tuning-log.md, 'Facts told in passing'): the shipped model scores the "
-                   "clause -0.58; the fourth model, trained with questions answered in passing, reads it (+3.25) but "
-                   "is not shipped")
+@pytest.mark.xfail(strict=True, reason="known limit (docs/tuning-log.md, 'Facts told in passing'): the shipped model "
+                   "scores the clause -0.58; the fourth model, trained with questions answered in passing, reads it "
+                   "(+3.25) but is not shipped")
 def test_a_fact_told_in_passing_is_read_as_an_answer(reranker) -> None:
     """A fact told in a clause of a sentence about something else is an answer; a sentence on the same man that does
     not say it is none."""
@@ -70,9 +70,9 @@ def test_by_default_the_cross_encoder_is_on() -> None:
     assert isinstance(load_reranker(settings), CrossEncoder)
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/tuning-log.md, 'The cross-encoder in ask'): mean-pooled MiniLM reads "
-                   "words together but not who did what to whom, nor a reason beside an echo of the question; the "
-                   "reader's role feature and the answer check stay for that")
+@pytest.mark.xfail(strict=True, reason="known limit (docs/tuning-log.md, 'The cross-encoder in ask'): mean-pooled "
+                   "MiniLM reads words together but not who did what to whom, nor a reason beside an echo of the "
+                   "question; the reader's role feature and the answer check stay for that")
 def test_it_tells_a_reversal_and_an_echo_from_the_answer(reranker) -> None:
     answer, reversed_ = reranker.scores(QUESTION, [ANSWER, REVERSED])
     reason, echo = reranker.scores("Why did Hezbollah reject the proposals?", [

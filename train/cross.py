@@ -11,20 +11,21 @@ sentence, their "decoy"); and from `train/data/lee-broad-questions.jsonl`: 600 b
 Top?") with the sentence that says what happened. For an answerable question the positive is its sentence; the
 negatives are two of the article's sentences nearest to it by the embedding (hard negatives), two more at random and
 the two best BM25 hits in other articles, never a copy of the answering sentence there (the Lee corpus carries some
-stories twice; the shipped weights were trained before that rule, docs/tuning-log.md). A near miss gets its decoy and its
-article's nearest sentences, four in all, and the BM25 hits, all negative. A broad question is answered by many of
-its article's sentences, so its four negatives come from other articles: the two best BM25 hits and two at random.
-The model is MiniLM's encoder over "question [SEP] sentence", mean-pooled as the sentence encoder was trained, with a
-linear score, fitted with binary cross-entropy (AdamW, learning rate 5e-5, warm-up a tenth, two epochs of batches of
-32: 24,528 pairs, about 30 minutes on 2 cores).
+stories twice; the shipped weights were trained before that rule, docs/tuning-log.md). A near miss gets its decoy and
+its article's nearest sentences, four in all, and the BM25 hits, all negative. A broad question is answered by many of
+its article's sentences, so its four negatives come from other articles: the two best BM25 hits and two at random. The
+model is MiniLM's encoder over "question [SEP] sentence", mean-pooled as the sentence encoder was trained, with a linear
+score, fitted with binary cross-entropy (AdamW, learning rate 5e-5, warm-up a tenth, two epochs of batches of 32: 24,528
+pairs, about 30 minutes on 2 cores).
 
-A fourth model, not shipped (docs/tuning-log.md, "Facts told in passing"), adds `train/data/lee-passing-questions.jsonl`: 721
-questions answered by a fact told in passing, each listing in "also" every other sentence of its article that
-answers it (positives too, never negatives), and relabels as positives the negatives that helpers judged to answer
-(`train/data/lee-judged-negatives.jsonl`, `relabel`): 29,537 pairs, about 40 minutes. A fifth, not shipped either,
-adds to those the 971 near misses of `python -m train.swap --out FILE` (a name swapped for another of its kind):
-5,592 questions, 33,394 pairs, about 35 minutes. A sixth, not shipped, adds to the fifth's the 371 questions with an
-echo as their decoy (`train/data/lee-echo-questions.jsonl`): 5,963 questions, 36,019 pairs, about 36 minutes.
+A fourth model, not shipped (docs/tuning-log.md, "Facts told in passing"), adds
+`train/data/lee-passing-questions.jsonl`: 721 questions answered by a fact told in passing, each listing in "also" every
+other sentence of its article that answers it (positives too, never negatives), and relabels as positives the negatives
+that helpers judged to answer (`train/data/lee-judged-negatives.jsonl`, `relabel`): 29,537 pairs, about 40 minutes. A
+fifth, not shipped either, adds to those the 971 near misses of `python -m train.swap --out FILE` (a name swapped for
+another of its kind): 5,592 questions, 33,394 pairs, about 35 minutes. A sixth, not shipped, adds to the fifth's the 371
+questions with an echo as their decoy (`train/data/lee-echo-questions.jsonl`): 5,963 questions, 36,019 pairs, about 36
+minutes.
 
     python -m train.cross --onnx                      # train, and write rag/weights/cross-encoder.onnx
     python -m train.cross --out ce.pt --onnx out.onnx # keep the torch weights too; --from ce.pt exports them again
@@ -59,8 +60,8 @@ HUMAN_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions.jsonl"
 # happened; many of the article's sentences answer them, so their negatives come from other articles (`_broad_pairs`)
 BROAD_QUESTIONS = Path(__file__).with_name("data") / "lee-broad-questions.jsonl"
 # 1,650 more, not in the shipped model: 900 in half-remembered words, 750 near misses. A model trained with them and
-# the broad ones, the broad ones' negatives then from their own articles, refused worse (docs/tuning-log.md, "The cross-encoder
-# in `ask`"); without the broad ones they are untried
+# the broad ones, the broad ones' negatives then from their own articles, refused worse (docs/tuning-log.md, "The
+# cross-encoder in `ask`"); without the broad ones they are untried
 MORE_QUESTIONS = Path(__file__).with_name("data") / "lee-human-questions-more.jsonl"
 # 721 questions answered by a fact told in passing (a clause of a sentence about something else: "...after an
 # airstrike in Beirut killed Hezbollah leader Hassan Nasrallah"), 161 of them yes-no, 149 about a fact told twice,

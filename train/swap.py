@@ -1,12 +1,12 @@
 """Swap: near misses made by putting another name of the same kind into an answerable training question.
 
 "What did Hochstein warn Hezbollah?" is answered by "Hochstein warned Hezbollah that…"; "What did Hochstein warn
-Hamas?" is not, yet a cross-encoder reads the two alike when it has never been shown the difference (docs/tuning-log.md, "Facts
-told in passing": the fourth model answers such wrong-party traps). For each answerable question that names a
+Hamas?" is not, yet a cross-encoder reads the two alike when it has never been shown the difference (docs/tuning-log.md,
+"Facts told in passing": the fourth model answers such wrong-party traps). For each answerable question that names a
 person, an organisation, a nationality or group, or a place (spaCy's recogniser, `rag.analyse`) that its answering
 sentence also names, one such name is replaced by another of the same kind that the training articles name but the
-question's own article does not. The result is a near miss whose decoy is the sentence that answered the original,
-so `train.cross.make_pairs` teaches that sentence as a wrong answer for it.
+question's own article does not. The result is a near miss whose decoy is the sentence that answered the original, so
+`train.cross.make_pairs` teaches that sentence as a wrong answer for it.
 
     python -m train.swap --out swapped.jsonl   # then: python -m train.cross --questions ... swapped.jsonl
 """
