@@ -463,7 +463,8 @@ class Reader:
         given the lowest logit among those, so that a sentence it did not read never passes one it did for what
         it was not shown."""
         top = np.argsort(-scores, kind="stable")[:RERANK_TOP]
-        read = self._reranker.scores(question, [sentences[i].text for i in top])  # type: ignore[union-attr]
+        read = self._reranker.scores(question, [sentences[i].text for i in top],  # type: ignore[union-attr]
+                                     [sentences[i].context.partition("\n")[2] for i in top])
         logits = np.full(len(scores), read.min())
         logits[top] = read
         p = np.clip(scores, 1e-6, 1 - 1e-6)

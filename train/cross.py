@@ -27,12 +27,19 @@ another of its kind): 5,592 questions, 33,394 pairs, about 35 minutes. A sixth, 
 questions with an echo as their decoy (`train/data/lee-echo-questions.jsonl`): 5,963 questions, 36,019 pairs, about 36
 minutes.
 
+A seventh (docs/tuning-log.md, "A cross-encoder that reads the sentence before"), `--context`: the shipped recipe with
+each sentence read with the start of the one before it ("sentence [SEP] previous", as `rag.rerank` reads it when the
+ONNX file's metadata says so), so that "They occurred in a residential area…" can answer a question about the strikes
+the sentence before names; and the sentence after each answer, which then reads the answer as its context, as one more
+negative: 26,223 pairs, about 35 minutes.
+
     python -m train.cross --onnx                      # train, and write rag/weights/cross-encoder.onnx
     python -m train.cross --out ce.pt --onnx out.onnx # keep the torch weights too; --from ce.pt exports them again
     # the fourth model: --questions train/data/lee-{human,broad,passing}-questions.jsonl
     #                   --judged train/data/lee-judged-negatives.jsonl
     # the fifth: the fourth's, with the file train.swap wrote added to --questions
     # the sixth: the fifth's, with train/data/lee-echo-questions.jsonl added to --questions
+    # the seventh: the shipped recipe with --context
 """
 from __future__ import annotations
 
@@ -48,7 +55,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.embed import Embedder, bundled_model_path, load_embedder
-from rag.rerank import MAX_TOKENS, WEIGHTS  # the tokens it reads: one bound for training and `ask`
+from rag.rerank import CONTEXT_KEY, CONTEXT_VALUE, MAX_TOKENS, WEIGHTS, in_context  # one format for training and `ask`
 from rag.settings import Settings
 from train.questions import article_sentences
 
@@ -136,6 +143,25 @@ def make_pairs(rows: list[dict], sentences: dict[str, list[str]], embedder: Embe
                                       k=10)[:BM25_NEGATIVES]
         pairs.extend(Pair(question, text, 0.0) for text in others)
     return pairs
+
+
+def with_context(pairs: list[Pair], rows: list[dict], sentences: dict[str, list[str]]) -> list[Pair]:
+    """Each pair's sentence with the sentence before it in its article; and, for every question with an answering
+    sentence, the sentence after it as a negative (it reads the answer as its context, and must not score as one)."""
+    previous: dict[str, str] = {}
+    for texts in sentences.values():
+        for k, text in enumerate(texts):
+            previous.setdefault(text, texts[k - 1] if k else "")
+    out = [Pair(p.question, in_context(p.sentence, previous.get(p.sentence, "")), p.label) for p in pairs]
+    for row in rows:
+        answer = row["sentence"]
+        if answer is None or row.get("style") == "broad":
+            continue
+        texts = sentences[row["doc_id"]]
+        after = answer + 1
+        if after < len(texts) and after not in row.get("also", []) and len(texts[after].split()) >= MIN_WORDS:
+            out.append(Pair(row["question"], in_context(texts[after], texts[answer]), 0.0))
+    return out
 
 
 def relabel(pairs: list[Pair], judged: list[dict]) -> list[Pair]:
@@ -251,9 +277,9 @@ class CrossEncoder:
 
         self.model.load_state_dict(torch.load(path))
 
-    def export(self, path: Path) -> None:
+    def export(self, path: Path, context: bool = False) -> None:
         """Write the model to `path` as ONNX quantised to int8 (dynamic quantisation of the weights), as
-        `rag.rerank.CrossEncoder` reads it."""
+        `rag.rerank.CrossEncoder` reads it; `context`: it was trained on sentences read with the one before."""
         import tempfile
 
         import torch
@@ -269,6 +295,19 @@ class CrossEncoder:
                               dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "score": {0: "batch"}})
             path.parent.mkdir(parents=True, exist_ok=True)
             quantize_dynamic(str(float32), str(path), weight_type=QuantType.QInt8)
+        if context:
+            mark_context(path)
+
+
+def mark_context(path: Path) -> None:
+    """Say in the ONNX file's metadata that its model reads "sentence [SEP] previous" (`rag.rerank`)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    entry = model.metadata_props.add()
+    entry.key, entry.value = CONTEXT_KEY, CONTEXT_VALUE
+    onnx.save(model, str(path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"also export them to ONNX, int8 (default path {WEIGHTS}, which `ask` reads)")
     parser.add_argument("--from", dest="start", type=Path, help="export these torch weights instead of training")
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--context", action="store_true",
+                        help="read each sentence with the one before it (\"sentence [SEP] previous\"), and take the "
+                             "sentence after an answer as a negative")
     args = parser.parse_args(argv)
     if not (args.out or args.onnx):
         parser.error("give --out, --onnx or both")
@@ -297,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = [row for path in args.questions for row in read_rows(path)]
         pairs = make_pairs(rows, article_sentences(), load_embedder(Settings.from_env({})))
         pairs = relabel(pairs, [row for path in args.judged for row in read_rows(path)])
+        if args.context:
+            pairs = with_context(pairs, rows, article_sentences())
         print(f"{len(rows)} questions, {len(pairs)} pairs ({int(sum(p.label for p in pairs))} positive)",
               file=sys.stderr)
         model.fit(pairs, epochs=args.epochs)
@@ -304,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         model.save(args.out)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.onnx:
-        model.export(args.onnx)
+        model.export(args.onnx, context=args.context)
         print(f"wrote {args.onnx}", file=sys.stderr)
     return 0
 
