@@ -108,14 +108,15 @@ class Sentence:
     """A candidate sentence and what surrounds it: the sentence before it and its article's title."""
 
     text: str
-    context: str = ""
+    context: str = ""  # the title, a newline, the sentence before (what the regression reads)
+    previous: str = ""  # the sentence before alone (what a context-reading cross-encoder reads, `rag.rerank`)
 
 
 def in_context(passage: Passage, span: Span, previous: Span | None) -> Sentence:
     """What the reader reads of one sentence of a passage: the sentence, with its article's title and the
     sentence before it (`previous`, None for none) as context, as in training (`train.fit`)."""
     before = passage.quote(previous) if previous else ""
-    return Sentence(passage.quote(span), f"{passage.title}\n{before}")
+    return Sentence(passage.quote(span), f"{passage.title}\n{before}", before)
 
 
 def previous_spans(passage: Passage) -> list[Span | None]:
@@ -464,7 +465,7 @@ class Reader:
         it was not shown."""
         top = np.argsort(-scores, kind="stable")[:RERANK_TOP]
         read = self._reranker.scores(question, [sentences[i].text for i in top],  # type: ignore[union-attr]
-                                     [sentences[i].context.partition("\n")[2] for i in top])
+                                     [sentences[i].previous for i in top])
         logits = np.full(len(scores), read.min())
         logits[top] = read
         p = np.clip(scores, 1e-6, 1 - 1e-6)

@@ -10,7 +10,7 @@ import pytest
 from rag.embed import bundled_model_path
 from rag.errors import ConfigError
 from rag.read import RERANK_TOP, Reader, Sentence
-from rag.rerank import CONTEXT_WORDS, WEIGHTS, CrossEncoder, in_context, load_reranker
+from rag.rerank import CONTEXT_WORDS, WEIGHTS, CrossEncoder, load_reranker, with_previous
 from rag.settings import Settings
 
 QUESTION = "What did the US envoy warn Hezbollah?"
@@ -119,25 +119,52 @@ def test_the_reader_adds_the_weighted_logit_to_the_log_odds_of_the_sentences_rea
 
 def test_a_model_reads_the_sentence_before_only_if_its_file_says_it_was_trained_to(reranker, tmp_path) -> None:
     """The shipped model was trained on sentences alone: the sentence before is not shown to it. A model file marked
-    by `train.cross --context` (`mark_context`) reads "sentence [SEP] previous", as it was trained."""
+    by `train.cross --context` (`mark_context`) reads "sentence [SEP] previous", as it was trained, and keeps the
+    metadata the quantiser wrote."""
+    import onnx
+
     from train.cross import mark_context
 
     sentence, before = "They occurred in a residential area, killing and wounding civilians.", (
         "Israel launched strikes on the southern suburbs of Beirut on Friday.")
     question = "Were civilians hurt in the Friday strikes on Beirut?"
     assert not reranker.reads_context
-    assert reranker.scores(question, [sentence], [before]) == pytest.approx(reranker.scores(question, [sentence]))
+    assert np.array_equal(reranker.scores(question, [sentence], [before]), reranker.scores(question, [sentence]))
     marked = tmp_path / "marked.onnx"
     marked.write_bytes(WEIGHTS.read_bytes())
     mark_context(marked)
+    shipped_keys = {p.key for p in onnx.load(str(WEIGHTS)).metadata_props}
+    assert shipped_keys | {"reads"} == {p.key for p in onnx.load(str(marked)).metadata_props}
     reading = CrossEncoder(bundled_model_path(), marked)
     assert reading.reads_context
     with_before = reading.scores(question, [sentence], [before])
-    assert with_before == pytest.approx(reranker.scores(question, [in_context(sentence, before)]))
-    assert with_before != pytest.approx(reading.scores(question, [sentence]))
+    assert np.array_equal(with_before, reranker.scores(question, [with_previous(sentence, before)]))
+    assert not np.array_equal(with_before, reading.scores(question, [sentence]))
+
+
+def test_the_reader_gives_a_context_reading_model_the_sentence_before_not_the_title(embedder, tmp_path) -> None:
+    from rag.read import in_context
+    from rag.types import Passage, Span
+    from train.cross import mark_context
+
+    marked = tmp_path / "marked.onnx"
+    marked.write_bytes(WEIGHTS.read_bytes())
+    mark_context(marked)
+    model = CrossEncoder(bundled_model_path(), marked)
+    text = "Israel struck Beirut's suburbs on Friday. They killed and wounded civilians in a residential area."
+    passage = Passage(id="d:0", doc_id="d", title="Strikes on Beirut", outlet=None, text=text, start=0,
+                      end=len(text), sentences=(Span(0, 41), Span(42, len(text))), score=1.0)
+    sentence = in_context(passage, passage.sentences[1], passage.sentences[0])
+    assert (sentence.previous, sentence.context) == (text[:41], f"Strikes on Beirut\n{text[:41]}")
+    question = "Were civilians hurt in the Friday strikes on Beirut?"
+    alone = Reader(embedder).score(question, [sentence])
+    reader = Reader(embedder, reranker=model, rerank_weight=1.0)
+    p = np.clip(alone, 1e-6, 1 - 1e-6)
+    expected = model.scores(question, [sentence.text], [text[:41]])
+    assert reader.score(question, [sentence]) == pytest.approx(1 / (1 + np.exp(-(np.log(p / (1 - p)) + expected))))
 
 
 def test_the_context_read_is_the_sentence_then_the_start_of_the_one_before() -> None:
-    assert in_context("It rained.", "") == "It rained. [SEP] "
+    assert with_previous("It rained.", "") == "It rained. [SEP] "
     long = " ".join(f"w{i}" for i in range(40))
-    assert in_context("It rained.", long) == "It rained. [SEP] " + " ".join(f"w{i}" for i in range(CONTEXT_WORDS))
+    assert with_previous("It rained.", long) == "It rained. [SEP] " + " ".join(f"w{i}" for i in range(CONTEXT_WORDS))

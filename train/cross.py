@@ -29,9 +29,10 @@ minutes.
 
 A seventh (docs/tuning-log.md, "A cross-encoder that reads the sentence before"), `--context`: the shipped recipe with
 each sentence read with the start of the one before it ("sentence [SEP] previous", as `rag.rerank` reads it when the
-ONNX file's metadata says so), so that "They occurred in a residential area…" can answer a question about the strikes
-the sentence before names; and the sentence after each answer, which then reads the answer as its context, as one more
-negative: 26,223 pairs, about 35 minutes.
+ONNX file's metadata says so), so that "They occurred in the middle of a residential area…" can answer a question
+about the strikes the sentence before names; and the sentence after each answer, which then reads the answer as its
+context, as one more negative: 26,223 pairs, about 31 minutes. Exporting its torch weights again (`--from`) needs
+`--context` again, or the file will not say that the model reads the sentence before.
 
     python -m train.cross --onnx                      # train, and write rag/weights/cross-encoder.onnx
     python -m train.cross --out ce.pt --onnx out.onnx # keep the torch weights too; --from ce.pt exports them again
@@ -55,7 +56,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.embed import Embedder, bundled_model_path, load_embedder
-from rag.rerank import CONTEXT_KEY, CONTEXT_VALUE, MAX_TOKENS, WEIGHTS, in_context  # one format for training and `ask`
+from rag.rerank import CONTEXT_KEY, CONTEXT_VALUE, MAX_TOKENS, WEIGHTS, with_previous  # one format for training, `ask`
 from rag.settings import Settings
 from train.questions import article_sentences
 
@@ -152,7 +153,7 @@ def with_context(pairs: list[Pair], rows: list[dict], sentences: dict[str, list[
     for texts in sentences.values():
         for k, text in enumerate(texts):
             previous.setdefault(text, texts[k - 1] if k else "")
-    out = [Pair(p.question, in_context(p.sentence, previous.get(p.sentence, "")), p.label) for p in pairs]
+    out = [Pair(p.question, with_previous(p.sentence, previous.get(p.sentence, "")), p.label) for p in pairs]
     for row in rows:
         answer = row["sentence"]
         if answer is None or row.get("style") == "broad":
@@ -160,7 +161,7 @@ def with_context(pairs: list[Pair], rows: list[dict], sentences: dict[str, list[
         texts = sentences[row["doc_id"]]
         after = answer + 1
         if after < len(texts) and after not in row.get("also", []) and len(texts[after].split()) >= MIN_WORDS:
-            out.append(Pair(row["question"], in_context(texts[after], texts[answer]), 0.0))
+            out.append(Pair(row["question"], with_previous(texts[after], texts[answer]), 0.0))
     return out
 
 
@@ -304,9 +305,11 @@ def mark_context(path: Path) -> None:
     import onnx
 
     model = onnx.load(str(path))
+    kept = [(p.key, p.value) for p in model.metadata_props if p.key != CONTEXT_KEY]  # the quantiser's own, for one
     del model.metadata_props[:]
-    entry = model.metadata_props.add()
-    entry.key, entry.value = CONTEXT_KEY, CONTEXT_VALUE
+    for key, value in [*kept, (CONTEXT_KEY, CONTEXT_VALUE)]:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
     onnx.save(model, str(path))
 
 

