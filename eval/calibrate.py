@@ -113,7 +113,12 @@ def fit(cases: list[Case]) -> float:
 
 
 def fold_of(question: Question) -> int:
-    return int(hashlib.sha256(f"fold:{question.group}".encode()).hexdigest(), 16) % FOLDS
+    return fold_of_group(question.group)
+
+
+def fold_of_group(group: str) -> int:
+    """The fold of a paraphrase group: every phrasing of one question falls in the same fold."""
+    return int(hashlib.sha256(f"fold:{group}".encode()).hexdigest(), 16) % FOLDS
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eval.calibrate import tuning_runs
+from eval.dataset import Question
 from eval.metrics.correctness import correct, facts_in
 from rag.extractive import candidate_sentences
 from rag.settings import Settings
@@ -69,14 +70,22 @@ def cases(settings: Settings) -> list[Case]:
         found, sentences = candidate_sentences(passages)
         scores = run.reader.score(run.read, sentences) if sentences else np.zeros(0)  # every one, not just the best
         order = list(np.argsort(-scores, kind="stable"))
-        whole = [i for i, (doc_id, text) in enumerate(found)
-                 if doc_id in q.doc_ids and facts_in(q, text) == len(q.key_facts)]
+        whole = right_sentences(q, found)
         out.append(Case(
             q.question, run.set, run.corpus, correct(q, run.answer), run.best,
             bool(set(q.doc_ids) & {p.doc_id for p in passages}),
             facts_in(q, " ".join(p.text for p in passages)) == len(q.key_facts),
             min((order.index(i) for i in whole), default=None)))
     return out
+
+
+def right_sentences(question: Question, found: list[tuple[str, str]]) -> list[int]:
+    """The candidates (doc_id, text) that alone answer `question`: from an article it names, stating every key fact
+    (none for a question without key facts)."""
+    if not question.key_facts:
+        return []
+    return [i for i, (doc_id, text) in enumerate(found)
+            if doc_id in question.doc_ids and facts_in(question, text) == len(question.key_facts)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -340,10 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         model.load(args.start)
     else:
         rows = [row for path in args.questions for row in read_rows(path)]
-        pairs = make_pairs(rows, article_sentences(), load_embedder(Settings.from_env({})))
+        sentences = article_sentences()
+        pairs = make_pairs(rows, sentences, load_embedder(Settings.from_env({})))
         pairs = relabel(pairs, [row for path in args.judged for row in read_rows(path)])
         if args.context:
-            pairs = with_context(pairs, rows, article_sentences())
+            pairs = with_context(pairs, rows, sentences)
         print(f"{len(rows)} questions, {len(pairs)} pairs ({int(sum(p.label for p in pairs))} positive)",
               file=sys.stderr)
         model.fit(pairs, epochs=args.epochs)

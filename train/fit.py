@@ -90,10 +90,7 @@ def make_pairs(rows: list[dict], similar, seed: int = 7, unanswerable: list[dict
     import bm25s
 
     rng = random.Random(seed)
-    sentences: dict[str, list[Sentence]] = {}
-    for doc, split in article_sentences().items():
-        title = f"ABC news, Lee corpus article {int(doc[4:])}"  # as the indexed file's first line reads
-        sentences[doc] = [Sentence(s, f"{title}\n{split[n - 1] if n else ''}") for n, s in enumerate(split)]
+    sentences = training_sentences()
     corpus = [(d, s) for d, ss in sentences.items() for s in ss]
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize([s.text for _, s in corpus], stopwords="en", show_progress=False), show_progress=False)
@@ -131,6 +128,15 @@ def make_pairs(rows: list[dict], similar, seed: int = 7, unanswerable: list[dict
             closest = sorted(range(len(own)), key=lambda i: -scores[i])[:UNANSWERABLE_NEGATIVES]
             pairs.extend(Pair(question, own[i], 0, doc) for i in closest)
     return pairs
+
+
+def training_sentences() -> dict[str, list[Sentence]]:
+    """Each training article's sentences as the reader reads them: with the article's title and the sentence before."""
+    sentences: dict[str, list[Sentence]] = {}
+    for doc, split in article_sentences().items():
+        title = f"ABC news, Lee corpus article {int(doc[4:])}"  # as the indexed file's first line reads
+        sentences[doc] = [Sentence(s, f"{title}\n{split[n - 1] if n else ''}") for n, s in enumerate(split)]
+    return sentences
 
 
 def split(pairs: list[Pair], seed: int = 7, share: float = HELD_OUT_SHARE) -> tuple[list[Pair], list[Pair]]:

