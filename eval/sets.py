@@ -31,14 +31,14 @@ PLAN: tuple[tuple[str, Path, tuple[str, ...]], ...] = (
     ("lee", SETS_DIR / "lee.jsonl", ("seeds+lee",)),
     ("lee-fresh", SETS_DIR / "lee-fresh.jsonl", ("seeds+lee",)),  # written 2026-12-02; its held-out part unseen
     # written 2026-12-02 by a helper that never ran the system; measured whole before and after that session's
-    # changes, never tuned on (README, "Evaluation")
+    # changes, never tuned on (docs/evaluation.md)
     ("seeds-unseen", SETS_DIR / "seeds-unseen.jsonl", ("seeds", "seeds+lee")),
     ("lee-unseen", SETS_DIR / "lee-unseen.jsonl", ("seeds+lee",)),
     # written 2026-12-03 by a helper that never ran the system; it then chose the name-only version of the reader's
-    # description score (README, "A question that asks who someone is")
+    # description score (docs/how-it-works.md, "A question that asks who someone is")
     ("who-is", SETS_DIR / "who-is.jsonl", ("seeds+lee",)),
     # written 2026-12-03 by a helper that never ran the system (paraphrased questions, each fact also typed as a
-    # search), measured whole before anything looked at it (README, "Evaluation")
+    # search), measured whole before anything looked at it (docs/evaluation.md)
     ("fresh-1203", SETS_DIR / "fresh-1203.jsonl", ("seeds+lee",)),
     ("fresh-1203b", SETS_DIR / "fresh-1203b.jsonl", ("seeds+lee",)),
     ("fresh-1203c", SETS_DIR / "fresh-1203c.jsonl", ("seeds+lee",)),

@@ -21,7 +21,7 @@ from rag.read import Reader
 from rag.settings import Settings
 from rag.types import Answer, Passage
 
-# The better offline mode on eval/questions.jsonl (README, "Answer modes"): the bundled
+# The better offline mode on eval/questions.jsonl (docs/answer-modes.md): the bundled
 # 135M-parameter model answers fewer questions correctly than the extractive answerer.
 OFFLINE_DEFAULT = "extractive"
 

@@ -85,7 +85,7 @@ class OnnxEmbedder:
 
     One text per call, on one single-threaded session per core: on a small CPU that beats
     batching, which pads texts to the longest and spreads each call over threads; and it keeps
-    a text's int8 vector independent of the texts embedded with it (README, "Speed and scale").
+    a text's int8 vector independent of the texts embedded with it (docs/speed.md).
     """
 
     def __init__(self, model_dir: Path, onnx_file: Path, name: str) -> None:

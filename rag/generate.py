@@ -15,7 +15,7 @@ LLM declines, or writes no sentence the passages support, the reader's own cited
 Chosen on the seeds-fresh tuning questions (the two systems' answers combined question by question: the
 local Qwen2.5-1.5B alone 23 of 78 answerable right and 11 of 14 unanswerable refused, gated 45 and 12);
 held out, 15 of 21 and 3 of 6 against 7 and 5 alone (16 of 21 with the prompt cache, the same with the
-pronoun's antecedent; README, "Answer modes").
+pronoun's antecedent; docs/answer-modes.md).
 """
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ class Settings:
     local_ctx: int = 4096  # the local model's context window, in tokens
     # llama.cpp keeps the last prompt and reads only what differs: first words 0.78 of the time with Qwen on 2 cores
     # (`python -m eval.bench.prompt_cache`), but an answer's wording may then depend on the question asked before
-    # (README, "Answer modes")
+    # (docs/answer-modes.md, "The prompt cache")
     local_prompt_cache: bool = True
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = field(default=None, repr=False)  # may carry user:password

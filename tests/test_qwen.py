@@ -3,7 +3,7 @@ the prompt cache's benchmark (`python -m eval.bench.prompt_cache`) on two questi
 
 `make test` installs the model first (`make local-model`, once per machine), and `.ci/run` sets RAG_REQUIRE_QWEN=1,
 so in CI a missing model fails instead of skipping; elsewhere (`make check`, plain pytest) these skip without it.
-The figures for many questions come from `rag eval --mode local` (README, "Answer modes"). With the model, this
+The figures for many questions come from `rag eval --mode local` (docs/answer-modes.md). With the model, this
 fails if the answer does not cite the Middle East Eye article's warning with a supported, exactly-offset citation.
 """
 from __future__ import annotations
