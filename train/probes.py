@@ -372,15 +372,19 @@ def probe_judge(rows: list[dict], judged: list[dict[int, float]]) -> None:
         print(f"refusal on the reader's log-odds + {a} x the judge's: cross-validated balanced accuracy "
               f"{_cross_validated(cases, refuse, [(a, t) for t in thresholds]):.3f}")
     answerable = [r for r in cases if r["answerable"]]
-    print(f"a right sentence among the judged ones: {np.mean([bool(set(r['judged']) & set(r['whole'])) for r in answerable]):.3f}"
-          f" of {len(answerable)} answerable cases")
+    within = np.mean([bool(set(r["judged"]) & set(r["whole"])) for r in answerable])
+    print(f"a right sentence among the judged ones: {within:.3f} of {len(answerable)} answerable cases")
+    reader_thresholds = [(0.0, t) for t in np.log(GRID / (1 - GRID))]
     for b in (0.0, 0.25, 0.5, 1.0, 2.0, 5.0):
         def choose(r: dict, b: float = b) -> int:
             return max(r["judged"], key=lambda k: _logits(r)[k] + b * r["judged"][k])
 
-        print(f"lead chosen by the reader's log-odds + {b} x the judge's: right first "
-              f"{np.mean([choose(r) in r['whole'] for r in answerable]):.3f}, cross-validated balanced accuracy "
-              f"(the reader refusing) {_cross_validated(cases, lambda r, _: (float(_logits(r).max()), choose(r)), [(0.0, t) for t in np.log(GRID / (1 - GRID))]):.3f}")
+        def led(r: dict, _: float, choose=choose) -> tuple[float, int]:  # noqa: ANN001 - the loop's chooser
+            return float(_logits(r).max()), choose(r)
+
+        first = np.mean([choose(r) in r["whole"] for r in answerable])
+        print(f"lead chosen by the reader's log-odds + {b} x the judge's: right first {first:.3f}, cross-validated "
+              f"balanced accuracy (the reader refusing) {_cross_validated(cases, led, reader_thresholds):.3f}")
 
 
 def fit_helpers(out: Path) -> None:
