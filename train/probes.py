@@ -144,6 +144,8 @@ def _log_odds(scores: np.ndarray) -> np.ndarray:
     return np.where(scores <= 0, -50.0, np.log(p / (1 - p)))  # 0: the answer-type check ruled it out
 
 
+# eval.calibrate's thresholds as log-odds, for scores mixed in log-odds
+GRID_LOG_ODDS = np.log(GRID / (1 - GRID))
 # Thresholds on log-odds wide enough for any pooled or mixed score (eval.calibrate's GRID stops at 0.98, which a
 # noisy-or of several sentences often passes: such a case could never be refused)
 WIDE_LOG_ODDS = np.round(np.arange(-12.0, 16.0, 0.1), 1)
@@ -194,11 +196,10 @@ def probe_nomic(rows: list[dict]) -> None:
         first = np.mean([score(r, a)[1] in r["whole"] for r in answerable])
         auc = roc_auc_score([r["answerable"] for r in rows], [score(r, a)[0] for r in rows])
         print(f"logit + {a} x cosine: right sentence first {first:.3f}, ROC AUC {auc:.3f}")
-    logit_grid = np.log(GRID / (1 - GRID))
     print("cross-validated balanced accuracy, the shipped score:",
-          f"{_cross_validated(rows, score, [(0.0, t) for t in logit_grid]):.3f};",
+          f"{_cross_validated(rows, score, [(0.0, t) for t in GRID_LOG_ODDS]):.3f};",
           "with the weight chosen too:",
-          f"{_cross_validated(rows, score, [(a, t) for a in (0, 2, 4, 8, 15) for t in logit_grid]):.3f}")
+          f"{_cross_validated(rows, score, [(a, t) for a in (0, 2, 4, 8, 15) for t in GRID_LOG_ODDS]):.3f}")
 
 
 WH = ("why", "how many", "how much", "how", "who", "when", "where", "which", "what")
@@ -314,10 +315,9 @@ def probe_views(rows: list[dict]) -> None:
 
         auc = roc_auc_score([r["answerable"] for r in rows], [score(r, 0)[0] for r in rows])
         first = np.mean([score(r, 0)[1] in r["whole"] for r in rows if r["answerable"]])
-        thresholds = np.log(GRID / (1 - GRID))
-        cv = _cross_validated(rows, score, [(0.0, t) for t in thresholds])
+        cv = _cross_validated(rows, score, [(0.0, t) for t in GRID_LOG_ODDS])
         print(f"w = {w}: ROC AUC {auc:.3f}, right sentence first {first:.3f}, cross-validated balanced {cv:.3f}, "
-              f"paraphrase groups of one verdict {_consistent(rows, score, thresholds)}")
+              f"paraphrase groups of one verdict {_consistent(rows, score, GRID_LOG_ODDS)}")
 
 
 def _consistent(rows: list[dict], score, thresholds: np.ndarray) -> str:  # noqa: ANN001 - probe_views' score
@@ -403,17 +403,17 @@ def probe_judge(rows: list[dict], judged: list[dict], threshold: float) -> None:
           f"reader {roc_auc_score([r['answerable'] for r in cases], [_logits(r).max() for r in cases]):.3f}; "
           f"an answer that would be right: judge {roc_auc_score(right, on_lead):.3f}, "
           f"reader {roc_auc_score(right, [_logits(r).max() for r in cases]):.3f}")
-    for a in (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0):
-        def refuse(r: dict, a: float) -> tuple[float, int]:
-            k = int(np.argmax(r["scores"]))
-            return float(_logits(r)[k] + a * r["judged"][k]), k
+    def refuse(r: dict, a: float) -> tuple[float, int]:
+        k = int(np.argmax(r["scores"]))
+        return float(_logits(r)[k] + a * r["judged"][k]), k
 
+    for a in (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0):
         print(f"refusal on the reader's log-odds + {a} x the judge's: cross-validated balanced accuracy "
               f"{_cross_validated(cases, refuse, [(a, t) for t in WIDE_LOG_ODDS]):.3f}")
     answerable = [r for r in cases if r["answerable"]]
     within = np.mean([bool(set(r["judged"]) & set(r["whole"])) for r in answerable])
     print(f"a right sentence among the judged ones: {within:.3f} of {len(answerable)} answerable cases")
-    reader_thresholds = [(0.0, t) for t in np.log(GRID / (1 - GRID))]
+    reader_thresholds = [(0.0, t) for t in GRID_LOG_ODDS]
     for b in (0.0, 0.25, 0.5, 1.0, 2.0, 5.0):
         def choose(r: dict, b: float = b) -> int:
             return max(r["judged"], key=lambda k: _logits(r)[k] + b * r["judged"][k])
