@@ -131,11 +131,13 @@ def make_pairs(rows: list[dict], similar, seed: int = 7, unanswerable: list[dict
 
 
 def training_sentences() -> dict[str, list[Sentence]]:
-    """Each training article's sentences as the reader reads them: with the article's title and the sentence before."""
+    """Each training article's sentences as the reader reads them (`rag.read.in_context`): with the article's title
+    and the sentence before."""
     sentences: dict[str, list[Sentence]] = {}
     for doc, split in article_sentences().items():
         title = f"ABC news, Lee corpus article {int(doc[4:])}"  # as the indexed file's first line reads
-        sentences[doc] = [Sentence(s, f"{title}\n{split[n - 1] if n else ''}") for n, s in enumerate(split)]
+        before = [""] + split[:-1]
+        sentences[doc] = [Sentence(s, f"{title}\n{b}", b) for s, b in zip(split, before)]
     return sentences
 
 
