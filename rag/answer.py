@@ -13,7 +13,9 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from rag.cite import CitationChecker
+from rag.confirm import Confirmer, LogProbs
 from rag.embed import Embedder
+from rag.errors import ConfigError
 from rag.extractive import ExtractiveAnswerer
 from rag.generate import GroundedAnswerer, LLMAnswerer
 from rag.llm import Chat, ChatModel, openai_endpoint
@@ -64,10 +66,33 @@ def make_answerer(settings: Settings, embedder: Embedder, chat: Chat | None, rea
     assert chat is not None, f"mode {mode!r} needs a chat model"
     llm = LLMAnswerer(mode, chat, CitationChecker(embedder, reader.analyser), settings, reader)
     if gated(settings, mode):
-        return GroundedAnswerer(llm, ExtractiveAnswerer(settings, reader))
+        return GroundedAnswerer(llm, ExtractiveAnswerer(settings, reader), make_confirmer(settings, mode, chat))
     return llm
 
 
 def gated(settings: Settings, mode: str) -> bool:
     """Whether the reader gates the LLM of `mode` (settings.reader_gate; "auto": in mode `local` only)."""
     return settings.reader_gate == "on" or (settings.reader_gate == "auto" and mode == "local")
+
+
+def make_confirmer(settings: Settings, mode: str, chat: Chat) -> Confirmer | None:
+    """The second opinion on the gate's refusals (settings.confirm; "auto": in mode `local` with an installed model
+    or RAG_LOCAL_MODEL, not the bundled SmolLM2-135M, when the chat model gives log-probabilities, as `ChatModel`
+    does), or None.
+
+    Raises:
+        ConfigError: confirm is "on" and the chat model cannot give log-probabilities.
+    """
+    if settings.confirm == "off":
+        return None
+    if settings.confirm == "auto":
+        from rag.serve import uses_bundled_model
+
+        if mode != "local" or uses_bundled_model(settings):
+            return None
+    if not isinstance(chat, LogProbs):
+        if settings.confirm == "on":
+            raise ConfigError(f"RAG_CONFIRM=on needs a chat model that gives log-probabilities, and {chat.name!r} "
+                              "does not. Set RAG_CONFIRM=auto or off.")
+        return None
+    return Confirmer(chat)

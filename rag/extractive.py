@@ -55,9 +55,11 @@ class ExtractiveAnswerer:
         """Answer `question` from `passages` (best first)."""
         return self.answer_and_score(question, passages)[0]
 
-    def answer_and_score(self, question: str, passages: Sequence[Passage]) -> tuple[Answer, float]:
+    def answer_and_score(self, question: str, passages: Sequence[Passage], threshold: float | None = None
+                         ) -> tuple[Answer, float]:
         """The Answer, and the score that decided a refusal: the reader's for the best sentence (0 with none),
-        or, when the question's parts were each answered, the weakest part's if that is higher."""
+        or, when the question's parts were each answered, the weakest part's if that is higher. `threshold`: the
+        score an answer needs, instead of `settings.min_answer_score`."""
         candidates = _candidates(passages)
         if not candidates:
             return _refusal(question, passages, REFUSAL_EMPTY_INDEX if not passages else REFUSAL_WEAK_EVIDENCE), 0.0
@@ -68,7 +70,7 @@ class ExtractiveAnswerer:
         if by_parts is not None:
             picked, weakest = by_parts
             return _compose(question, passages, _with_speaker(picked)), max(best, weakest)
-        if best < self._settings.min_answer_score:
+        if best < (self._settings.min_answer_score if threshold is None else threshold):
             if best <= 0.0:  # the answer-type check left no sentence: the nearest is the model's best still
                 scores = self._reader.model_score(question, [_sentence(c) for c in candidates])
             nearest = _citation(0, candidates[int(np.argmax(scores))])  # n 0: not cited by the text

@@ -152,6 +152,30 @@ class ChatModel:
         if not finished:  # the stream ended without the model saying it had finished
             raise self._cut("no finish_reason")
 
+    def first_token_logprobs(self, messages: Sequence[Message], top: int) -> list[tuple[str, float]]:
+        """The `top` likeliest first tokens of the reply, each with its log-probability, read greedily.
+
+        Raises:
+            LLMError: the endpoint failed, or sent no log-probabilities (it does not honour `logprobs`).
+        """
+        import openai
+
+        request = dict(self._request(messages, 1), temperature=0.0, logprobs=True, top_logprobs=top)
+        try:
+            response = self._client.chat.completions.create(**request)
+        except openai.OpenAIError as exc:
+            raise self._explain(exc) from None
+        except ValueError:
+            raise self._malformed() from None
+        choices = getattr(response, "choices", None)
+        listed = getattr(choices[0], "logprobs", None) if isinstance(choices, list) and choices else None
+        content = getattr(listed, "content", None)
+        if not content:
+            raise LLMError(f"The model at {self.endpoint.where} sent no log-probabilities: a second opinion on "
+                           "refusals needs a server that honours `logprobs` (llama.cpp, vLLM and OpenAI do). "
+                           "Set RAG_CONFIRM=off.")
+        return [(t.token, float(t.logprob)) for t in content[0].top_logprobs]
+
     def _request(self, messages: Sequence[Message], max_tokens: int | None) -> dict[str, object]:
         return {
             "model": self.endpoint.model,

@@ -26,6 +26,16 @@ QUOTED_NOTE = "The model gave no answer the passages support; the articles' own 
 QUOTED_INSTEAD = f"\n\n({QUOTED_NOTE})\n"
 REFUSAL_UNSUPPORTED = CANNOT_ANSWER + " this: none of the answer's sentences is supported by the passages it cites."
 
+# A second opinion on a refusal the reader is unsure of (rag/confirm.py): the local LLM's yes or no on whether the
+# reader's best sentence answers the question, read from its first token's log-probabilities.
+CONFIRM_SYSTEM_PROMPT = (
+    "You check a search engine's answers. Given a question and one sentence from a news article, say whether the "
+    "sentence answers the question: it must state the answer itself, not just mention the same people or topic. "
+    "Reply with one word: yes or no.")
+CONFIRM_USER_PROMPT = "Question: {question}\nSentence: {sentence}\nDoes the sentence answer the question?"
+# the Answer's note when the local LLM's yes let an answer the reader would have refused through
+CONFIRMED_NOTE = "The search was unsure of this answer; the local model judged that it answers. Check the citations."
+
 # Answers written by an LLM. The passages go in the user message, numbered [1], [2], …;
 # any "[n]" inside an article is shown to the model as "(n)" so that it cannot be cited.
 ANSWER_SYSTEM_PROMPT = """\

@@ -131,12 +131,19 @@ class LocalServer:
         self.close()
 
 
+def uses_bundled_model(settings: Settings) -> bool:
+    """Whether mode `local` falls back to the bundled SmolLM2-135M: no RAG_LOCAL_MODEL and no installed model."""
+    from rag.models import qwen_path
+
+    return not settings.local_model and local_model_path(settings) != qwen_path(settings)
+
+
 def local_server(settings: Settings) -> LocalServer:
     """The running server for the settings' local model, started on first use and stopped at exit."""
-    from rag.models import INSTALL_HINT, qwen_path
+    from rag.models import INSTALL_HINT
 
     path = local_model_path(settings)
-    if not settings.local_model and path != qwen_path(settings):  # the bundled fallback, not an installed model
+    if uses_bundled_model(settings):
         log.warning("mode local is using the tiny bundled SmolLM2-135M, whose answers are rarely right. %s.",
                     INSTALL_HINT)
     return _server(path, settings.local_ctx, settings.local_prompt_cache)

@@ -63,6 +63,10 @@ class Settings:
     # and quotes the reader's sentences when the LLM declines or writes nothing the passages support;
     # "auto" is "on" in mode `local` (a small model the reader out-judges) and "off" in mode `openai`.
     reader_gate: str = "auto"
+    # Before the gate refuses, the LLM is asked whether the reader's best sentence answers (rag/confirm.py); its yes
+    # lets the answer through. "auto": in mode `local` (measured with Qwen2.5-Coder-1.5B); "on": whenever the reader
+    # gates an LLM (its endpoint must return log-probabilities); "off": never.
+    confirm: str = "auto"
     strict: bool = False  # drop sentences the cited passages do not support
     llm_model: str = DEFAULT_OPENAI_MODEL  # the model name sent to the endpoint in mode `openai`
     llm_temperature: float = 0.0
@@ -140,6 +144,9 @@ class Settings:
         if self.reader_gate not in READER_GATES:
             raise ConfigError(f"Unknown reader_gate {self.reader_gate!r}. Use one of: {', '.join(READER_GATES)} "
                               "(RAG_READER_GATE).")
+        if self.confirm not in READER_GATES:
+            raise ConfigError(f"Unknown confirm {self.confirm!r}. Use one of: {', '.join(READER_GATES)} "
+                              "(RAG_CONFIRM).")
         if self.embed_runtime not in EMBED_RUNTIMES:
             raise ConfigError(
                 f"Unknown embed_runtime {self.embed_runtime!r}. Use one of: {', '.join(EMBED_RUNTIMES)} "

@@ -43,9 +43,12 @@ def llama_server() -> Iterator[LocalServer]:
 @pytest.fixture(scope="module")
 def via_server(seed_settings: Settings, llama_server: LocalServer) -> Assistant:
     """Mode `openai` pointed at the llama.cpp server: the path any OpenAI-compatible endpoint takes."""
-    return Assistant(
-        seed_settings.replace(mode="openai", openai_base_url=llama_server.base_url, llm_model=llama_server.endpoint.model)
-    )
+    return Assistant(via_server_settings(seed_settings, llama_server))
+
+
+def via_server_settings(seed_settings: Settings, llama_server: LocalServer) -> Settings:
+    return seed_settings.replace(mode="openai", openai_base_url=llama_server.base_url,
+                                 llm_model=llama_server.endpoint.model)
 
 
 def assert_checked(answer: Answer) -> None:
@@ -70,6 +73,29 @@ def test_the_server_listens_on_loopback_only(llama_server: LocalServer) -> None:
 
     models = OpenAI(base_url=llama_server.base_url, api_key="unused").models.list()
     assert llama_server.endpoint.model in [m.id for m in models.data]
+
+
+def test_the_server_gives_the_first_token_s_log_probabilities_for_a_confirmation(seed_settings: Settings,
+                                                                                  llama_server: LocalServer) -> None:
+    """The real server's `logprobs`: the likeliest first tokens, best first, which the confirmer reads as a yes or
+    no (the verdict is the model's); an answer it lets through says so."""
+    from rag.confirm import Confirmer, confirm_messages
+    from rag.llm import ChatModel
+    from rag.prompts import CONFIRMED_NOTE
+
+    chat = ChatModel(llama_server.endpoint, seed_settings)
+    try:
+        top = chat.first_token_logprobs(confirm_messages("Who won?", "Smith won the race."), 5)
+        assert len(top) == 5 and all(lp <= 0 for _, lp in top)
+        assert [lp for _, lp in top] == sorted((lp for _, lp in top), reverse=True)
+        assert isinstance(Confirmer(chat).answers("Who won?", "Smith won the race."), bool)
+    finally:
+        chat.close()
+    settings = dataclasses.replace(via_server_settings(seed_settings, llama_server), reader_gate="on", confirm="on")
+    with Assistant(settings) as assistant:
+        answer = assistant.ask("What is the capital of Australia?")  # the reader refuses: the model is asked
+    assert_checked(answer)
+    assert answer.answered == answer.note.startswith(CONFIRMED_NOTE)
 
 
 def test_answers_through_the_openai_client_are_checked(via_server: Assistant) -> None:

@@ -41,6 +41,7 @@ CHOSEN = {
     "RAG_MODE": "local",
     "RAG_EMBED_RUNTIME": "onnx-int8",
     "RAG_READER_GATE": "off",
+    "RAG_CONFIRM": "off",
     "RAG_EMBED_MODEL": "openai:text-embedding-3-small",
     "RAG_CHROMA_URL": "http://127.0.0.1:8000",
     "RAG_MODEL_CACHE": "~/models-cache",

@@ -344,16 +344,6 @@ def test_a_question_as_keywords_keeps_its_names_and_content_words_only() -> None
     assert as_keywords("Who is it?") == "Who is it?"  # nothing left: the question itself
 
 
-def test_the_judge_s_log_odds_count_every_spelling_of_yes_and_no() -> None:
-    from train.probes import yes_no_log_odds
-
-    top = [("Yes", np.log(0.5)), (" yes", np.log(0.1)), ("No", np.log(0.2)), ("Maybe", np.log(0.2))]
-    assert yes_no_log_odds(top) == pytest.approx(np.log(0.6) - np.log(0.2))
-    assert yes_no_log_odds([("no", np.log(0.9))]) == pytest.approx(-20.0 - np.log(0.9))  # "yes" missing: -20
-    assert yes_no_log_odds([("Yes.", np.log(0.3)), ("no", np.log(0.3))]) == pytest.approx(0.0)
-    assert yes_no_log_odds([("Maybe", np.log(0.9))]) == 0.0  # neither listed
-
-
 class _Client:
     """An openai.OpenAI stand-in for the judge: "yes" is likelier the longer the sentence (a fact, not a model)."""
 
@@ -515,3 +505,16 @@ def test_the_band_probe_counts_what_a_lower_gate_changes_against_refusing() -> N
                    "moved_answerable": 2, "moved_unanswerable": -2}
     assert band_changes(rows, 0.0)["decides_answerable"] == 2
     assert band_changes(rows, 0.5) == dict.fromkeys(got, 0)
+
+
+def test_the_confirm_probe_answers_under_the_threshold_only_on_the_judge_s_yes() -> None:
+    from train.probes import confirmed
+
+    rows = [{"best": 0.5, "scores": np.array([0.5, 0.1])},   # over the threshold: answered whatever the judge says
+            {"best": 0.2, "scores": np.array([0.1, 0.2])},   # under it, the judge says yes to its lead (sentence 1)
+            {"best": 0.2, "scores": np.array([0.2, 0.1])},   # under it, the judge's yes is for another sentence
+            {"best": 0.0, "scores": np.array([0.0, 0.0])},   # the answer-type check ruled every sentence out
+            {"best": 0.0, "scores": np.zeros(0)}]            # no sentence
+    judged = [{"judged": {0: -3.0}}, {"judged": {1: 2.0, 0: -1.0}}, {"judged": {0: -1.0, 1: 2.0}},
+              {"judged": {0: 5.0}}, {"judged": {}}]
+    assert confirmed(rows, judged, 0.38).tolist() == [True, True, False, False, False]

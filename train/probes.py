@@ -15,7 +15,7 @@ run, and `git checkout rag/weights` after.
     python -m train.probes order --cases cases.pkl --other other.pkl  # order by one reader, refuse by another
     python -m train.probes pool --cases cases.pkl                     # refuse on evidence pooled over sentences
     python -m train.probes judge --cases cases.pkl --out judged.pkl   # the local Qwen's yes/no on the best 3 (26 min)
-    python -m train.probes judge-report --cases cases.pkl --judged judged.pkl  # as a refusal signal and as a chooser
+    python -m train.probes judge-report --cases cases.pkl --judged judged.pkl  # refusal signal, chooser, rag.confirm
     python -m train.probes collect --keywords --out views.pkl         # also scored with the question as keywords
     python -m train.probes views --cases views.pkl                    # the two views' scores mixed
     python -m train.probes band --out band.pkl                        # the local Qwen under the gate (12 minutes)
@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.calibrate import FOLDS, GRID, fold_of_group
+from rag.confirm import TOP_LOGPROBS, UNLISTED, confirm_messages, yes_no_log_odds
 
 NOMIC_MEMBER = "gpt4all/resources/nomic-embed-text-v1.5.f16.gguf"
 NOMIC_SHA256 = "f7af6f66802f4df86eda10fe9bbcfc75c39562bed48ef6ace719a251cf1c2fdb"
@@ -337,25 +338,7 @@ def _consistent(rows: list[dict], score, thresholds: np.ndarray) -> str:  # noqa
 
 
 # The local model asked whether one sentence answers the question (`judge`): one word, whose log-odds are read
-JUDGE_SYSTEM = ("You check a search engine's answers. Given a question and one sentence from a news article, say "
-                "whether the sentence answers the question: it must state the answer itself, not just mention the "
-                "same people or topic. Reply with one word: yes or no.")
-JUDGE_USER = "Question: {question}\nSentence: {sentence}\nDoes the sentence answer the question?"
-
-
 JUDGE_CONTEXT = 2048  # tokens: a question and one sentence
-JUDGE_TOP_LOGPROBS = 20  # the first token's alternatives read
-UNLISTED = -20.0  # the log-probability given to "yes" or "no" when neither spelling is among them
-
-
-def yes_no_log_odds(top: list[tuple[str, float]]) -> float:
-    """log P(yes) − log P(no) from the first token's top log-probabilities, (token, logprob) pairs; any casing,
-    spacing or trailing punctuation of a word counts for it, and a word missing from the list counts as UNLISTED."""
-    def total(word: str) -> float:
-        found = [lp for token, lp in top if token.strip().strip(".,!").lower() == word]
-        return float(np.logaddexp.reduce(found)) if found else UNLISTED
-
-    return total("yes") - total("no")
 
 
 def judge(rows: list[dict], top: int, client: object | None = None, model: str = "") -> list[dict]:
@@ -376,10 +359,9 @@ def judge(rows: list[dict], top: int, client: object | None = None, model: str =
     for r in rows:
         got: dict[int, float] = {}
         for k in (int(i) for i in np.argsort(-r["scores"], kind="stable")[:top]):
-            asked = JUDGE_USER.format(question=r["read"], sentence=r["found"][k][1])
             reply = client.chat.completions.create(  # type: ignore[attr-defined]
-                model=model, max_tokens=1, temperature=0, logprobs=True, top_logprobs=JUDGE_TOP_LOGPROBS,
-                messages=[{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": asked}])
+                model=model, max_tokens=1, temperature=0, logprobs=True, top_logprobs=TOP_LOGPROBS,
+                messages=confirm_messages(r["read"], r["found"][k][1]))
             listed = reply.choices[0].logprobs
             if listed is None or not listed.content:
                 raise SystemExit("The model's server returned no log-probabilities: judge needs an OpenAI-compatible "
@@ -430,6 +412,48 @@ def probe_judge(rows: list[dict], judged: list[dict], threshold: float) -> None:
               f"{_cross_validated(cases, led, reader_thresholds):.3f}")
 
 
+def seeds_cases() -> int:
+    """How many cases `collect` writes on the seeds before those on the seeds beside the Lee articles (its order)."""
+    from eval.calibrate import PLAN
+    from eval.dataset import load
+
+    return sum(len(load(path, split="tune")) for corpus, sets in PLAN if corpus == "seeds" for path in sets
+               if path.is_file())
+
+
+def confirmed(rows: list[dict], judged: list[dict], threshold: float) -> np.ndarray:
+    """Which cases `rag.confirm` answers: the reader's best reaches `threshold`, or it is over 0 (some sentence
+    passed the answer-type check) and the judge's log-odds for the reader's best sentence are over 0."""
+    out = []
+    for r, j in zip(rows, judged):
+        lead = int(np.argmax(r["scores"])) if len(r["scores"]) else -1
+        out.append(r["best"] >= threshold or (r["best"] > 0 and j["judged"].get(lead, UNLISTED) > 0))
+    return np.array(out, dtype=bool)
+
+
+def probe_confirm(rows: list[dict], judged: list[dict], threshold: float) -> None:
+    """The reader's refusals with and without `rag.confirm`'s second opinion, scored as `eval.calibrate` scores them
+    (the whole answer given at threshold 0, right or not; a refusal, right or not): on every case, on each corpus
+    and in each fold. Nothing in it is fitted: the threshold is the shipped one, the judge's is 0."""
+    answered = {"the reader alone": np.array([r["best"] >= threshold for r in rows]),
+                "with the second opinion": confirmed(rows, judged, threshold)}
+    seeds = seeds_cases()
+    parts = {"all": np.ones(len(rows), dtype=bool), "seeds": np.arange(len(rows)) < seeds,
+             "seeds+lee": np.arange(len(rows)) >= seeds}
+    parts |= {f"fold {k}": np.array([_fold(r) == k for r in rows]) for k in range(FOLDS)}
+    for name, answers in answered.items():
+        cells = []
+        for part, inside in parts.items():
+            sub = [(r, a) for r, a, i in zip(rows, answers, inside) if i]
+            right = [r["right_if_answered"] if a else r["right_if_refused"] for r, a in sub]
+            yes = [x for x, (r, _) in zip(right, sub) if r["answerable"]]
+            no = [x for x, (r, _) in zip(right, sub) if not r["answerable"]]
+            cells.append(f"{part} {(np.mean(yes) + np.mean(no)) / 2:.3f}"
+                         + (f" ({sum(yes)}/{len(yes)} answerable right, {sum(no)}/{len(no)} refused)"
+                            if part in ("all", "seeds", "seeds+lee") else ""))
+        print(f"{name}: balanced accuracy {'; '.join(cells)}")
+
+
 def fit_helpers(out: Path) -> None:
     """The reader's regression (`train.fit`'s features and fit) on the cross-encoder's pairs: the questions helper
     sessions wrote (`train/data/lee-human-questions.jsonl`, `lee-broad-questions.jsonl`) instead of the 203
@@ -464,9 +488,9 @@ def fit_helpers(out: Path) -> None:
     print(", ".join(f"{f} {c:+.2f}" for f, c in zip(DEFAULT_FEATURES, weights["coef"])), f"-> {out}")
 
 
-def band(out: Path, corpora: tuple[str, ...]) -> None:
+def band(out: Path, corpora: tuple[str, ...], over: bool = False) -> None:
     """The local LLM's answers, ungated, to every tuning case on `corpora` that the reader refuses (its best score
-    under the settings' threshold): whether the model answered, with a supported sentence, and whether its answer,
+    under the settings' threshold; with `over`, every case it answers instead): whether the model answered, with a supported sentence, and whether its answer,
     the reader's always-answering one and a refusal are each right. About 9 s a case on 2 cores."""
     from eval.calibrate import PLAN, tuning_runs
     from eval.metrics.correctness import correct
@@ -484,7 +508,7 @@ def band(out: Path, corpora: tuple[str, ...]) -> None:
     plan = tuple((corpus, sets) for corpus, sets in PLAN if corpus in corpora)
     rows = []
     for run in tuning_runs(settings, plan=plan):
-        if run.best >= settings.min_answer_score:
+        if (run.best >= settings.min_answer_score) != over:
             continue
         q = run.question
         llm = LLMAnswerer("local", chat, CitationChecker(embedder, run.reader.analyser), settings, run.reader)
@@ -553,6 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=3, help="judge: how many of the reader's best sentences (3)")
     parser.add_argument("--corpus", action="append", choices=("seeds", "seeds+lee"),
                         help="band: a corpus to ask on (repeatable; default seeds)")
+    parser.add_argument("--over", action="store_true", help="band: the cases the reader answers instead")
     args = parser.parse_args(argv)
     if args.corpus is None:
         args.corpus = ["seeds"]
@@ -570,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.probe == "fit-helpers":
         fit_helpers(args.out)
     elif args.probe == "band":
-        band(args.out, tuple(args.corpus))
+        band(args.out, tuple(args.corpus), args.over)
     else:
         rows = pickle.loads(args.cases.read_bytes())
         if args.probe == "nomic" or (args.probe == "stack" and args.gguf):
@@ -592,7 +617,9 @@ def main(argv: list[str] | None = None) -> int:
             from rag.settings import Settings
 
             threshold = args.threshold if args.threshold is not None else Settings.from_env().min_answer_score
-            probe_judge(rows, pickle.loads(args.judged.read_bytes()), threshold)
+            judged = pickle.loads(args.judged.read_bytes())
+            probe_judge(rows, judged, threshold)
+            probe_confirm(rows, judged, threshold)
         else:
             from rag.settings import Settings
 

@@ -1,0 +1,132 @@
+"""A second opinion on the reader's refusals (`rag.confirm`): the LLM's yes or no, read from log-probabilities,
+on whether the reader's nearest sentence answers. In-process chat models stand in where the verdict must be known;
+the real llama.cpp server (the bundled SmolLM2) gives the log-probabilities in `test_local.py`, and
+`tests/test_confirm.py::test_an_endpoint_without_log_probabilities_is_a_clear_error` meets a server without them."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pytest
+
+from conftest import original
+from fake_openai import FakeOpenAI, completion
+from rag.confirm import Confirmer, confirm_messages, yes_no_log_odds
+from rag.errors import ConfigError, LLMError
+from rag.llm import ChatModel, Endpoint, Message
+from rag.pipeline import Assistant
+from rag.prompts import CANNOT_ANSWER, CONFIRMED_NOTE, QUOTED_NOTE
+from rag.settings import Settings
+
+OFF_TOPIC = "What is the capital of Australia?"  # the seeds never say: the reader refuses, a sentence nearest
+
+
+def test_the_log_odds_count_every_spelling_of_yes_and_no() -> None:
+    top = [("Yes", np.log(0.5)), (" yes", np.log(0.1)), ("No", np.log(0.2)), ("Maybe", np.log(0.2))]
+    assert yes_no_log_odds(top) == pytest.approx(np.log(0.6) - np.log(0.2))
+    assert yes_no_log_odds([("no", np.log(0.9))]) == pytest.approx(-20.0 - np.log(0.9))  # "yes" missing: -20
+    assert yes_no_log_odds([("Yes.", np.log(0.3)), ("no", np.log(0.3))]) == pytest.approx(0.0)
+    assert yes_no_log_odds([("Maybe", np.log(0.9))]) == 0.0  # neither listed
+
+
+class Judging:
+    """An in-process chat model with log-probabilities: "yes" at probability `yes` to every confirm request; its
+    answers (`reply`) are counted apart from its judgements."""
+
+    name = "judging"
+
+    def __init__(self, yes: float, reply: str = "") -> None:
+        self.yes = yes
+        self.reply = reply
+        self.judged: list[str] = []
+        self.calls = 0
+
+    def first_token_logprobs(self, messages: Sequence[Message], top: int) -> list[tuple[str, float]]:
+        self.judged.append(messages[-1]["content"])
+        return [("Yes", float(np.log(self.yes))), ("No", float(np.log(1 - self.yes)))][:top]
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
+        self.calls += 1
+        return self.reply
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]:
+        yield self.complete(messages, max_tokens=max_tokens)
+
+
+def ask(settings: Settings, chat: object, question: str, stream: bool = False):  # noqa: ANN201 - an Answer
+    with Assistant(settings, chat=chat) as assistant:  # type: ignore[arg-type]
+        if not stream:
+            return assistant.ask(question)
+        *_, answer = assistant.ask_stream(question)
+        return answer
+
+
+def test_the_confirmer_says_yes_when_yes_is_likelier() -> None:
+    assert Confirmer(Judging(0.7)).answers("Q?", "S.")
+    assert not Confirmer(Judging(0.3)).answers("Q?", "S.")
+    asked = confirm_messages("Who won?", "Smith won the race.")
+    assert "Question: Who won?" in asked[-1]["content"] and "Sentence: Smith won the race." in asked[-1]["content"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_llm_s_no_keeps_the_refusal_and_the_llm_writes_nothing(seed_settings: Settings, stream: bool) -> None:
+    chat = Judging(0.2, "Canberra is the capital [1].")
+    answer = ask(seed_settings.replace(mode="local", confirm="on"), chat, OFF_TOPIC, stream)
+    assert not answer.answered and answer.text.startswith(CANNOT_ANSWER) and chat.calls == 0
+    assert len(chat.judged) == 1 and answer.nearest is not None and answer.nearest.quote in chat.judged[0]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_llm_s_yes_answers_with_a_note_that_says_so(seed_settings: Settings, stream: bool) -> None:
+    """The yes lets the reader's answer through: the LLM writes it (here unsupported, so the reader's quoted sentences
+    stand in), and the note says that the local model judged it, then that the articles' sentences stand in."""
+    chat = Judging(0.9, "Canberra is the capital [1].")
+    settings = seed_settings.replace(mode="local", confirm="on")
+    answer = ask(settings, chat, OFF_TOPIC, stream)
+    assert answer.answered and chat.calls == 1 and len(chat.judged) == 1
+    assert answer.note == f"{CONFIRMED_NOTE} {QUOTED_NOTE}"
+    for c in answer.citations:
+        assert original(c.doc_id)[c.start : c.end] == c.quote
+    refused = ask(settings.replace(confirm="off"), Judging(0.9), OFF_TOPIC)
+    assert not refused.answered and refused.nearest is not None
+    assert answer.citations[0].quote == refused.nearest.quote  # the sentence judged leads the answer
+
+
+def test_a_supported_llm_answer_let_through_carries_the_note(seed_settings: Settings) -> None:
+    settings = seed_settings.replace(mode="local", confirm="on")
+    near = ask(settings.replace(confirm="off"), Judging(0.9), OFF_TOPIC).nearest
+    assert near is not None
+    answer = ask(settings, Judging(0.9, f"{near.quote} [1]"), OFF_TOPIC)
+    assert answer.answered and answer.note == CONFIRMED_NOTE and answer.sentences[0].supported
+
+
+def test_confirm_is_off_without_the_gate_and_on_asks_for_log_probabilities(seed_settings: Settings) -> None:
+    from fake_openai import ScriptedChat
+
+    chat = Judging(0.9, "Canberra is the capital [1].")
+    answer = ask(seed_settings.replace(mode="openai", confirm="on"), chat, OFF_TOPIC)  # no gate: nothing to confirm
+    assert chat.judged == [] and chat.calls == 1 and answer.answered
+    with pytest.raises(ConfigError, match="RAG_CONFIRM=on needs a chat model that gives log-probabilities"):
+        ask(seed_settings.replace(mode="local", confirm="on"), ScriptedChat("x"), OFF_TOPIC)
+    quiet = ask(seed_settings.replace(mode="local"), ScriptedChat("x"), OFF_TOPIC)  # "auto": none to be had
+    assert not quiet.answered
+
+
+def test_confirm_is_read_from_the_environment_and_checked() -> None:
+    assert Settings.from_env({"RAG_CONFIRM": "off"}).confirm == "off"
+    assert Settings.from_env({}).confirm == "auto"
+    with pytest.raises(ConfigError, match="RAG_CONFIRM"):
+        Settings.from_env({"RAG_CONFIRM": "maybe"}).validate()
+
+
+def test_an_endpoint_without_log_probabilities_is_a_clear_error() -> None:
+    with FakeOpenAI(completion("yes")) as server:
+        chat = ChatModel(Endpoint(server.url, "scripted"), Settings(llm_retries=0))
+        try:
+            with pytest.raises(LLMError, match="sent no log-probabilities.*RAG_CONFIRM=off"):
+                Confirmer(chat).answers("Q?", "S.")
+        finally:
+            chat.close()
+        sent = server.requests[0]
+    assert sent["logprobs"] is True and sent["top_logprobs"] == 20 and sent["max_tokens"] == 1
+    assert sent["temperature"] == 0.0
