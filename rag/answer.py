@@ -76,23 +76,26 @@ def gated(settings: Settings, mode: str) -> bool:
 
 
 def make_confirmer(settings: Settings, mode: str, chat: Chat) -> Confirmer | None:
-    """The second opinion on the gate's refusals (settings.confirm; "auto": in mode `local` with an installed model
-    or RAG_LOCAL_MODEL, not the bundled SmolLM2-135M, when the chat model gives log-probabilities, as `ChatModel`
-    does), or None.
+    """The second opinion on the gate's refusals (settings.confirm), or None. "auto": in mode `local`, with a chat
+    model that gives log-probabilities (`ChatModel` does), unless the local model is the bundled SmolLM2-135M (never
+    measured as a judge) or none is installed.
 
     Raises:
         ConfigError: confirm is "on" and the chat model cannot give log-probabilities.
     """
     if settings.confirm == "off":
         return None
-    if settings.confirm == "auto":
-        from rag.serve import uses_bundled_model
-
-        if mode != "local" or uses_bundled_model(settings):
-            return None
     if not isinstance(chat, LogProbs):
         if settings.confirm == "on":
             raise ConfigError(f"RAG_CONFIRM=on needs a chat model that gives log-probabilities, and {chat.name!r} "
                               "does not. Set RAG_CONFIRM=auto or off.")
         return None
+    if settings.confirm == "auto":
+        from rag.serve import uses_bundled_model
+
+        try:
+            if mode != "local" or uses_bundled_model(settings):
+                return None
+        except ConfigError:  # no local model at all: a chat of the caller's own, which was not measured
+            return None
     return Confirmer(chat)

@@ -1,17 +1,20 @@
 """Confirm: a second opinion from an LLM on a refusal the reader is unsure of.
 
 In mode `local` the reader gates the LLM (`rag.generate.GroundedAnswerer`): when no sentence reaches
-`settings.min_answer_score` the answer is a refusal. Where the reader is unsure, it is often wrong: a quarter of the
-answerable tuning questions are refused although the reader's best sentence answers them (`python -m
-eval.failures`). So before refusing, the local LLM is asked whether that sentence answers the question (one word,
-yes or no, `rag.prompts.CONFIRM_SYSTEM_PROMPT`), and its yes lets the answer through. The yes is read from the log-
-probabilities of the reply's first token, every spelling of "yes" against every spelling of "no", so a yes means the
-model finds yes likelier than no: a threshold at 0 that nothing was tuned to choose. A sentence that fails the
-reader's answer-type check (a number for "how many", a person for "who") is not asked about.
+`settings.min_answer_score` the answer is a refusal. Such refusals are often wrong: a fifth of the answerable tuning
+questions (101 of 472) are refused although the reader's answer would be right (`python -m eval.failures`). So before
+refusing, the LLM is asked whether the reader's best sentence answers the question (one word, yes or no,
+`rag.prompts.CONFIRM_SYSTEM_PROMPT`), and on its yes the question is answered as if that sentence had reached the
+threshold. The yes is read from the log-probabilities of the reply's first token, every spelling of "yes" against
+every spelling of "no": a yes means the model finds yes likelier than no. A sentence that fails the reader's
+answer-type check (a number for "how many", a person for "who") is not asked about.
 
-Measured on the 652 tuning cases of `eval.calibrate` (docs/tuning-log.md, "A second opinion on the reader's
-refusals"), it answers 55 more of 472 answerable questions right and refuses 13 fewer of 180 unanswerable ones:
-balanced accuracy 0.691 against 0.669. About 1 s a refusal on 2 cores with Qwen2.5-Coder-1.5B.
+On the 652 tuning cases of `eval.calibrate`, with the reader's own answer where the rule lets a case through, it
+answers 55 more of 472 answerable questions right and refuses 13 fewer of 180 unanswerable ones (balanced accuracy
+0.691 against 0.669; on the seeds alone 0.725 against 0.722, with mode `local`'s own answers 0.722): it trades
+refusals for answers, most of all beside the 300 Lee articles. docs/tuning-log.md, "A second opinion on the reader's
+refusals", has the held-out figures. A refusal costs one more call to the model, about 1 s with Qwen2.5-Coder-1.5B on
+2 cores.
 """
 from __future__ import annotations
 

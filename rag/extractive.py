@@ -55,11 +55,9 @@ class ExtractiveAnswerer:
         """Answer `question` from `passages` (best first)."""
         return self.answer_and_score(question, passages)[0]
 
-    def answer_and_score(self, question: str, passages: Sequence[Passage], threshold: float | None = None
-                         ) -> tuple[Answer, float]:
+    def answer_and_score(self, question: str, passages: Sequence[Passage]) -> tuple[Answer, float]:
         """The Answer, and the score that decided a refusal: the reader's for the best sentence (0 with none),
-        or, when the question's parts were each answered, the weakest part's if that is higher. `threshold`: the
-        score an answer needs, instead of `settings.min_answer_score`."""
+        or, when the question's parts were each answered, the weakest part's if that is higher."""
         candidates = _candidates(passages)
         if not candidates:
             return _refusal(question, passages, REFUSAL_EMPTY_INDEX if not passages else REFUSAL_WEAK_EVIDENCE), 0.0
@@ -70,7 +68,7 @@ class ExtractiveAnswerer:
         if by_parts is not None:
             picked, weakest = by_parts
             return _compose(question, passages, _with_speaker(picked)), max(best, weakest)
-        if best < (self._settings.min_answer_score if threshold is None else threshold):
+        if best < self._settings.min_answer_score:
             if best <= 0.0:  # the answer-type check left no sentence: the nearest is the model's best still
                 scores = self._reader.model_score(question, [_sentence(c) for c in candidates])
             nearest = _citation(0, candidates[int(np.argmax(scores))])  # n 0: not cited by the text
@@ -93,6 +91,10 @@ class ExtractiveAnswerer:
         if verdict is None:  # a "Yes:" or "No:" stays on the sentence that settles the question
             picked = self._with_someone(question, picked)
         return _compose(question, passages, _with_speaker(picked), verdict), best
+
+    def always(self) -> ExtractiveAnswerer:
+        """The same answerer with no bar for an answer (min_answer_score 0), as `eval.calibrate` scores it."""
+        return ExtractiveAnswerer(self._settings.replace(min_answer_score=0.0), self._reader)
 
     def _reverses(self, question: str, candidate: _Candidate) -> bool:
         """Does the sentence do to someone what the question has them do, with the same verb ("He warned

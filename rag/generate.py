@@ -186,7 +186,7 @@ class GroundedAnswerer:
         confirmed = (not quoted.answered and near is not None and best > 0.0 and self._confirmer is not None
                      and self._confirmer.answers(question, near.quote))
         if confirmed:
-            quoted, _ = self._extractive.answer_and_score(question, passages, threshold=0.0)
+            quoted = self._extractive.always().answer(question, passages)
         return dataclasses.replace(quoted, mode=self.mode), confirmed
 
 

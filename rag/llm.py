@@ -156,25 +156,30 @@ class ChatModel:
         """The `top` likeliest first tokens of the reply, each with its log-probability, read greedily.
 
         Raises:
-            LLMError: the endpoint failed, or sent no log-probabilities (it does not honour `logprobs`).
+            LLMError: the endpoint failed, or refused or ignored `logprobs` (it cannot give log-probabilities).
         """
         import openai
 
         request = dict(self._request(messages, 1), temperature=0.0, logprobs=True, top_logprobs=top)
         try:
             response = self._client.chat.completions.create(**request)
+        except openai.BadRequestError:  # e.g. a model that does not give log-probabilities
+            raise self._no_logprobs() from None
         except openai.OpenAIError as exc:
             raise self._explain(exc) from None
         except ValueError:
             raise self._malformed() from None
         choices = getattr(response, "choices", None)
         listed = getattr(choices[0], "logprobs", None) if isinstance(choices, list) and choices else None
-        content = getattr(listed, "content", None)
-        if not content:
-            raise LLMError(f"The model at {self.endpoint.where} sent no log-probabilities: a second opinion on "
-                           "refusals needs a server that honours `logprobs` (llama.cpp, vLLM and OpenAI do). "
-                           "Set RAG_CONFIRM=off.")
-        return [(t.token, float(t.logprob)) for t in content[0].top_logprobs]
+        content = getattr(listed, "content", None) or []
+        alternatives = getattr(content[0], "top_logprobs", None) if content else None
+        if not alternatives:
+            raise self._no_logprobs()
+        return [(str(t.token), float(t.logprob)) for t in alternatives]
+
+    def _no_logprobs(self) -> LLMError:
+        return LLMError(f"The model at {self.endpoint.where} gave no log-probabilities, which the second opinion on "
+                        "refusals needs (llama.cpp, vLLM and OpenAI's chat models give them). Set RAG_CONFIRM=off.")
 
     def _request(self, messages: Sequence[Message], max_tokens: int | None) -> dict[str, object]:
         return {

@@ -33,8 +33,8 @@ CONFIRM_SYSTEM_PROMPT = (
     "sentence answers the question: it must state the answer itself, not just mention the same people or topic. "
     "Reply with one word: yes or no.")
 CONFIRM_USER_PROMPT = "Question: {question}\nSentence: {sentence}\nDoes the sentence answer the question?"
-# the Answer's note when the local LLM's yes let an answer the reader would have refused through
-CONFIRMED_NOTE = "The search was unsure of this answer; the local model judged that it answers. Check the citations."
+# the Answer's note when the LLM's yes let through an answer the reader would have refused
+CONFIRMED_NOTE = "The search was unsure of this answer; the language model judged that it answers. Check the citations."
 
 # Answers written by an LLM. The passages go in the user message, numbered [1], [2], …;
 # any "[n]" inside an article is shown to the model as "(n)" so that it cannot be cited.

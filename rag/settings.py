@@ -12,6 +12,7 @@ from rag.errors import ConfigError
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 MODES = ("auto", "extractive", "local", "openai")
 READER_GATES = ("auto", "on", "off")
+CONFIRMS = ("auto", "on", "off")
 EMBED_RUNTIMES = ("onnx", "onnx-int8", "torch")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 _TRUE = ("1", "true", "yes", "on")
@@ -64,8 +65,9 @@ class Settings:
     # "auto" is "on" in mode `local` (a small model the reader out-judges) and "off" in mode `openai`.
     reader_gate: str = "auto"
     # Before the gate refuses, the LLM is asked whether the reader's best sentence answers (rag/confirm.py); its yes
-    # lets the answer through. "auto": in mode `local` (measured with Qwen2.5-Coder-1.5B); "on": whenever the reader
-    # gates an LLM (its endpoint must return log-probabilities); "off": never.
+    # lets the answer through. "auto": in mode `local` with Qwen installed or RAG_LOCAL_MODEL, not the bundled
+    # SmolLM2 (measured with Qwen2.5-Coder-1.5B only); "on": whenever the reader gates an LLM (its endpoint must give
+    # log-probabilities; with RAG_READER_GATE=off there is no refusal to confirm); "off": never.
     confirm: str = "auto"
     strict: bool = False  # drop sentences the cited passages do not support
     llm_model: str = DEFAULT_OPENAI_MODEL  # the model name sent to the endpoint in mode `openai`
@@ -144,8 +146,8 @@ class Settings:
         if self.reader_gate not in READER_GATES:
             raise ConfigError(f"Unknown reader_gate {self.reader_gate!r}. Use one of: {', '.join(READER_GATES)} "
                               "(RAG_READER_GATE).")
-        if self.confirm not in READER_GATES:
-            raise ConfigError(f"Unknown confirm {self.confirm!r}. Use one of: {', '.join(READER_GATES)} "
+        if self.confirm not in CONFIRMS:
+            raise ConfigError(f"Unknown confirm {self.confirm!r}. Use one of: {', '.join(CONFIRMS)} "
                               "(RAG_CONFIRM).")
         if self.embed_runtime not in EMBED_RUNTIMES:
             raise ConfigError(

@@ -252,8 +252,9 @@ class Answer:
     dates, earliest first, when they differ, and the dates the cited passages state (`rag.chronology`); else "".
     `note` says what a misspelt question was read as (`rag.prompts.CORRECTED_NOTE`), or a question that described a
     person by role (`NAMED_NOTE`), and when an LLM mode answers
-    with the articles' own sentences because the model's answer was not supported (`rag.prompts.QUOTED_NOTE`);
-    else "".
+    with the articles' own sentences because the model's answer was not supported (`rag.prompts.QUOTED_NOTE`), or
+    gives an answer the reader would have refused because the model judged that it answers
+    (`rag.prompts.CONFIRMED_NOTE`, `rag.confirm`); else "".
     `nearest`, on a refusal because no sentence reached the bar for an answer (`Settings.min_answer_score`), is the
     sentence that came closest, quoted exactly like a citation: "the articles don't say" then still shows where
     they come nearest, so a reader can judge for themselves; it is not part of the answer (`text` cites nothing).

@@ -1,7 +1,7 @@
 """A second opinion on the reader's refusals (`rag.confirm`): the LLM's yes or no, read from log-probabilities,
 on whether the reader's nearest sentence answers. In-process chat models stand in where the verdict must be known;
-the real llama.cpp server (the bundled SmolLM2) gives the log-probabilities in `test_local.py`, and
-`tests/test_confirm.py::test_an_endpoint_without_log_probabilities_is_a_clear_error` meets a server without them."""
+the real llama.cpp server (the bundled SmolLM2) gives the log-probabilities in `test_local.py`, and a real HTTP server
+on loopback that refuses or ignores them is met here."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import original
-from fake_openai import FakeOpenAI, completion
+from fake_openai import FakeOpenAI, completion, error
 from rag.confirm import Confirmer, confirm_messages, yes_no_log_odds
 from rag.errors import ConfigError, LLMError
 from rag.llm import ChatModel, Endpoint, Message
@@ -92,12 +92,29 @@ def test_the_llm_s_yes_answers_with_a_note_that_says_so(seed_settings: Settings,
     assert answer.citations[0].quote == refused.nearest.quote  # the sentence judged leads the answer
 
 
-def test_a_supported_llm_answer_let_through_carries_the_note(seed_settings: Settings) -> None:
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_supported_llm_answer_let_through_carries_the_note(seed_settings: Settings, stream: bool) -> None:
     settings = seed_settings.replace(mode="local", confirm="on")
     near = ask(settings.replace(confirm="off"), Judging(0.9), OFF_TOPIC).nearest
     assert near is not None
-    answer = ask(settings, Judging(0.9, f"{near.quote} [1]"), OFF_TOPIC)
+    answer = ask(settings, Judging(0.9, f"{near.quote} [1]"), OFF_TOPIC, stream)
     assert answer.answered and answer.note == CONFIRMED_NOTE and answer.sentences[0].supported
+    assert answer.text.startswith(near.quote)  # the model's words, not the reader's stand-in
+
+
+def test_auto_asks_an_installed_or_named_model_never_the_bundled_one(tmp_path) -> None:
+    """"auto" in mode local: the bundled SmolLM2 (no model installed in this cache) is not asked, a GGUF named by
+    RAG_LOCAL_MODEL is; in mode openai, none is, unless confirm is "on"."""
+    from rag.answer import make_confirmer
+
+    settings = Settings(model_cache=tmp_path / "cache")
+    assert make_confirmer(settings, "local", Judging(0.9)) is None
+    named = tmp_path / "own.gguf"
+    named.write_bytes(b"GGUF" + bytes(12))
+    assert isinstance(make_confirmer(settings.replace(local_model=named), "local", Judging(0.9)), Confirmer)
+    assert make_confirmer(settings.replace(local_model=named), "openai", Judging(0.9)) is None
+    assert isinstance(make_confirmer(settings.replace(confirm="on"), "openai", Judging(0.9)), Confirmer)
+    assert make_confirmer(settings.replace(local_model=named, confirm="off"), "local", Judging(0.9)) is None
 
 
 def test_confirm_is_off_without_the_gate_and_on_asks_for_log_probabilities(seed_settings: Settings) -> None:
@@ -119,11 +136,21 @@ def test_confirm_is_read_from_the_environment_and_checked() -> None:
         Settings.from_env({"RAG_CONFIRM": "maybe"}).validate()
 
 
+def test_an_endpoint_that_refuses_log_probabilities_is_a_clear_error() -> None:
+    with FakeOpenAI(error(400, "logprobs are not supported with this model")) as server:
+        chat = ChatModel(Endpoint(server.url, "scripted"), Settings(llm_retries=0))
+        try:
+            with pytest.raises(LLMError, match="gave no log-probabilities.*RAG_CONFIRM=off"):
+                Confirmer(chat).answers("Q?", "S.")
+        finally:
+            chat.close()
+
+
 def test_an_endpoint_without_log_probabilities_is_a_clear_error() -> None:
     with FakeOpenAI(completion("yes")) as server:
         chat = ChatModel(Endpoint(server.url, "scripted"), Settings(llm_retries=0))
         try:
-            with pytest.raises(LLMError, match="sent no log-probabilities.*RAG_CONFIRM=off"):
+            with pytest.raises(LLMError, match="gave no log-probabilities.*RAG_CONFIRM=off"):
                 Confirmer(chat).answers("Q?", "S.")
         finally:
             chat.close()

@@ -79,18 +79,18 @@ def test_the_server_gives_the_first_token_s_log_probabilities_for_a_confirmation
                                                                                   llama_server: LocalServer) -> None:
     """The real server's `logprobs`: the likeliest first tokens, best first, which the confirmer reads as a yes or
     no (the verdict is the model's); an answer it lets through says so."""
-    from rag.confirm import Confirmer, confirm_messages
+    from rag.confirm import confirm_messages, yes_no_log_odds
     from rag.llm import ChatModel
     from rag.prompts import CONFIRMED_NOTE
 
     chat = ChatModel(llama_server.endpoint, seed_settings)
     try:
-        top = chat.first_token_logprobs(confirm_messages("Who won?", "Smith won the race."), 5)
-        assert len(top) == 5 and all(lp <= 0 for _, lp in top)
-        assert [lp for _, lp in top] == sorted((lp for _, lp in top), reverse=True)
-        assert isinstance(Confirmer(chat).answers("Who won?", "Smith won the race."), bool)
+        top = chat.first_token_logprobs(confirm_messages("Who won?", "Smith won the race."), 20)
     finally:
         chat.close()
+    assert len(top) == 20 and all(lp <= 0 for _, lp in top)
+    assert [lp for _, lp in top] == sorted((lp for _, lp in top), reverse=True)
+    assert yes_no_log_odds(top) != 0.0  # "yes" or "no" is among the likeliest first words: the model was asked
     settings = dataclasses.replace(via_server_settings(seed_settings, llama_server), reader_gate="on", confirm="on")
     with Assistant(settings) as assistant:
         answer = assistant.ask("What is the capital of Australia?")  # the reader refuses: the model is asked

@@ -498,7 +498,7 @@ def test_the_band_probe_counts_what_a_lower_gate_changes_against_refusing() -> N
     rows = [_band_case(True, 0.30, True, True, False),    # the LLM answers right
             _band_case(True, 0.25, False, False, True),   # the LLM declines, the quoted sentence is right
             _band_case(False, 0.30, True, False, False),  # the LLM answers an unanswerable one
-            _band_case(False, 0.20, False, False, False), # the LLM declines it
+            _band_case(False, 0.20, False, False, False),  # the LLM declines it
             _band_case(True, 0.05, True, True, True)]     # under the lower gate: refused still
     got = band_changes(rows, 0.1)
     assert got == {"answerable": 2, "unanswerable": 2, "decides_answerable": 1, "decides_unanswerable": -1,
@@ -518,3 +518,9 @@ def test_the_confirm_probe_answers_under_the_threshold_only_on_the_judge_s_yes()
     judged = [{"judged": {0: -3.0}}, {"judged": {1: 2.0, 0: -1.0}}, {"judged": {0: -1.0, 1: 2.0}},
               {"judged": {0: 5.0}}, {"judged": {}}]
     assert confirmed(rows, judged, 0.38).tolist() == [True, True, False, False, False]
+
+
+def test_the_confirm_probe_reads_each_case_s_corpus_from_collect_s_file() -> None:
+    from train.probes import corpora_of
+
+    assert corpora_of([{"corpus": "seeds"}, {"corpus": "seeds+lee"}]).tolist() == ["seeds", "seeds+lee"]

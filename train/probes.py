@@ -15,7 +15,7 @@ run, and `git checkout rag/weights` after.
     python -m train.probes order --cases cases.pkl --other other.pkl  # order by one reader, refuse by another
     python -m train.probes pool --cases cases.pkl                     # refuse on evidence pooled over sentences
     python -m train.probes judge --cases cases.pkl --out judged.pkl   # the local Qwen's yes/no on the best 3 (26 min)
-    python -m train.probes judge-report --cases cases.pkl --judged judged.pkl  # refusal signal, chooser, rag.confirm
+    python -m train.probes judge-report --cases cases.pkl --judged judged.pkl [--band band.pkl]  # …, rag.confirm
     python -m train.probes collect --keywords --out views.pkl         # also scored with the question as keywords
     python -m train.probes views --cases views.pkl                    # the two views' scores mixed
     python -m train.probes band --out band.pkl                        # the local Qwen under the gate (12 minutes)
@@ -65,7 +65,8 @@ def collect(out: Path, keywords: bool = False) -> None:
         scores = run.reader.score(run.read, sentences) if sentences else np.zeros(0)
         whole = right_sentences(q, found)
         refusal = Answer(q.question, "", False, "extractive", (), (), run.passages)
-        rows.append({"group": q.group, "question": q.question, "read": run.read, "answerable": q.answerable,
+        rows.append({"group": q.group, "question": q.question, "corpus": run.corpus, "read": run.read,
+                     "answerable": q.answerable,
                      "found": found, "scores": np.asarray(scores), "whole": whole, "best": run.best,
                      "right_if_answered": correct(q, run.answer), "right_if_refused": correct(q, refusal)})
         if keywords:
@@ -412,13 +413,17 @@ def probe_judge(rows: list[dict], judged: list[dict], threshold: float) -> None:
               f"{_cross_validated(cases, led, reader_thresholds):.3f}")
 
 
-def seeds_cases() -> int:
-    """How many cases `collect` writes on the seeds before those on the seeds beside the Lee articles (its order)."""
+def corpora_of(rows: list[dict]) -> np.ndarray:
+    """Each case's corpus: as `collect` records it, or, in a file written before it did, from its order (the
+    seeds' cases first, as many as the seeds sets' tuning questions today)."""
+    if all("corpus" in r for r in rows):
+        return np.array([r["corpus"] for r in rows])
     from eval.calibrate import PLAN
     from eval.dataset import load
 
-    return sum(len(load(path, split="tune")) for corpus, sets in PLAN if corpus == "seeds" for path in sets
-               if path.is_file())
+    seeds = sum(len(load(path, split="tune")) for corpus, sets in PLAN if corpus == "seeds" for path in sets
+                if path.is_file())
+    return np.where(np.arange(len(rows)) < seeds, "seeds", "seeds+lee")
 
 
 def confirmed(rows: list[dict], judged: list[dict], threshold: float) -> np.ndarray:
@@ -431,27 +436,51 @@ def confirmed(rows: list[dict], judged: list[dict], threshold: float) -> np.ndar
     return np.array(out, dtype=bool)
 
 
-def probe_confirm(rows: list[dict], judged: list[dict], threshold: float) -> None:
+def _shares(rows: list[dict], answers: list[bool]) -> tuple[list[bool], list[bool]]:
+    """Whether each answerable case, then each unanswerable one, is right: the answer given at threshold 0 where
+    `answers` says to answer, else a refusal, each as `eval.calibrate` scores it."""
+    right = [r["right_if_answered"] if a else r["right_if_refused"] for r, a in zip(rows, answers)]
+    return ([x for x, r in zip(right, rows) if r["answerable"]],
+            [x for x, r in zip(right, rows) if not r["answerable"]])
+
+
+def _balanced_shares(yes: list[bool], no: list[bool]) -> float:
+    return float(np.mean([np.mean(part) for part in (yes, no) if part]))
+
+
+def probe_confirm(rows: list[dict], judged: list[dict], threshold: float, band_rows: list[dict] | None = None) -> None:
     """The reader's refusals with and without `rag.confirm`'s second opinion, scored as `eval.calibrate` scores them
-    (the whole answer given at threshold 0, right or not; a refusal, right or not): on every case, on each corpus
-    and in each fold. Nothing in it is fitted: the threshold is the shipped one, the judge's is 0."""
-    answered = {"the reader alone": np.array([r["best"] >= threshold for r in rows]),
-                "with the second opinion": confirmed(rows, judged, threshold)}
-    seeds = seeds_cases()
-    parts = {"all": np.ones(len(rows), dtype=bool), "seeds": np.arange(len(rows)) < seeds,
-             "seeds+lee": np.arange(len(rows)) >= seeds}
+    (the reader's answer given at threshold 0, right or not; a refusal, right or not): on every case, on each corpus
+    and in each fold. The rule's own parameters are not fitted: the threshold is the shipped one, the judge's is 0.
+    With `band_rows` (`band`'s file, on the seeds), mode `local`'s own answers on the seeds too: where the second
+    opinion lets a case through, Qwen's answer when the checker supports it, else the reader's."""
+    corpus = corpora_of(rows)
+    answered = {"the reader alone": [r["best"] >= threshold for r in rows],
+                "with the second opinion": confirmed(rows, judged, threshold).tolist()}
+    parts = {"all": np.ones(len(rows), dtype=bool), "seeds": corpus == "seeds", "seeds+lee": corpus == "seeds+lee"}
     parts |= {f"fold {k}": np.array([_fold(r) == k for r in rows]) for k in range(FOLDS)}
     for name, answers in answered.items():
         cells = []
         for part, inside in parts.items():
-            sub = [(r, a) for r, a, i in zip(rows, answers, inside) if i]
-            right = [r["right_if_answered"] if a else r["right_if_refused"] for r, a in sub]
-            yes = [x for x, (r, _) in zip(right, sub) if r["answerable"]]
-            no = [x for x, (r, _) in zip(right, sub) if not r["answerable"]]
-            cells.append(f"{part} {(np.mean(yes) + np.mean(no)) / 2:.3f}"
-                         + (f" ({sum(yes)}/{len(yes)} answerable right, {sum(no)}/{len(no)} refused)"
-                            if part in ("all", "seeds", "seeds+lee") else ""))
+            yes, no = _shares([r for r, i in zip(rows, inside) if i], [a for a, i in zip(answers, inside) if i])
+            counts = f" ({sum(yes)}/{len(yes)} answerable right, {sum(no)}/{len(no)} refused)" if "fold" not in part \
+                else ""
+            cells.append(f"{part} {_balanced_shares(yes, no):.3f}{counts}")
         print(f"{name}: balanced accuracy {'; '.join(cells)}")
+    if band_rows is None:
+        return
+    written = {b["question"]: b["right_written"] if b["supported"] else b["right_quoted"] for b in band_rows}
+    seeds = [(r, a) for r, a, c in zip(rows, answered["with the second opinion"], corpus) if c == "seeds"]
+    missing = [r["question"] for r, a in seeds if a and r["best"] < threshold and r["question"] not in written]
+    if missing:
+        raise SystemExit(f"{len(missing)} cases let through are not in the band file (another collect?): run `band`.")
+    right = [(written[r["question"]] if r["best"] < threshold else r["right_if_answered"]) if a
+             else r["right_if_refused"] for r, a in seeds]
+    yes = [x for x, (r, _) in zip(right, seeds) if r["answerable"]]
+    no = [x for x, (r, _) in zip(right, seeds) if not r["answerable"]]
+    print(f"mode local's answers where the second opinion lets a case through (the seeds; over the threshold the "
+          f"reader's as above): balanced accuracy {_balanced_shares(yes, no):.3f} ({sum(yes)}/{len(yes)} answerable "
+          f"right, {sum(no)}/{len(no)} refused)")
 
 
 def fit_helpers(out: Path) -> None:
@@ -488,9 +517,9 @@ def fit_helpers(out: Path) -> None:
     print(", ".join(f"{f} {c:+.2f}" for f, c in zip(DEFAULT_FEATURES, weights["coef"])), f"-> {out}")
 
 
-def band(out: Path, corpora: tuple[str, ...], over: bool = False) -> None:
+def band(out: Path, corpora: tuple[str, ...]) -> None:
     """The local LLM's answers, ungated, to every tuning case on `corpora` that the reader refuses (its best score
-    under the settings' threshold; with `over`, every case it answers instead): whether the model answered, with a supported sentence, and whether its answer,
+    under the settings' threshold): whether the model answered, with a supported sentence, and whether its answer,
     the reader's always-answering one and a refusal are each right. About 9 s a case on 2 cores."""
     from eval.calibrate import PLAN, tuning_runs
     from eval.metrics.correctness import correct
@@ -508,7 +537,7 @@ def band(out: Path, corpora: tuple[str, ...], over: bool = False) -> None:
     plan = tuple((corpus, sets) for corpus, sets in PLAN if corpus in corpora)
     rows = []
     for run in tuning_runs(settings, plan=plan):
-        if (run.best >= settings.min_answer_score) != over:
+        if run.best >= settings.min_answer_score:
             continue
         q = run.question
         llm = LLMAnswerer("local", chat, CitationChecker(embedder, run.reader.analyser), settings, run.reader)
@@ -577,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=3, help="judge: how many of the reader's best sentences (3)")
     parser.add_argument("--corpus", action="append", choices=("seeds", "seeds+lee"),
                         help="band: a corpus to ask on (repeatable; default seeds)")
-    parser.add_argument("--over", action="store_true", help="band: the cases the reader answers instead")
+    parser.add_argument("--band", type=Path, help="judge-report: `band`'s file, for mode local's own answers")
     args = parser.parse_args(argv)
     if args.corpus is None:
         args.corpus = ["seeds"]
@@ -595,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.probe == "fit-helpers":
         fit_helpers(args.out)
     elif args.probe == "band":
-        band(args.out, tuple(args.corpus), args.over)
+        band(args.out, tuple(args.corpus))
     else:
         rows = pickle.loads(args.cases.read_bytes())
         if args.probe == "nomic" or (args.probe == "stack" and args.gguf):
@@ -619,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
             threshold = args.threshold if args.threshold is not None else Settings.from_env().min_answer_score
             judged = pickle.loads(args.judged.read_bytes())
             probe_judge(rows, judged, threshold)
-            probe_confirm(rows, judged, threshold)
+            probe_confirm(rows, judged, threshold, pickle.loads(args.band.read_bytes()) if args.band else None)
         else:
             from rag.settings import Settings
 
