@@ -136,18 +136,11 @@ def test_confirm_is_read_from_the_environment_and_checked() -> None:
         Settings.from_env({"RAG_CONFIRM": "maybe"}).validate()
 
 
-def test_an_endpoint_that_refuses_log_probabilities_is_a_clear_error() -> None:
-    with FakeOpenAI(error(400, "logprobs are not supported with this model")) as server:
-        chat = ChatModel(Endpoint(server.url, "scripted"), Settings(llm_retries=0))
-        try:
-            with pytest.raises(LLMError, match="gave no log-probabilities.*RAG_CONFIRM=off"):
-                Confirmer(chat).answers("Q?", "S.")
-        finally:
-            chat.close()
-
-
-def test_an_endpoint_without_log_probabilities_is_a_clear_error() -> None:
-    with FakeOpenAI(completion("yes")) as server:
+@pytest.mark.parametrize("reply", [error(400, "logprobs are not supported with this model"), completion("yes")])
+def test_an_endpoint_that_refuses_or_ignores_log_probabilities_is_a_clear_error(reply) -> None:
+    """A server that rejects `logprobs` (HTTP 400), or answers without them: either way the message names the
+    setting that turns the second opinion off."""
+    with FakeOpenAI(reply) as server:
         chat = ChatModel(Endpoint(server.url, "scripted"), Settings(llm_retries=0))
         try:
             with pytest.raises(LLMError, match="gave no log-probabilities.*RAG_CONFIRM=off"):
