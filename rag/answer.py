@@ -93,9 +93,6 @@ def make_confirmer(settings: Settings, mode: str, chat: Chat) -> Confirmer | Non
     if settings.confirm == "auto":
         from rag.serve import uses_bundled_model
 
-        try:
-            if mode != "local" or uses_bundled_model(settings):
-                return None
-        except ConfigError:  # no local model at all: a chat of the caller's own, which was not measured
+        if mode != "local" or uses_bundled_model(settings):  # no model installed or named: none that was measured
             return None
     return Confirmer(chat)

@@ -132,10 +132,11 @@ class LocalServer:
 
 
 def uses_bundled_model(settings: Settings) -> bool:
-    """Whether mode `local` falls back to the bundled SmolLM2-135M: no RAG_LOCAL_MODEL and no installed model."""
+    """Whether mode `local` falls back to the bundled SmolLM2-135M (`default_gguf`): no RAG_LOCAL_MODEL and no
+    installed model. Nothing is read: a missing or broken file is `local_model_path`'s to report."""
     from rag.models import qwen_path
 
-    return not settings.local_model and local_model_path(settings) != qwen_path(settings)
+    return not settings.local_model and not qwen_path(settings).is_file()
 
 
 def local_server(settings: Settings) -> LocalServer:
