@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.calibrate import FOLDS, GRID, fold_of_group
-from rag.confirm import TOP_LOGPROBS, UNLISTED, confirm_messages, yes_no_log_odds
+from rag.confirm import UNLISTED
 
 NOMIC_MEMBER = "gpt4all/resources/nomic-embed-text-v1.5.f16.gguf"
 NOMIC_SHA256 = "f7af6f66802f4df86eda10fe9bbcfc75c39562bed48ef6ace719a251cf1c2fdb"
@@ -343,31 +343,28 @@ JUDGE_CONTEXT = 2048  # tokens: a question and one sentence
 
 
 def judge(rows: list[dict], top: int, client: object | None = None, model: str = "") -> list[dict]:
-    """For each case, the local model's yes/no log-odds (`yes_no_log_odds`) for each of the reader's best `top`
-    sentences (best first, ties in the reader's order), by the sentence's index, with the question read and the
-    sentences judged so that a report can check it is read beside the same cases. About 0.8 s a sentence on 2 cores.
-    `client` (an openai.OpenAI) and `model`: a server of one's own; by default the installed local model is started."""
+    """For each case, the local model's yes/no log-odds (`rag.confirm.Confirmer.log_odds`, as mode `local` asks) for
+    each of the reader's best `top` sentences (best first, ties in the reader's order), by the sentence's index, with
+    the question read and the sentences judged so that a report can check it is read beside the same cases. About
+    0.8 s a sentence on 2 cores. `client` (an openai.OpenAI) and `model`: a server of one's own; by default the
+    installed local model is started."""
+    from rag.confirm import Confirmer
+    from rag.llm import ChatModel, Endpoint
+    from rag.settings import Settings
+
     if client is None:
         from openai import OpenAI
 
         from rag.serve import LocalServer, local_model_path
-        from rag.settings import Settings
 
         with LocalServer(local_model_path(Settings.from_env()), JUDGE_CONTEXT, prompt_cache=True) as server, \
                 OpenAI(base_url=server.base_url, api_key="unused") as own:
             return judge(rows, top, own, server.endpoint.model)
+    confirmer = Confirmer(ChatModel(Endpoint(None, model), Settings(), client=client))  # type: ignore[arg-type]
     out = []
     for r in rows:
-        got: dict[int, float] = {}
-        for k in (int(i) for i in np.argsort(-r["scores"], kind="stable")[:top]):
-            reply = client.chat.completions.create(  # type: ignore[attr-defined]
-                model=model, max_tokens=1, temperature=0, logprobs=True, top_logprobs=TOP_LOGPROBS,
-                messages=confirm_messages(r["read"], r["found"][k][1]))
-            listed = reply.choices[0].logprobs
-            if listed is None or not listed.content:
-                raise SystemExit("The model's server returned no log-probabilities: judge needs an OpenAI-compatible "
-                                 "server that honours `logprobs` (llama.cpp's does).")
-            got[k] = yes_no_log_odds([(t.token, t.logprob) for t in listed.content[0].top_logprobs])
+        got = {k: confirmer.log_odds(r["read"], r["found"][k][1])
+               for k in (int(i) for i in np.argsort(-r["scores"], kind="stable")[:top])}
         out.append({"read": r["read"], "sentences": {k: r["found"][k][1] for k in got}, "judged": got})
     return out
 
@@ -436,16 +433,19 @@ def confirmed(rows: list[dict], judged: list[dict], threshold: float) -> np.ndar
     return np.array(out, dtype=bool)
 
 
-def _shares(rows: list[dict], answers: list[bool]) -> tuple[list[bool], list[bool]]:
-    """Whether each answerable case, then each unanswerable one, is right: the answer given at threshold 0 where
-    `answers` says to answer, else a refusal, each as `eval.calibrate` scores it."""
-    right = [r["right_if_answered"] if a else r["right_if_refused"] for r, a in zip(rows, answers)]
-    return ([x for x, r in zip(right, rows) if r["answerable"]],
-            [x for x, r in zip(right, rows) if not r["answerable"]])
+def _rights(rows: list[dict], answers: list[bool]) -> list[bool]:
+    """Whether each case is right: the answer given at threshold 0 where `answers` says to answer, else a refusal,
+    each as `eval.calibrate` scores it."""
+    return [r["right_if_answered"] if a else r["right_if_refused"] for r, a in zip(rows, answers)]
 
 
-def _balanced_shares(yes: list[bool], no: list[bool]) -> float:
-    return float(np.mean([np.mean(part) for part in (yes, no) if part]))
+def _summary(rows: list[dict], right: list[bool], counts: bool = True) -> str:
+    """Balanced accuracy of the verdicts `right`, with the answerable and unanswerable counts behind it."""
+    yes = [x for x, r in zip(right, rows) if r["answerable"]]
+    no = [x for x, r in zip(right, rows) if not r["answerable"]]
+    balanced = float(np.mean([np.mean(part) for part in (yes, no) if part]))
+    shown = f" ({sum(yes)}/{len(yes)} answerable right, {sum(no)}/{len(no)} refused)" if counts else ""
+    return f"{balanced:.3f}{shown}"
 
 
 def probe_confirm(rows: list[dict], judged: list[dict], threshold: float, band_rows: list[dict] | None = None) -> None:
@@ -462,10 +462,9 @@ def probe_confirm(rows: list[dict], judged: list[dict], threshold: float, band_r
     for name, answers in answered.items():
         cells = []
         for part, inside in parts.items():
-            yes, no = _shares([r for r, i in zip(rows, inside) if i], [a for a, i in zip(answers, inside) if i])
-            counts = f" ({sum(yes)}/{len(yes)} answerable right, {sum(no)}/{len(no)} refused)" if "fold" not in part \
-                else ""
-            cells.append(f"{part} {_balanced_shares(yes, no):.3f}{counts}")
+            sub = [r for r, i in zip(rows, inside) if i]
+            right = _rights(sub, [a for a, i in zip(answers, inside) if i])
+            cells.append(f"{part} {_summary(sub, right, counts='fold' not in part)}")
         print(f"{name}: balanced accuracy {'; '.join(cells)}")
     if band_rows is None:
         return
@@ -476,11 +475,8 @@ def probe_confirm(rows: list[dict], judged: list[dict], threshold: float, band_r
         raise SystemExit(f"{len(missing)} cases let through are not in the band file (another collect?): run `band`.")
     right = [(written[r["question"]] if r["best"] < threshold else r["right_if_answered"]) if a
              else r["right_if_refused"] for r, a in seeds]
-    yes = [x for x, (r, _) in zip(right, seeds) if r["answerable"]]
-    no = [x for x, (r, _) in zip(right, seeds) if not r["answerable"]]
     print(f"mode local's answers where the second opinion lets a case through (the seeds; over the threshold the "
-          f"reader's as above): balanced accuracy {_balanced_shares(yes, no):.3f} ({sum(yes)}/{len(yes)} answerable "
-          f"right, {sum(no)}/{len(no)} refused)")
+          f"reader's as above): balanced accuracy {_summary([r for r, _ in seeds], right)}")
 
 
 def fit_helpers(out: Path) -> None:
