@@ -6,6 +6,9 @@
 | `local`      | a GGUF model behind llama.cpp's server on 127.0.0.1 (bundled SmolLM2)   |
 | `openai`     | OpenAI, or any OpenAI-compatible server at OPENAI_BASE_URL              |
 | `auto`       | `openai` when OPENAI_API_KEY or OPENAI_BASE_URL is set, else OFFLINE_DEFAULT |
+
+With RAG_CONFIRM=on, mode `extractive` asks the installed local model for a second opinion before it refuses
+(`rag.confirm`, `make_judge_model`); in mode `local` that is the default ("auto") once Qwen is installed.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from rag.cite import CitationChecker
-from rag.confirm import Confirmer, LogProbs
+from rag.confirm import Confirmer, LogProbs, SecondOpinion
 from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.extractive import ExtractiveAnswerer
@@ -57,11 +60,31 @@ def make_chat_model(settings: Settings) -> ChatModel | None:
     return None
 
 
+def make_judge_model(settings: Settings) -> ChatModel:
+    """The local model as mode `extractive`'s second opinion (RAG_CONFIRM=on); its server starts now.
+
+    Raises:
+        ConfigError: no model is installed or named by RAG_LOCAL_MODEL (the bundled SmolLM2 was never measured as a
+            judge).
+    """
+    from rag.models import INSTALL_HINT
+    from rag.serve import local_server, uses_bundled_model
+
+    if uses_bundled_model(settings):
+        raise ConfigError(f"RAG_CONFIRM=on in mode extractive asks the local model for a second opinion, and none is "
+                          f"installed. {INSTALL_HINT}, or set RAG_LOCAL_MODEL to a GGUF file, or RAG_CONFIRM=off.")
+    return ChatModel(local_server(settings).endpoint, settings)
+
+
 def make_answerer(settings: Settings, embedder: Embedder, chat: Chat | None, reader: Reader) -> Answerer:
-    """The answerer for the settings' mode; `chat` is `make_chat_model(settings)`, `reader` scores sentences
-    (the extractive answer, and the passages an LLM is shown)."""
+    """The answerer for the settings' mode; `chat` is `make_chat_model(settings)` (in mode `extractive`, the
+    second opinion's model, `make_judge_model`, or None), `reader` scores sentences (the extractive answer, and the
+    passages an LLM is shown)."""
     mode = resolve_mode(settings)
     if mode == "extractive":
+        confirmer = None if chat is None else make_confirmer(settings, mode, chat)
+        if confirmer is not None:
+            return SecondOpinion(ExtractiveAnswerer(settings, reader), confirmer)
         return ExtractiveAnswerer(settings, reader)
     assert chat is not None, f"mode {mode!r} needs a chat model"
     llm = LLMAnswerer(mode, chat, CitationChecker(embedder, reader.analyser), settings, reader)
@@ -76,9 +99,9 @@ def gated(settings: Settings, mode: str) -> bool:
 
 
 def make_confirmer(settings: Settings, mode: str, chat: Chat) -> Confirmer | None:
-    """The second opinion on the gate's refusals (settings.confirm), or None. "auto": in mode `local`, with a chat
+    """The second opinion on the reader's refusals (settings.confirm), or None. "auto": in mode `local`, with a chat
     model that gives log-probabilities (`ChatModel` does), unless the local model is the bundled SmolLM2-135M (never
-    measured as a judge) or none is installed.
+    measured as a judge) or none is installed. "on": in every mode (in mode `extractive`, `chat` is the judge).
 
     Raises:
         ConfigError: confirm is "on" and the chat model cannot give log-probabilities.

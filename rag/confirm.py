@@ -7,7 +7,9 @@ refusing, the LLM is asked whether the reader's best sentence answers the questi
 `rag.prompts.CONFIRM_SYSTEM_PROMPT`), and on its yes the question is answered as if that sentence had reached the
 threshold. The yes is read from the log-probabilities of the reply's first token, every spelling of "yes" against
 every spelling of "no": a yes means the model finds yes likelier than no. A sentence that fails the reader's
-answer-type check (a number for "how many", a person for "who") is not asked about.
+answer-type check (a number for "how many", a person for "who") is not asked about. `SecondOpinion` is the reader's
+answerer with that step: mode `extractive`'s answerer under RAG_CONFIRM=on, and the reader in front of mode `local`'s
+LLM (`rag.generate.GroundedAnswerer`).
 
 On the 652 tuning cases of `eval.calibrate`, with the reader's own answer where the rule lets a case through, it
 answers 55 more of 472 answerable questions right and refuses 13 fewer of 180 unanswerable ones (balanced accuracy
@@ -18,13 +20,16 @@ refusals", has the held-out figures. A refusal costs one more call to the model,
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from rag.extractive import ExtractiveAnswerer
 from rag.llm import Message
-from rag.prompts import CONFIRM_SYSTEM_PROMPT, CONFIRM_USER_PROMPT
+from rag.prompts import CONFIRM_SYSTEM_PROMPT, CONFIRM_USER_PROMPT, CONFIRMED_NOTE
+from rag.types import Answer, Passage
 
 TOP_LOGPROBS = 20  # the first token's alternatives read
 UNLISTED = -20.0  # the log-probability given to "yes" or "no" when no spelling of it is among them
@@ -66,3 +71,42 @@ class Confirmer:
     def answers(self, question: str, sentence: str) -> bool:
         """Whether the model finds "yes" likelier than "no"."""
         return self.log_odds(question, sentence) > 0.0
+
+
+class SecondOpinion:
+    """The reader's answerer, with the confirmer's second opinion on a refusal it is unsure of: see the module's
+    docstring. Without a confirmer it is the reader's answerer as it is."""
+
+    mode = "extractive"
+
+    def __init__(self, extractive: ExtractiveAnswerer, confirmer: Confirmer | None) -> None:
+        self._extractive = extractive
+        self._confirmer = confirmer
+
+    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+        return noted(*self.quoted(question, passages))
+
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
+        """The whole answer's text at once (nothing is generated), then the Answer."""
+        answer = self.answer(question, passages)
+        yield answer.text
+        yield answer
+
+    def quoted(self, question: str, passages: Sequence[Passage]) -> tuple[Answer, bool]:
+        """The reader's answer (its note not yet added), and whether the confirmer let it through: when the reader
+        refuses on weak evidence (some sentence passed its answer-type check) and the confirmer finds that its nearest
+        sentence answers, the reader's answer as if that sentence had reached the bar."""
+        quoted, best = self._extractive.answer_and_score(question, passages)
+        near = quoted.nearest
+        confirmed = (not quoted.answered and near is not None and best > 0.0 and self._confirmer is not None
+                     and self._confirmer.answers(question, near.quote))
+        if confirmed:
+            quoted = self._extractive.always().answer(question, passages)
+        return quoted, confirmed
+
+
+def noted(answer: Answer, confirmed: bool) -> Answer:
+    """The answer, with CONFIRMED_NOTE first when the confirmer let it through."""
+    if not confirmed:
+        return answer
+    return dataclasses.replace(answer, note=" ".join(n for n in (CONFIRMED_NOTE, answer.note) if n))

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from rag.cite import CitationChecker
-from rag.confirm import Confirmer
+from rag.confirm import Confirmer, SecondOpinion, noted
 from rag.errors import ContextTooLongError
 from rag.extractive import ExtractiveAnswerer
 from rag.guard import as_data
@@ -37,7 +37,6 @@ from rag.prompts import (
     ANSWER_SYSTEM_PROMPT,
     ANSWER_USER_PROMPT,
     CANNOT_ANSWER,
-    CONFIRMED_NOTE,
     PASSAGE_TEMPLATE,
     QUOTED_INSTEAD,
     QUOTED_NOTE,
@@ -150,15 +149,14 @@ class GroundedAnswerer:
     def __init__(self, llm: LLMAnswerer, extractive: ExtractiveAnswerer, confirmer: Confirmer | None = None) -> None:
         self.mode = llm.mode
         self._llm = llm
-        self._extractive = extractive
-        self._confirmer = confirmer
+        self._reader = SecondOpinion(extractive, confirmer)
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         quoted, confirmed = self._quoted(question, passages)
         if not quoted.answered:
             return quoted
         written = self._llm.answer(question, passages)
-        return _noted(written if supported(written) else _instead(quoted), confirmed)
+        return noted(written if supported(written) else _instead(quoted), confirmed)
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
         """The LLM's text as it arrives (nothing when the reader refuses), then the Answer; when the reader's
@@ -172,34 +170,20 @@ class GroundedAnswerer:
             if not isinstance(piece, Answer):
                 yield piece
             elif supported(piece):
-                yield _noted(piece, confirmed)
+                yield noted(piece, confirmed)
             else:
                 yield QUOTED_INSTEAD + quoted.text
-                yield _noted(_instead(quoted), confirmed)
+                yield noted(_instead(quoted), confirmed)
 
     def _quoted(self, question: str, passages: Sequence[Passage]) -> tuple[Answer, bool]:
-        """The reader's answer, and whether the confirmer let it through: when the reader refuses on weak evidence
-        (some sentence passed its answer-type check) and the confirmer finds that its nearest sentence answers, the
-        reader's answer as if that sentence had reached the bar."""
-        quoted, best = self._extractive.answer_and_score(question, passages)
-        near = quoted.nearest
-        confirmed = (not quoted.answered and near is not None and best > 0.0 and self._confirmer is not None
-                     and self._confirmer.answers(question, near.quote))
-        if confirmed:
-            quoted = self._extractive.always().answer(question, passages)
+        """The reader's answer in this mode, and whether the confirmer let it through (`SecondOpinion.quoted`)."""
+        quoted, confirmed = self._reader.quoted(question, passages)
         return dataclasses.replace(quoted, mode=self.mode), confirmed
 
 
 def _instead(quoted: Answer) -> Answer:
     """The reader's answer standing in for the LLM's, with the note that says so."""
     return dataclasses.replace(quoted, note=QUOTED_NOTE)
-
-
-def _noted(answer: Answer, confirmed: bool) -> Answer:
-    """The answer, with CONFIRMED_NOTE first when the confirmer let it through."""
-    if not confirmed:
-        return answer
-    return dataclasses.replace(answer, note=" ".join(n for n in (CONFIRMED_NOTE, answer.note) if n))
 
 
 def supported(answer: Answer) -> bool:

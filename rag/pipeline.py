@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
-from rag.answer import Answerer, make_answerer, make_chat_model, resolve_mode
+from rag.answer import Answerer, make_answerer, make_chat_model, make_judge_model, resolve_mode
 from rag.chronology import with_chronology
 from rag.embed import Embedder, load_embedder
 from rag.errors import ClosedError, FilterError, IndexMissingError, QuestionError
@@ -48,6 +48,7 @@ class Prepared:
     answer: Answer | None = None
 
 
+JUDGE = "judge"  # the key of mode extractive's second opinion among an Assistant's chat models (never a mode's name)
 MAX_CACHED = 4  # Assistants `ask()` keeps open, one per configuration; the least recently used is closed
 
 
@@ -69,7 +70,8 @@ class Assistant:
                 `settings.embed_model` names; its `name` must be the one the index was built with.
             chat: writes the answers of the LLM modes (`openai`, `local`) and rewrites follow-ups, instead
                 of the endpoint or local model the settings name (no server is started for it); with it,
-                mode `auto` means `openai`.
+                mode `auto` means `openai`. In mode `extractive` with RAG_CONFIRM=on it gives the second opinion
+                instead of the local model (`rag.confirm`).
         Raises:
             IndexMissingError: no index and no corpus folder to build one from.
             IndexMismatchError: the index was built with another embedding model.
@@ -161,7 +163,7 @@ class Assistant:
         with self._lock:
             self._check_open()
             if key not in self._answerers:
-                chat = self._chat(settings)
+                chat = self._judge(settings) if key[0] == "extractive" else self._chat(settings)
                 self._answerers[key] = make_answerer(settings, self.embedder, chat, self.reader)
             return self._answerers[key]
 
@@ -326,6 +328,17 @@ class Assistant:
                 given = self._given_chat is not None and mode != "extractive"
                 self._chats[mode] = self._given_chat if given else make_chat_model(settings)
             return self._chats[mode]
+
+    def _judge(self, settings: Settings) -> Chat | None:
+        """Mode `extractive`'s second opinion with RAG_CONFIRM=on (`rag.confirm`): the chat passed in, else the local
+        model; None otherwise. Never the chat that rewrites follow-ups: in mode `extractive` that stays the rules."""
+        if settings.confirm != "on":
+            return None
+        with self._lock:
+            self._check_open()
+            if JUDGE not in self._chats:
+                self._chats[JUDGE] = self._given_chat if self._given_chat is not None else make_judge_model(settings)
+            return self._chats[JUDGE]
 
     def _open(self) -> None:
         old = getattr(self, "index", None)

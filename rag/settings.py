@@ -67,7 +67,8 @@ class Settings:
     # Before the gate refuses, the LLM is asked whether the reader's best sentence answers (rag/confirm.py); its yes
     # lets the answer through. "auto": in mode `local` with Qwen installed or RAG_LOCAL_MODEL, not the bundled
     # SmolLM2 (measured with Qwen2.5-Coder-1.5B only); "on": whenever the reader gates an LLM (its endpoint must give
-    # log-probabilities; with RAG_READER_GATE=off there is no refusal to confirm); "off": never.
+    # log-probabilities; with RAG_READER_GATE=off there is no refusal to confirm), and in mode `extractive`, where
+    # the installed local model (or RAG_LOCAL_MODEL's) is asked, about 1 s a refusal; "off": never.
     confirm: str = "auto"
     strict: bool = False  # drop sentences the cited passages do not support
     llm_model: str = DEFAULT_OPENAI_MODEL  # the model name sent to the endpoint in mode `openai`

@@ -102,6 +102,50 @@ def test_a_supported_llm_answer_let_through_carries_the_note(seed_settings: Sett
     assert answer.text.startswith(near.quote)  # the model's words, not the reader's stand-in
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_mode_extractive_asks_for_a_second_opinion_only_when_confirm_is_on(seed_settings: Settings,
+                                                                           stream: bool) -> None:
+    """RAG_CONFIRM=on in mode extractive: the judge's yes answers with the reader's sentences and the note, its no
+    keeps the refusal; the judge writes nothing. Under "auto" it is not asked, and neither is an answer the reader
+    finds on its own (a confirmed answer is the reader's own answer with no bar)."""
+    settings = seed_settings.replace(mode="extractive", confirm="on")
+    yes = Judging(0.9, "Canberra is the capital [1].")
+    answer = ask(settings, yes, OFF_TOPIC, stream)
+    assert answer.answered and answer.mode == "extractive" and answer.note == CONFIRMED_NOTE
+    assert len(yes.judged) == 1 and yes.calls == 0
+    for c in answer.citations:
+        assert original(c.doc_id)[c.start : c.end] == c.quote
+    no = Judging(0.2)
+    refused = ask(settings, no, OFF_TOPIC, stream)
+    assert not refused.answered and refused.text.startswith(CANNOT_ANSWER) and len(no.judged) == 1
+    assert refused.nearest is not None and refused.nearest.quote in no.judged[0]
+    assert answer.citations[0].quote == refused.nearest.quote  # the sentence judged leads the answer
+    unasked = Judging(0.9)
+    assert not ask(settings.replace(confirm="auto"), unasked, OFF_TOPIC, stream).answered and unasked.judged == []
+    sure = Judging(0.9)
+    found = ask(settings, sure, "What did Hochstein warn Hezbollah?", stream)
+    assert found.answered and found.note == "" and sure.judged == []
+
+
+def test_the_second_opinion_of_mode_extractive_rewrites_no_follow_up(seed_settings: Settings) -> None:
+    """In mode extractive, follow-ups are read by the rules whether or not an LLM judges: the judge is not asked to
+    rewrite them."""
+    judge = Judging(0.9, "What did Hochstein warn Hamas?")
+    with Assistant(seed_settings.replace(mode="extractive", confirm="on"), chat=judge) as assistant:
+        first = assistant.ask("What did Hochstein warn Hezbollah?")
+        assistant.ask("Who did he meet?", history=[first])
+    assert judge.calls == 0
+
+
+def test_mode_extractive_with_confirm_on_needs_an_installed_model(tmp_path) -> None:
+    """No model installed and none named: not the bundled SmolLM2, which was never measured as a judge, but an error
+    that names the install command and the way out."""
+    from rag.answer import make_judge_model
+
+    with pytest.raises(ConfigError, match=r"rag models install.*RAG_LOCAL_MODEL.*RAG_CONFIRM=off"):
+        make_judge_model(Settings(model_cache=tmp_path / "cache", mode="extractive", confirm="on"))
+
+
 def test_auto_asks_an_installed_or_named_model_never_the_bundled_one(tmp_path) -> None:
     """"auto" in mode local: the bundled SmolLM2 (no model installed in this cache) is not asked, a GGUF named by
     RAG_LOCAL_MODEL is; in mode openai, none is, unless confirm is "on"."""

@@ -98,6 +98,23 @@ def test_the_server_gives_the_first_token_s_log_probabilities_for_a_confirmation
     assert answer.answered == answer.note.startswith(CONFIRMED_NOTE)
 
 
+def test_mode_extractive_asks_the_named_local_model_for_a_second_opinion(seed_settings: Settings) -> None:
+    """RAG_CONFIRM=on in mode extractive, with RAG_LOCAL_MODEL naming a GGUF (here the bundled one's file): the
+    answerer is the reader with a second opinion, the local server is started for it, and a refusal the reader is
+    unsure of goes to it over HTTP (the verdict is the model's; the note says when it let an answer through)."""
+    from rag.confirm import SecondOpinion
+    from rag.prompts import CONFIRMED_NOTE
+    from rag.serve import local_server
+
+    settings = seed_settings.replace(mode="extractive", confirm="on", local_model=bundled_gguf())
+    with Assistant(settings) as assistant:
+        assert isinstance(assistant.answerer, SecondOpinion) and assistant.chat is None  # no LLM writes
+        answer = assistant.ask("What is the capital of Australia?")  # the reader refuses: the model is asked
+    assert answer.mode == "extractive" and answer.answered == answer.note.startswith(CONFIRMED_NOTE)
+    assert_checked(answer)
+    assert local_server(settings).base_url.startswith("http://127.0.0.1:")  # the one started, still running
+
+
 def test_answers_through_the_openai_client_are_checked(via_server: Assistant) -> None:
     answer = via_server.ask(QUESTIONS[0])
     assert answer.mode == "openai"
