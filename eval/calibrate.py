@@ -76,7 +76,7 @@ def tuning_runs(settings: Settings, *, answerable_only: bool = False, plan: Plan
     """Every tuning question of `plan` on its corpora, retrieved and answered once (held-out ones are never read);
     the corpora are written and indexed under the working directory if need be (`eval.corpora.materialise`)."""
     for corpus_name, sets in plan:
-        corpus = materialise(corpus_name).settings(settings).replace(mode="extractive")
+        corpus = materialise(corpus_name).settings(settings).replace(mode="extractive", confirm="off")  # the reader alone
         assistant = open_assistant(corpus, sync=True)  # kept open for the process
         always = ExtractiveAnswerer(corpus.replace(min_answer_score=0.0), assistant.reader)
         for path in sets:

@@ -2,7 +2,7 @@
 
 | mode         | who writes the answer                                                   |
 |--------------|-------------------------------------------------------------------------|
-| `extractive` | no LLM: the source sentences that best answer the question (offline)    |
+| `extractive` | no LLM writes: the source sentences that best answer the question (offline) |
 | `local`      | a GGUF model behind llama.cpp's server on 127.0.0.1 (bundled SmolLM2)   |
 | `openai`     | OpenAI, or any OpenAI-compatible server at OPENAI_BASE_URL              |
 | `auto`       | `openai` when OPENAI_API_KEY or OPENAI_BASE_URL is set, else OFFLINE_DEFAULT |

@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rag.extractive import ExtractiveAnswerer
+from rag.extractive import MODE, ExtractiveAnswerer
 from rag.llm import Message
 from rag.prompts import CONFIRM_SYSTEM_PROMPT, CONFIRM_USER_PROMPT, CONFIRMED_NOTE
 from rag.types import Answer, Passage
@@ -77,10 +77,10 @@ class SecondOpinion:
     """The reader's answerer, with the confirmer's second opinion on a refusal it is unsure of: see the module's
     docstring. Without a confirmer it is the reader's answerer as it is."""
 
-    mode = "extractive"
+    mode = MODE
 
     def __init__(self, extractive: ExtractiveAnswerer, confirmer: Confirmer | None) -> None:
-        self._extractive = extractive
+        self.extractive = extractive  # the reader's answerer, which this one asks first
         self._confirmer = confirmer
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
@@ -96,12 +96,12 @@ class SecondOpinion:
         """The reader's answer (its note not yet added), and whether the confirmer let it through: when the reader
         refuses on weak evidence (some sentence passed its answer-type check) and the confirmer finds that its nearest
         sentence answers, the reader's answer as if that sentence had reached the bar."""
-        quoted, best = self._extractive.answer_and_score(question, passages)
+        quoted, best = self.extractive.answer_and_score(question, passages)
         near = quoted.nearest
         confirmed = (not quoted.answered and near is not None and best > 0.0 and self._confirmer is not None
                      and self._confirmer.answers(question, near.quote))
         if confirmed:
-            quoted = self._extractive.always().answer(question, passages)
+            quoted = self.extractive.always().answer(question, passages)
         return quoted, confirmed
 
 

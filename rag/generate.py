@@ -12,8 +12,9 @@ half as many (best first) before giving up with a clear message.
 `GroundedAnswerer` puts the reader in front of the LLM (setting `reader_gate`): when no sentence reaches
 the refusal threshold the answer is the extractive answerer's refusal and the LLM is not called; when the
 LLM declines, or writes no sentence the passages support, the reader's own cited sentences answer instead. Before
-the gate refuses, a `rag.confirm.Confirmer` (setting `confirm`, in mode `local`) asks the LLM whether the reader's
-nearest sentence answers; on its yes the question is answered as if that sentence had reached the threshold.
+the gate refuses, a `rag.confirm.Confirmer` (setting `confirm`: "auto" in mode `local`; `rag.confirm.SecondOpinion`)
+asks the LLM whether the reader's nearest sentence answers; on its yes the question is answered as if that sentence
+had reached the threshold.
 Chosen on the seeds-fresh tuning questions (the two systems' answers combined question by question: the
 local Qwen2.5-1.5B alone 23 of 78 answerable right and 11 of 14 unanswerable refused, gated 45 and 12);
 held out, 15 of 21 and 3 of 6 against 7 and 5 alone (16 of 21 with the prompt cache, the same with the
@@ -149,7 +150,7 @@ class GroundedAnswerer:
     def __init__(self, llm: LLMAnswerer, extractive: ExtractiveAnswerer, confirmer: Confirmer | None = None) -> None:
         self.mode = llm.mode
         self._llm = llm
-        self._reader = SecondOpinion(extractive, confirmer)
+        self._quoting = SecondOpinion(extractive, confirmer)
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         quoted, confirmed = self._quoted(question, passages)
@@ -177,7 +178,7 @@ class GroundedAnswerer:
 
     def _quoted(self, question: str, passages: Sequence[Passage]) -> tuple[Answer, bool]:
         """The reader's answer in this mode, and whether the confirmer let it through (`SecondOpinion.quoted`)."""
-        quoted, confirmed = self._reader.quoted(question, passages)
+        quoted, confirmed = self._quoting.quoted(question, passages)
         return dataclasses.replace(quoted, mode=self.mode), confirmed
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 
 from rag.answer import Answerer, make_answerer, make_chat_model, make_judge_model, resolve_mode
 from rag.chronology import with_chronology
+from rag.confirm import SecondOpinion
 from rag.embed import Embedder, load_embedder
 from rag.errors import ClosedError, FilterError, IndexMissingError, QuestionError
 from rag.extractive import ExtractiveAnswerer
@@ -39,7 +40,8 @@ log = logging.getLogger("rag")
 class Prepared:
     """A question made ready to answer: the answerer, the question as it is read, its passages, a note naming the
     corrections, and `answer` when it is already known (the refusal of filters that leave no article, or the
-    extractive answerer's verdict, which choosing a reading computed, for the reading kept)."""
+    extractive answerer's verdict, which choosing a reading computed, for the reading kept; with a second opinion,
+    only an answer: a refusal is the judge's to look at)."""
 
     answerer: Answerer
     question: str
@@ -286,12 +288,15 @@ class Assistant:
         # typed without capitals: the passages give them back (retrieval ignores case, the reader's parser does not)
         standalone = truecased(standalone, [p.text for p in passages]) or standalone
         # the reader's verdict decides both readings below; in mode extractive it comes from the answerer itself, and
-        # its verdict on the reading kept is the answer: it is not computed twice
-        reuse = isinstance(answerer, ExtractiveAnswerer)
-        extractive = answerer if reuse else ExtractiveAnswerer(settings, self.reader)
+        # its verdict on the reading kept is the answer: it is not computed twice (with a second opinion, unless it
+        # is a refusal, which the judge is then asked about)
+        own = answerer.extractive if isinstance(answerer, SecondOpinion) else answerer
+        reuse = isinstance(own, ExtractiveAnswerer)
+        extractive = own if reuse else ExtractiveAnswerer(settings, self.reader)
 
         def ready(read: str, found: list[Passage], verdict: Answer | None, note: str = "") -> Prepared:
-            return Prepared(answerer, read, found, note, verdict if reuse else None)
+            final = reuse and verdict is not None and (own is answerer or verdict.answered)
+            return Prepared(answerer, read, found, note, verdict if final else None)
 
         fixed = corrected(standalone, [text for p in passages for text in (p.title, p.text)], known=lexical.knows)
         if fixed is not None:

@@ -127,9 +127,22 @@ def test_mode_extractive_asks_for_a_second_opinion_only_when_confirm_is_on(seed_
     assert found.answered and found.note == "" and sure.judged == []
 
 
+def test_a_corrected_reading_the_reader_answers_is_not_judged_and_keeps_its_note(seed_settings: Settings) -> None:
+    """With a second opinion, the reading kept by choosing one (here the misspelt names corrected) is answered as
+    the reader answered it: no judge asked, the correction's note alone, the same answer as without confirm."""
+    from rag.prompts import CORRECTED_NOTE
+
+    typed = "what did hochstien warn hezbolla"
+    judge = Judging(0.9)
+    answer = ask(seed_settings.replace(mode="extractive", confirm="on"), judge, typed)
+    plain = ask(seed_settings.replace(mode="extractive"), Judging(0.9), typed)
+    assert answer.answered and judge.judged == [] and answer.text == plain.text
+    assert answer.note == CORRECTED_NOTE.format(question=answer.question) == plain.note
+
+
 def test_the_second_opinion_of_mode_extractive_rewrites_no_follow_up(seed_settings: Settings) -> None:
-    """In mode extractive, follow-ups are read by the rules whether or not an LLM judges: the judge is not asked to
-    rewrite them."""
+    """In mode extractive, follow-ups are read by the rules whether or not an LLM judges: the judge (the chat passed
+    in) is not asked to rewrite them."""
     judge = Judging(0.9, "What did Hochstein warn Hamas?")
     with Assistant(seed_settings.replace(mode="extractive", confirm="on"), chat=judge) as assistant:
         first = assistant.ask("What did Hochstein warn Hezbollah?")

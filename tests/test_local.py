@@ -98,21 +98,39 @@ def test_the_server_gives_the_first_token_s_log_probabilities_for_a_confirmation
     assert answer.answered == answer.note.startswith(CONFIRMED_NOTE)
 
 
-def test_mode_extractive_asks_the_named_local_model_for_a_second_opinion(seed_settings: Settings) -> None:
+def test_mode_extractive_asks_the_named_local_model_for_a_second_opinion(seed_settings: Settings,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """RAG_CONFIRM=on in mode extractive, with RAG_LOCAL_MODEL naming a GGUF (here the bundled one's file): the
-    answerer is the reader with a second opinion, the local server is started for it, and a refusal the reader is
-    unsure of goes to it over HTTP (the verdict is the model's; the note says when it let an answer through)."""
+    answerer is the reader with a second opinion, and a refusal the reader is unsure of goes to the local server it
+    started, over HTTP, once (the verdict is the model's; the note says when it let an answer through). Closing the
+    assistant closes the connection it made."""
     from rag.confirm import SecondOpinion
+    from rag.llm import ChatModel
     from rag.prompts import CONFIRMED_NOTE
     from rag.serve import local_server
 
+    asked: list[ChatModel] = []
+    closed: list[ChatModel] = []
+    logprobs, close = ChatModel.first_token_logprobs, ChatModel.close
+
+    def spied(self: ChatModel, messages, top: int):  # noqa: ANN001, ANN202 - ChatModel's own signature
+        asked.append(self)
+        return logprobs(self, messages, top)
+
+    def closing(self: ChatModel) -> None:
+        closed.append(self)
+        close(self)
+
+    monkeypatch.setattr(ChatModel, "first_token_logprobs", spied)
+    monkeypatch.setattr(ChatModel, "close", closing)
     settings = seed_settings.replace(mode="extractive", confirm="on", local_model=bundled_gguf())
     with Assistant(settings) as assistant:
         assert isinstance(assistant.answerer, SecondOpinion) and assistant.chat is None  # no LLM writes
-        answer = assistant.ask("What is the capital of Australia?")  # the reader refuses: the model is asked
+        answer = assistant.ask("What is the capital of Australia?")  # the reader refuses, unsure: the model is asked
     assert answer.mode == "extractive" and answer.answered == answer.note.startswith(CONFIRMED_NOTE)
     assert_checked(answer)
-    assert local_server(settings).base_url.startswith("http://127.0.0.1:")  # the one started, still running
+    assert len(asked) == 1 and asked[0].endpoint == local_server(settings).endpoint
+    assert closed == asked[:1]  # closed with the assistant (the server, shared by the process, runs on)
 
 
 def test_answers_through_the_openai_client_are_checked(via_server: Assistant) -> None:

@@ -48,7 +48,7 @@ def mode_choices(settings: Settings) -> list[tuple[str, str]]:
     """The answer modes this machine can run, each labelled with who writes the answer."""
     from rag.serve import local_model_path
 
-    choices = [("extractive: quotes the articles (no LLM)", "extractive")]
+    choices = [("extractive: quotes the articles (no LLM writes)", "extractive")]
     try:
         choices.append((f"local: {local_model_path(settings).stem} (llama.cpp, this machine)", "local"))
     except RagError as exc:
