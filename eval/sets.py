@@ -1,10 +1,11 @@
 """`rag eval --sets`: the whole quality picture in one run and one summary.
 
 For each mode, without the LlamaIndex baseline:
-- eval/questions.jsonl, eval/sets/seeds-fresh.jsonl and seeds-unseen.jsonl on the corpus "seeds";
-- the same three on "seeds+lee": the 300 Lee corpus articles beside the seeds, as distractors;
-- eval/sets/lee.jsonl, lee-fresh.jsonl, lee-unseen.jsonl, who-is.jsonl, fresh-1203.jsonl, fresh-1203b.jsonl and
-  fresh-1203c.jsonl, fresh-1204.jsonl and fresh-1204b.jsonl on "seeds+lee".
+- eval/questions.jsonl, eval/sets/seeds-fresh.jsonl, seeds-unseen.jsonl and fresh-1206-seeds.jsonl on the corpus
+  "seeds";
+- the same four on "seeds+lee": the 300 Lee corpus articles beside the seeds, as distractors;
+- eval/sets/lee.jsonl, lee-fresh.jsonl, lee-unseen.jsonl, who-is.jsonl, fresh-1203.jsonl, fresh-1203b.jsonl,
+  fresh-1203c.jsonl, fresh-1204.jsonl, fresh-1204b.jsonl and fresh-1206-lee.jsonl on "seeds+lee".
 A set whose file is missing is skipped, and the summary says so. Each (mode, set, corpus, split) is one
 row of the summary; for each set run on both corpora, the change of every figure from "seeds" to
 "seeds+lee" is reported per split (the held-out one is the figure to trust).
@@ -44,10 +45,14 @@ PLAN: tuple[tuple[str, Path, tuple[str, ...]], ...] = (
     ("fresh-1203c", SETS_DIR / "fresh-1203c.jsonl", ("seeds+lee",)),
     ("fresh-1204", SETS_DIR / "fresh-1204.jsonl", ("seeds+lee",)),  # written 2026-12-04, the same way
     ("fresh-1204b", SETS_DIR / "fresh-1204b.jsonl", ("seeds+lee",)),  # and another, that night
+    # written 2026-12-06 the same way (the seeds, and 12 Lee articles drawn with shuf), measured whole once, with the
+    # extractive default and its opt-in second opinion, before anything looked at the answers (docs/evaluation.md)
+    ("fresh-1206-seeds", SETS_DIR / "fresh-1206-seeds.jsonl", ("seeds", "seeds+lee")),
+    ("fresh-1206-lee", SETS_DIR / "fresh-1206-lee.jsonl", ("seeds+lee",)),
 )
 # sets kept for measuring: labelling their answers (`eval.sentences collect`) would spend them
 MEASURE_ONLY = frozenset({"lee-fresh", "seeds-unseen", "lee-unseen", "who-is", "fresh-1203", "fresh-1203b",
-                          "fresh-1203c", "fresh-1204", "fresh-1204b"})
+                          "fresh-1203c", "fresh-1204", "fresh-1204b", "fresh-1206-seeds", "fresh-1206-lee"})
 RESULTS = Path("eval") / "results"  # relative to the working folder
 # (metric, column heading, the counts it is a share of: numerator, denominator)
 FIGURES = (

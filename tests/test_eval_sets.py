@@ -467,3 +467,28 @@ def test_a_set_on_a_named_corpus_and_one_split_through_the_command(tmp_path: Pat
     assert data["corpus"]["name"] == "seeds" and data["dataset"]["split"] == "heldout"
     assert (tmp_path / ".rag" / "eval-corpora" / "seeds.index").is_dir() and not (tmp_path / "users-own").exists()
     assert "## By split" in next((tmp_path / "out").glob("*.md")).read_text()
+
+
+def test_every_set_quotes_its_articles_and_its_passages_hold_its_key_facts() -> None:
+    """Each answerable question of every set `rag eval --sets` runs: each passage is in one of its articles, word for
+    word (spacing aside), and each key fact has a phrasing in its passages, so a right answer can be quoted."""
+    from eval.bench.corpus import real_articles
+    from eval.corpora import SEEDS
+    from eval.dataset import load
+    from eval.sets import PLAN
+
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    articles = {p.stem: flat(p.read_text(encoding="utf-8")) for p in SEEDS.glob("*.txt")}
+    articles |= {stem: flat(text) for stem, text in real_articles()}
+    for name, path, _ in PLAN:
+        for q in load(path):
+            assert not set(q.doc_ids) - set(articles), (name, q.id)
+            if not q.answerable:
+                continue
+            for passage in q.passages:
+                assert any(flat(passage) in articles[d] for d in q.doc_ids), (name, q.id, passage)
+            said = " ".join(q.passages).lower().replace("’", "'")
+            for phrasings in q.key_facts:
+                assert any(p.lower().replace("’", "'") in said for p in phrasings), (name, q.id, phrasings)
