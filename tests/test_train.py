@@ -520,6 +520,26 @@ def test_the_confirm_probe_answers_under_the_threshold_only_on_the_judge_s_yes()
     assert confirmed(rows, judged, 0.38).tolist() == [True, True, False, False, False]
 
 
+def test_the_wider_confirm_probe_lets_the_first_sentence_judged_yes_lead() -> None:
+    """Under the threshold, the first judged sentence the judge says yes to leads: right when it holds the key facts
+    (a sentence other than the reader's lead), wrong for an unanswerable question; no yes is the refusal."""
+    from train.probes import right_among
+
+    def row(answerable: bool, scores: list[float], whole: list[int]) -> dict:
+        return {"answerable": answerable, "scores": np.array(scores), "best": max(scores), "whole": whole,
+                "right_if_answered": answerable and int(np.argmax(scores)) in whole, "right_if_refused": not answerable}
+
+    rows = [row(True, [0.2, 0.1], [1]),    # no to the lead, yes to sentence 1, which is right
+            row(True, [0.2, 0.1], [0]),    # the same yes, but sentence 1 is wrong
+            row(False, [0.2, 0.1], []),    # a yes to sentence 1 of an unanswerable question
+            row(False, [0.2, 0.1], []),    # no yes: refused, right
+            row(True, [0.0, 0.0], [0]),    # the answer-type check left nothing: refused whatever the judge says
+            row(True, [0.5, 0.1], [0])]    # over the threshold: the reader's answer
+    judged = [{"judged": {0: -1.0, 1: 2.0}}] * 3 + [{"judged": {0: -1.0, 1: -2.0}}, {"judged": {0: 4.0}},
+                                                   {"judged": {0: -5.0}}]
+    assert right_among(rows, judged, 0.38) == [True, False, False, True, False, True]
+
+
 def test_the_confirm_probe_reads_each_case_s_corpus_from_collect_s_file() -> None:
     from train.probes import corpora_of
 

@@ -433,6 +433,25 @@ def confirmed(rows: list[dict], judged: list[dict], threshold: float) -> np.ndar
     return np.array(out, dtype=bool)
 
 
+def right_among(rows: list[dict], judged: list[dict], threshold: float) -> list[bool]:
+    """Whether each case is right when, under `threshold`, the answer is led by the first of the reader's judged
+    sentences (best first, past the answer-type check) that the judge says yes to, and refused when it says yes to
+    none; over the threshold, the reader's answer. A lead other than the reader's is right when it holds every key
+    fact (`whole`)."""
+    out = []
+    for r, j in zip(rows, judged):
+        if r["best"] >= threshold:
+            out.append(r["right_if_answered"])
+            continue
+        order = [int(i) for i in np.argsort(-r["scores"], kind="stable")] if r["best"] > 0 else []
+        pick = next((k for k in order if k in j["judged"] and r["scores"][k] > 0 and j["judged"][k] > 0), None)
+        if pick is None:
+            out.append(r["right_if_refused"])
+        else:
+            out.append(r["right_if_answered"] if pick == order[0] else bool(r["answerable"]) and pick in r["whole"])
+    return out
+
+
 def _rights(rows: list[dict], answers: list[bool]) -> list[bool]:
     """Whether each case is right: the answer given at threshold 0 where `answers` says to answer, else a refusal,
     each as `eval.calibrate` scores it."""
@@ -466,6 +485,8 @@ def probe_confirm(rows: list[dict], judged: list[dict], threshold: float, band_r
             right = _rights(sub, [a for a, i in zip(answers, inside) if i])
             cells.append(f"{part} {_summary(sub, right, counts='fold' not in part)}")
         print(f"{name}: balanced accuracy {'; '.join(cells)}")
+    print(f"asking about each of the reader's judged sentences, the first yes leading: balanced accuracy "
+          f"{_summary(rows, right_among(rows, judged, threshold))}")
     if band_rows is None:
         return
     written = {b["question"]: b["right_written"] if b["supported"] else b["right_quoted"] for b in band_rows}
