@@ -45,8 +45,9 @@ PLAN: tuple[tuple[str, Path, tuple[str, ...]], ...] = (
     ("fresh-1203c", SETS_DIR / "fresh-1203c.jsonl", ("seeds+lee",)),
     ("fresh-1204", SETS_DIR / "fresh-1204.jsonl", ("seeds+lee",)),  # written 2026-12-04, the same way
     ("fresh-1204b", SETS_DIR / "fresh-1204b.jsonl", ("seeds+lee",)),  # and another, that night
-    # written 2026-12-06 the same way (the seeds, and 12 Lee articles drawn with shuf), measured whole once, with the
-    # extractive default and its opt-in second opinion, before anything looked at the answers (docs/evaluation.md)
+    # written 2026-12-06 the same way (the seeds, and 12 Lee articles of 150-299 drawn at random), measured whole once
+    # in mode extractive, with and without its opt-in second opinion, and in mode local, before anything looked at the
+    # answers (docs/evaluation.md)
     ("fresh-1206-seeds", SETS_DIR / "fresh-1206-seeds.jsonl", ("seeds", "seeds+lee")),
     ("fresh-1206-lee", SETS_DIR / "fresh-1206-lee.jsonl", ("seeds+lee",)),
 )
