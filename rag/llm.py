@@ -7,7 +7,7 @@ client (`llm_retries` times, honouring `Retry-After`) before that.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -105,14 +105,7 @@ class ChatModel:
             ContextTooLongError: the messages do not fit the model's context.
             LLMError: the endpoint failed or the reply is empty or malformed.
         """
-        import openai
-
-        try:
-            response = self._client.chat.completions.create(**self._request(messages, max_tokens))
-        except openai.OpenAIError as exc:
-            raise self._explain(exc) from None
-        except ValueError:  # a body that is not JSON
-            raise self._malformed() from None
+        response = self._create(self._request(messages, max_tokens))
         choices = getattr(response, "choices", None)
         if not isinstance(choices, list) or not choices or getattr(choices[0], "message", None) is None:
             raise self._malformed()
@@ -158,17 +151,8 @@ class ChatModel:
         Raises:
             LLMError: the endpoint failed, or refused or ignored `logprobs` (it cannot give log-probabilities).
         """
-        import openai
-
         request = dict(self._request(messages, 1), temperature=0.0, logprobs=True, top_logprobs=top)
-        try:
-            response = self._client.chat.completions.create(**request)
-        except openai.BadRequestError:  # e.g. a model that does not give log-probabilities
-            raise self._no_logprobs() from None
-        except openai.OpenAIError as exc:
-            raise self._explain(exc) from None
-        except ValueError:
-            raise self._malformed() from None
+        response = self._create(request, refused=self._no_logprobs)  # e.g. a model that gives no log-probabilities
         choices = getattr(response, "choices", None)
         listed = getattr(choices[0], "logprobs", None) if isinstance(choices, list) and choices else None
         content = getattr(listed, "content", None) or []
@@ -176,6 +160,20 @@ class ChatModel:
         if not alternatives:
             raise self._no_logprobs()
         return [(str(t.token), float(t.logprob)) for t in alternatives]
+
+    def _create(self, request: dict[str, object], refused: Callable[[], LLMError] | None = None) -> object:
+        """The endpoint's response to one (non-streamed) request, its failures as LLMErrors; `refused`: the error for
+        a request the endpoint rejects as bad (HTTP 400), instead of the endpoint's own explanation."""
+        import openai
+
+        try:
+            return self._client.chat.completions.create(**request)
+        except openai.BadRequestError as exc:
+            raise (refused() if refused is not None else self._explain(exc)) from None
+        except openai.OpenAIError as exc:
+            raise self._explain(exc) from None
+        except ValueError:  # a body that is not JSON
+            raise self._malformed() from None
 
     def _no_logprobs(self) -> LLMError:
         return LLMError(f"The model at {self.endpoint.where} gave no log-probabilities, which the second opinion on "
